@@ -1,0 +1,13 @@
+//! Pure Bengali text handling for Khobor: numerals, Gregorian and Bangla calendar dates,
+//! relative times, genitive forms, URL slugs, and the search analysis chain (normalise,
+//! tokenise, stem, stop words). No I/O, no async, no database.
+
+pub mod calendar;
+pub mod digits;
+pub mod grammar;
+pub mod normalise;
+pub mod slug;
+pub mod stem;
+pub mod stopwords;
+pub mod time;
+pub mod tokenise;

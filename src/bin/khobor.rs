@@ -1,0 +1,166 @@
+//! The `khobor` command: parses the command line and calls the library. No logic of its own.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use khobor::app::App;
+use khobor::config::{Config, Overrides};
+use khobor::storage::Store;
+
+#[derive(Parser)]
+#[command(
+    name = "khobor",
+    version,
+    about = "খবর — a Bengali-first news publishing platform"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the newspaper: reader site, feeds, sitemaps and API
+    Serve {
+        /// Address to listen on (IP:PORT) [default: 127.0.0.1:8080]
+        #[arg(long, env = "KHOBOR_ADDR", value_name = "ADDR")]
+        addr: Option<String>,
+        /// Load the demo stories into an empty store (does nothing if there are stories already)
+        #[arg(long, env = "KHOBOR_DEMO")]
+        demo: bool,
+        #[command(flatten)]
+        settings: Overrides,
+    },
+    /// Import stories from a file
+    Import {
+        #[command(subcommand)]
+        format: ImportFormat,
+    },
+    /// Create the database or bring its schema up to date, then exit
+    Migrate {
+        #[command(flatten)]
+        settings: Overrides,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportFormat {
+    /// JSON Lines (optionally gzip): id, title, body, category, published, source, url, and
+    /// optionally summary, tags, author, credit, signature, image, kicker, dateline
+    Jsonl {
+        /// The file to import
+        file: PathBuf,
+        #[command(flatten)]
+        settings: Overrides,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KHOBOR_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("khobor: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("khobor: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve {
+            addr,
+            demo,
+            settings,
+        } => {
+            let config = Config::load(&settings, addr.as_deref())?;
+            let app = App::build(config.clone()).await?;
+            if demo {
+                match khobor::demo::load_if_empty(app.store(), config.site.timezone).await? {
+                    Some(r) => tracing::info!(stories = r.inserted, "demo content loaded"),
+                    None => tracing::info!("store has stories already; demo content not loaded"),
+                }
+            }
+            let listener = tokio::net::TcpListener::bind(config.addr)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.addr))?;
+            println!("খবর চলছে: http://{}/", listener.local_addr()?);
+            app.serve(listener, shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { settings } => {
+            let config = Config::load(&settings, None)?;
+            let store = Store::open(&config.db_path()).await?;
+            store.close().await;
+            println!("database is up to date: {}", config.db_path().display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            format: ImportFormat::Jsonl { file, settings },
+        } => {
+            let config = Config::load(&settings, None)?;
+            let store = Store::open(&config.db_path()).await?;
+            let progress = std::io::stderr().is_terminal();
+            let result =
+                khobor::import::import_jsonl_file(&store, &file, config.site.timezone, progress)
+                    .await;
+            store.close().await;
+            let report = result?;
+            for e in &report.skipped {
+                eprintln!("line {}: {}", e.line, e.message);
+            }
+            println!(
+                "imported {} new, updated {}, unchanged {}, skipped {} ({:.0} articles/s)",
+                report.inserted,
+                report.updated,
+                report.unchanged,
+                report.skipped.len(),
+                report.per_second()
+            );
+            Ok(if report.skipped.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,262 @@
+//! Configuration, parsed once at start into typed structs. Sources, strongest first: command-line
+//! flags, `KHOBOR_*` environment variables (clap reads both), an optional TOML file, built-in
+//! defaults. Nothing else in Khobor reads the environment.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+/// Everything the server needs, already validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub site: SiteConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct SiteConfig {
+    /// The paper's name as readers see it, e.g. "খবর".
+    pub name: String,
+    /// The short name that opens desk signatures, e.g. "খবর" in "খবর/এসআই".
+    pub short_name: String,
+    pub tagline: String,
+    /// Absolute origin used in feeds, sitemaps, canonical links and the API, no trailing slash.
+    pub base_url: String,
+    /// The paper's time zone: every date and time is shown in it, whatever the server's zone.
+    pub timezone: Tz,
+}
+
+/// The optional TOML file. Every key is optional; unknown keys are an error so that a typo
+/// does not silently fall back to a default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub addr: Option<String>,
+    pub data: Option<PathBuf>,
+    #[serde(default)]
+    pub site: FileSite,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSite {
+    pub name: Option<String>,
+    pub short_name: Option<String>,
+    pub tagline: Option<String>,
+    pub base_url: Option<String>,
+    pub timezone: Option<String>,
+}
+
+/// Settings as given on the command line or in the environment (clap fills this in).
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct Overrides {
+    /// TOML configuration file (keys: addr, data, [site] name, short_name, tagline, base_url, timezone)
+    #[arg(long, env = "KHOBOR_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory holding khobor.db, media/ and search/ [default: ./khobor-data]
+    #[arg(long, env = "KHOBOR_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// The paper's name [default: খবর]
+    #[arg(long, env = "KHOBOR_SITE_NAME", value_name = "NAME")]
+    pub site_name: Option<String>,
+    /// Short name used in desk signatures [default: the site name]
+    #[arg(long, env = "KHOBOR_SITE_SHORT_NAME", value_name = "NAME")]
+    pub site_short_name: Option<String>,
+    /// Public origin for links in feeds, sitemaps and the API [default: http://ADDR]
+    #[arg(long, env = "KHOBOR_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// The paper's time zone, an IANA name [default: Asia/Dhaka]
+    #[arg(long, env = "KHOBOR_TIMEZONE", value_name = "ZONE")]
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {source}")]
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("invalid listen address {0:?}: expected IP:PORT such as 127.0.0.1:8080")]
+    Addr(String),
+    #[error("unknown time zone {0:?}: use an IANA name such as Asia/Dhaka or Asia/Kolkata")]
+    Timezone(String),
+    #[error(
+        "invalid base URL {0:?}: expected http:// or https:// followed by a host, without a path"
+    )]
+    BaseUrl(String),
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
+}
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA: &str = "khobor-data";
+
+impl Config {
+    /// Builds the configuration from flags/environment, the optional file and defaults.
+    /// `addr` is the listen address given to `serve` (flag or environment), if any.
+    pub fn load(over: &Overrides, addr: Option<&str>) -> Result<Config, ConfigError> {
+        let file = match &over.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let addr_text = addr
+            .map(str::to_owned)
+            .or(file.addr)
+            .unwrap_or_else(|| DEFAULT_ADDR.to_owned());
+        let addr: SocketAddr = addr_text
+            .parse()
+            .map_err(|_| ConfigError::Addr(addr_text.clone()))?;
+        let data_dir = over
+            .data
+            .clone()
+            .or(file.data)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
+        let name = pick(&over.site_name, file.site.name, "খবর");
+        let short_name = pick(&over.site_short_name, file.site.short_name, &name);
+        if name.trim().is_empty() {
+            return Err(ConfigError::Empty("site name"));
+        }
+        if short_name.trim().is_empty() {
+            return Err(ConfigError::Empty("site short name"));
+        }
+        let tagline = file
+            .site
+            .tagline
+            .unwrap_or_else(|| "বাংলায় সর্বশেষ খবর".to_owned());
+        let tz_name = pick(&over.timezone, file.site.timezone, "Asia/Dhaka");
+        let timezone: Tz = tz_name
+            .parse()
+            .map_err(|_| ConfigError::Timezone(tz_name.clone()))?;
+        let base_url = match over.base_url.clone().or(file.site.base_url) {
+            Some(url) => parse_base_url(&url)?,
+            None => format!("http://{addr}"),
+        };
+        Ok(Config {
+            addr,
+            data_dir,
+            site: SiteConfig {
+                name: nfc(&name),
+                short_name: nfc(&short_name),
+                tagline,
+                base_url,
+                timezone,
+            },
+        })
+    }
+
+    /// A configuration for tests and tools: defaults with the given data directory.
+    pub fn for_data_dir(data_dir: &Path) -> Config {
+        let over = Overrides {
+            data: Some(data_dir.to_path_buf()),
+            ..Overrides::default()
+        };
+        Config::load(&over, None).expect("built-in defaults are valid")
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("khobor.db")
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        path: path.to_path_buf(),
+        source: Box::new(source),
+    })
+}
+
+fn pick(flag: &Option<String>, file: Option<String>, default: &str) -> String {
+    flag.clone().or(file).unwrap_or_else(|| default.to_owned())
+}
+
+fn nfc(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.trim().nfc().collect()
+}
+
+fn parse_base_url(url: &str) -> Result<String, ConfigError> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains('/') && !host.contains(' ') => {
+            Ok(trimmed.to_owned())
+        }
+        _ => Err(ConfigError::BaseUrl(url.to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_dhaka_and_loopback() {
+        let c = Config::load(&Overrides::default(), None).unwrap();
+        assert_eq!(c.addr.to_string(), DEFAULT_ADDR);
+        assert_eq!(c.site.timezone, chrono_tz::Asia::Dhaka);
+        assert_eq!(c.site.base_url, "http://127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from(DEFAULT_DATA));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let over = Overrides {
+            timezone: Some("Mars/Olympus".into()),
+            ..Default::default()
+        };
+        let err = Config::load(&over, None).unwrap_err().to_string();
+        assert!(err.contains("Mars/Olympus"), "{err}");
+        let err = Config::load(&Overrides::default(), Some("localhost")).unwrap_err();
+        assert!(matches!(err, ConfigError::Addr(_)));
+        let over = Overrides {
+            base_url: Some("ftp://x".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            Config::load(&over, None),
+            Err(ConfigError::BaseUrl(_))
+        ));
+    }
+
+    #[test]
+    fn file_is_read_and_flags_win() {
+        let dir = std::env::temp_dir().join(format!("khobor-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("khobor.toml");
+        std::fs::write(
+            &path,
+            "addr = \"127.0.0.1:9000\"\n[site]\nname = \"সকালের খবর\"\ntimezone = \"Asia/Kolkata\"\n",
+        )
+        .unwrap();
+        let over = Overrides {
+            config: Some(path.clone()),
+            timezone: Some("Asia/Dhaka".into()),
+            ..Default::default()
+        };
+        let c = Config::load(&over, None).unwrap();
+        assert_eq!(c.addr.port(), 9000);
+        assert_eq!(c.site.name, "সকালের খবর");
+        assert_eq!(c.site.timezone, chrono_tz::Asia::Dhaka);
+        std::fs::write(&path, "colour = 1\n").unwrap();
+        assert!(matches!(
+            Config::load(&over, None),
+            Err(ConfigError::Parse { .. })
+        ));
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

@@ -1,0 +1,115 @@
+//! The article and what it belongs to. These are the values the rest of Khobor passes around;
+//! storage builds them from rows, the web and feeds read them.
+
+use serde::Serialize;
+
+/// Where a story is in its life. The transitions themselves are the newsroom's business; the
+/// reader site shows only `Published`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Draft,
+    Review,
+    Scheduled,
+    Published,
+    Unpublished,
+    Spiked,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Review => "review",
+            Status::Scheduled => "scheduled",
+            Status::Published => "published",
+            Status::Unpublished => "unpublished",
+            Status::Spiked => "spiked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Some(match s {
+            "draft" => Status::Draft,
+            "review" => Status::Review,
+            "scheduled" => Status::Scheduled,
+            "published" => Status::Published,
+            "unpublished" => Status::Unpublished,
+            "spiked" => Status::Spiked,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Section {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub colour: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tag {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Author {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+}
+
+/// A whole story, as the article page, feeds and API need it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Article {
+    pub id: i64,
+    pub external_id: Option<String>,
+    pub headline: String,
+    pub kicker: Option<String>,
+    pub summary: Option<String>,
+    pub body_html: String,
+    pub body_text: String,
+    pub section: Section,
+    pub tags: Vec<Tag>,
+    pub authors: Vec<Author>,
+    pub credit: Option<String>,
+    pub signature: Option<String>,
+    pub dateline: Option<String>,
+    pub hero_url: Option<String>,
+    pub hero_caption: Option<String>,
+    pub hero_credit: Option<String>,
+    pub source_name: Option<String>,
+    pub source_url: Option<String>,
+    pub status: Status,
+    /// Unix seconds, UTC.
+    pub published_at: Option<i64>,
+    pub updated_at: i64,
+    pub created_at: i64,
+}
+
+/// What a list shows of a story: enough for a headline, thumbnail and date.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArticleCard {
+    pub id: i64,
+    pub headline: String,
+    pub kicker: Option<String>,
+    pub summary: Option<String>,
+    pub section: Section,
+    pub hero_url: Option<String>,
+    pub published_at: i64,
+    pub updated_at: i64,
+}
+
+impl Article {
+    /// The summary if the desk wrote one, otherwise the opening of the body.
+    pub fn description(&self) -> String {
+        match &self.summary {
+            Some(s) if !s.trim().is_empty() => s.clone(),
+            _ => super::text::excerpt(&self.body_text, 160),
+        }
+    }
+}

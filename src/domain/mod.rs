@@ -1,0 +1,8 @@
+//! Pure types and rules of the newsroom: articles, sections, tags, authors and the status
+//! machine. Imports no database, HTTP or async crate.
+
+pub mod article;
+pub mod text;
+pub mod urls;
+
+pub use article::{Article, ArticleCard, Author, Section, Status, Tag};

@@ -1,0 +1,409 @@
+//! JSON Lines import (optionally gzip): one story per line with the fields
+//! `id, title, body, category, published, source, url` and any of
+//! `summary, tags, author, credit, signature, image, kicker, dateline, age_minutes`.
+//!
+//! A malformed line is reported with its number and skipped; the others are imported. Lines
+//! are written in batches, each in one transaction, so a file that breaks half-way (a corrupt
+//! gzip stream, say) leaves everything stored before it intact and the rest untouched.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use crate::domain::text::{body_to_html, clean_line, grapheme_len, html_to_text, nfc};
+use crate::storage::articles::{NewArticle, UpsertOutcome};
+use crate::storage::{self, StorageError, Store};
+
+const BATCH: usize = 500;
+const MAX_HEADLINE: usize = 300;
+const MAX_FIELD: usize = 1000;
+const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {path}: {source}")]
+    Open {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("reading stopped at line {line}: {source} (everything before it was kept)")]
+    Read { line: usize, source: std::io::Error },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Why one line was skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError {
+    pub line: usize,
+    pub message: String,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ImportReport {
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub skipped: Vec<LineError>,
+    pub elapsed: Duration,
+}
+
+impl ImportReport {
+    pub fn processed(&self) -> usize {
+        self.inserted + self.updated + self.unchanged
+    }
+
+    pub fn per_second(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.processed() as f64 / secs
+        } else {
+            0.0
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Id {
+    Text(String),
+    Number(i64),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// A list, or one string separated by commas.
+    fn into_vec(self) -> Vec<String> {
+        let items = match self {
+            OneOrMany::One(s) => s.split([',', '،']).map(str::to_owned).collect(),
+            OneOrMany::Many(v) => v,
+        };
+        items
+            .iter()
+            .map(|s| clean_line(s))
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+}
+
+#[derive(Deserialize)]
+struct Line {
+    id: Option<Id>,
+    title: Option<String>,
+    body: Option<String>,
+    category: Option<String>,
+    #[serde(default)]
+    published: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    summary: Option<String>,
+    #[serde(default)]
+    tags: Option<OneOrMany>,
+    #[serde(default)]
+    author: Option<OneOrMany>,
+    #[serde(default)]
+    credit: Option<String>,
+    #[serde(default)]
+    signature: Option<String>,
+    #[serde(default)]
+    image: Option<String>,
+    #[serde(default)]
+    kicker: Option<String>,
+    #[serde(default)]
+    dateline: Option<String>,
+    /// Published this many minutes before the import (used by the demo content).
+    #[serde(default)]
+    age_minutes: Option<i64>,
+}
+
+/// Parses and validates one line into a story ready to store.
+pub fn parse_line(text: &str, tz: Tz, now: i64) -> Result<NewArticle, String> {
+    let line: Line = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    let external_id = match line.id {
+        Some(Id::Text(s)) if !s.trim().is_empty() => s.trim().to_owned(),
+        Some(Id::Number(n)) => n.to_string(),
+        _ => return Err("field `id` is missing or empty".into()),
+    };
+    if external_id.chars().count() > 200 {
+        return Err("field `id` is longer than 200 characters".into());
+    }
+    let title = required(line.title, "title")?;
+    let body = required(line.body, "body")?;
+    if body.len() > MAX_BODY_BYTES {
+        return Err(format!(
+            "field `body` is larger than {MAX_BODY_BYTES} bytes"
+        ));
+    }
+    let category = clean_line(&required(line.category, "category")?);
+    if grapheme_len(&category) > 100 {
+        return Err("field `category` is longer than 100 characters".into());
+    }
+
+    // A title may carry its kicker on a line before the headline.
+    let title_lines: Vec<String> = title
+        .lines()
+        .map(clean_line)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let (headline, title_kicker) = match title_lines.split_last() {
+        Some((last, rest)) if !rest.is_empty() => (last.clone(), Some(rest.join(" "))),
+        Some((last, _)) => (last.clone(), None),
+        None => return Err("field `title` is empty".into()),
+    };
+    if grapheme_len(&headline) > MAX_HEADLINE {
+        return Err(format!(
+            "the headline is longer than {MAX_HEADLINE} characters"
+        ));
+    }
+
+    let published_at = match (line.published.as_deref().map(str::trim), line.age_minutes) {
+        (Some(p), _) if !p.is_empty() => Some(parse_time(p, tz)?),
+        (_, Some(age)) if age >= 0 => Some(now - age * 60),
+        (_, Some(_)) => return Err("field `age_minutes` must not be negative".into()),
+        _ => None,
+    };
+    let source_url = optional(line.url, "url")?;
+    if let Some(u) = &source_url {
+        if !(u.starts_with("https://") || u.starts_with("http://")) {
+            return Err(format!("field `url` is not an http(s) URL: {u:?}"));
+        }
+    }
+    let hero_url = optional(line.image, "image")?;
+    if let Some(u) = &hero_url {
+        if !(u.starts_with("https://") || u.starts_with("http://") || u.starts_with('/')) {
+            return Err(format!(
+                "field `image` must be an http(s) URL or a path starting with /: {u:?}"
+            ));
+        }
+    }
+
+    let body_html = body_to_html(&body);
+    let body_text = html_to_text(&body_html);
+    if body_text.trim().is_empty() {
+        return Err("field `body` has no text".into());
+    }
+    Ok(NewArticle {
+        external_id,
+        headline,
+        kicker: optional(line.kicker, "kicker")?.or(title_kicker),
+        summary: optional(line.summary, "summary")?,
+        body_html,
+        body_text,
+        section_name: category,
+        tags: line.tags.map(OneOrMany::into_vec).unwrap_or_default(),
+        authors: line.author.map(OneOrMany::into_vec).unwrap_or_default(),
+        credit: optional(line.credit, "credit")?,
+        signature: optional(line.signature, "signature")?,
+        dateline: optional(line.dateline, "dateline")?,
+        hero_url,
+        source_name: optional(line.source, "source")?,
+        source_url,
+        published_at,
+    })
+}
+
+fn required(v: Option<String>, name: &str) -> Result<String, String> {
+    match v {
+        Some(s) if !s.trim().is_empty() => Ok(nfc(s.trim())),
+        _ => Err(format!("field `{name}` is missing or empty")),
+    }
+}
+
+fn optional(v: Option<String>, name: &str) -> Result<Option<String>, String> {
+    match v.map(|s| clean_line(&s)) {
+        Some(s) if s.is_empty() => Ok(None),
+        Some(s) if grapheme_len(&s) > MAX_FIELD => Err(format!(
+            "field `{name}` is longer than {MAX_FIELD} characters"
+        )),
+        other => Ok(other),
+    }
+}
+
+/// RFC 3339, or a date/time without zone read in the paper's time zone.
+fn parse_time(s: &str, tz: Tz) -> Result<i64, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.timestamp());
+    }
+    let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S"))
+        .or_else(|_| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
+        })
+        .map_err(|_| {
+            format!("field `published` is not a time such as 2019-04-25T10:00:00+06:00: {s:?}")
+        })?;
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.timestamp())
+        .ok_or_else(|| format!("field `published` does not exist in {tz}: {s:?}"))
+}
+
+/// Imports a file (plain or gzip, told apart by its first bytes).
+pub async fn import_jsonl_file(
+    store: &Store,
+    path: &Path,
+    tz: Tz,
+    show_progress: bool,
+) -> Result<ImportReport, ImportError> {
+    let open = |path: &Path| {
+        File::open(path).map_err(|source| ImportError::Open {
+            path: path.display().to_string(),
+            source,
+        })
+    };
+    let mut magic = [0u8; 2];
+    let gz = {
+        let mut f = open(path)?;
+        matches!(f.read(&mut magic), Ok(2)) && magic == [0x1f, 0x8b]
+    };
+    let file = open(path)?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = if show_progress {
+        let bar = indicatif::ProgressBar::new(len);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let raw = bar.wrap_read(file);
+    let reader: Box<dyn BufRead> = if gz {
+        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(raw)))
+    } else {
+        Box::new(BufReader::new(raw))
+    };
+    let report = import_jsonl_reader(store, reader, tz).await;
+    bar.finish_and_clear();
+    report
+}
+
+/// Imports every line of `reader`. Stops early only if the input itself can't be read.
+pub async fn import_jsonl_reader(
+    store: &Store,
+    reader: impl BufRead,
+    tz: Tz,
+) -> Result<ImportReport, ImportError> {
+    let started = Instant::now();
+    let now = storage::now();
+    let mut report = ImportReport::default();
+    let mut batch: Vec<(usize, NewArticle)> = Vec::with_capacity(BATCH);
+    let mut read_error = None;
+    for (i, line) in reader.lines().enumerate() {
+        let number = i + 1;
+        let text = match line {
+            Ok(t) => t,
+            Err(source) => {
+                read_error = Some(ImportError::Read {
+                    line: number,
+                    source,
+                });
+                break;
+            }
+        };
+        let text = text.trim_start_matches('\u{feff}');
+        if text.trim().is_empty() {
+            continue;
+        }
+        match parse_line(text, tz, now) {
+            Ok(a) => batch.push((number, a)),
+            Err(message) => report.skipped.push(LineError {
+                line: number,
+                message,
+            }),
+        }
+        if batch.len() >= BATCH {
+            write_batch(store, &mut batch, &mut report).await?;
+        }
+    }
+    write_batch(store, &mut batch, &mut report).await?;
+    report.elapsed = started.elapsed();
+    match read_error {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
+}
+
+async fn write_batch(
+    store: &Store,
+    batch: &mut Vec<(usize, NewArticle)>,
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let mut tx = store.begin().await?;
+    for (_, a) in batch.iter() {
+        match store.upsert_external(&mut tx, a).await? {
+            UpsertOutcome::Inserted(_) => report.inserted += 1,
+            UpsertOutcome::Updated(_) => report.updated += 1,
+            UpsertOutcome::Unchanged(_) => report.unchanged += 1,
+        }
+    }
+    tx.commit().await.map_err(StorageError::from)?;
+    batch.clear();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TZ: Tz = chrono_tz::Asia::Dhaka;
+
+    #[test]
+    fn a_full_line_parses() {
+        let a = parse_line(
+            r#"{"id":"x-1","title":"প্রথম লাইন\nকিম-পুতিনের প্রথম বৈঠক","body":"এক\n\nদুই","category":" আন্তর্জাতিক ","published":"2019-04-25T10:00:00+06:00","source":null,"url":null,"tags":"রাশিয়া, উত্তর কোরিয়া","credit":"এএফপি"}"#,
+            TZ,
+            0,
+        )
+        .unwrap();
+        assert_eq!(a.headline, "কিম-পুতিনের প্রথম বৈঠক");
+        assert_eq!(a.kicker.as_deref(), Some("প্রথম লাইন"));
+        assert_eq!(a.body_html, "<p>এক</p>\n<p>দুই</p>\n");
+        assert_eq!(a.section_name, "আন্তর্জাতিক");
+        assert_eq!(a.tags, vec![nfc("রাশিয়া"), nfc("উত্তর কোরিয়া")]);
+        assert_eq!(a.published_at, Some(1556164800));
+    }
+
+    #[test]
+    fn bad_lines_say_what_is_wrong() {
+        let err = |s: &str| parse_line(s, TZ, 0).unwrap_err();
+        assert!(err("{not json").contains("not valid JSON"));
+        assert!(err(r#"{"title":"ক","body":"খ","category":"গ"}"#).contains("`id`"));
+        assert!(err(r#"{"id":"1","title":" ","body":"খ","category":"গ"}"#).contains("`title`"));
+        assert!(
+            err(r#"{"id":"1","title":"ক","body":"খ","category":"গ","published":"গতকাল"}"#)
+                .contains("`published`")
+        );
+        assert!(
+            err(r#"{"id":"1","title":"ক","body":"খ","category":"গ","image":"javascript:x"}"#)
+                .contains("`image`")
+        );
+    }
+
+    #[test]
+    fn naive_times_are_in_the_papers_zone() {
+        assert_eq!(parse_time("2019-04-25 10:00:00", TZ), Ok(1556164800));
+        assert_eq!(parse_time("2019-04-25", TZ), Ok(1556128800));
+    }
+}

@@ -1,0 +1,13 @@
+//! Khobor: a Bengali-first news publishing platform. The library holds everything; the
+//! `khobor` binary only parses its command line and calls in here.
+//!
+//! Import rule: `domain ← storage · feeds ← import · demo ← web ← app ← cli`.
+
+pub mod app;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod feeds;
+pub mod import;
+pub mod storage;
+pub mod web;

@@ -1,0 +1,482 @@
+//! Articles: reading published stories for the reader site, feeds and API, and writing
+//! imported stories (insert or update by external id, with a change-feed row).
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::QueryBuilder;
+
+use crate::domain::{Article, ArticleCard, Author, Section, Status, Tag};
+
+use super::{changes, now, taxonomy, Result, StorageError, Store, Tx};
+
+/// Which published stories a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    All,
+    Section(i64),
+    Tag(i64),
+    Author(i64),
+    /// Published in `[from, to)`, Unix seconds.
+    Between(i64, i64),
+}
+
+/// A position in a newest-first list: the next page starts strictly after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub published_at: i64,
+    pub id: i64,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        format!("{}-{}", self.published_at, self.id)
+    }
+
+    pub fn parse(s: &str) -> Option<Cursor> {
+        let (t, id) = s.split_once('-')?;
+        Some(Cursor {
+            published_at: t.parse().ok()?,
+            id: id.parse().ok()?,
+        })
+    }
+}
+
+/// A story as it arrives from outside (import, wire), already cleaned and validated.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewArticle {
+    pub external_id: String,
+    pub headline: String,
+    pub kicker: Option<String>,
+    pub summary: Option<String>,
+    pub body_html: String,
+    pub body_text: String,
+    pub section_name: String,
+    pub tags: Vec<String>,
+    pub authors: Vec<String>,
+    pub credit: Option<String>,
+    pub signature: Option<String>,
+    pub dateline: Option<String>,
+    pub hero_url: Option<String>,
+    pub source_name: Option<String>,
+    pub source_url: Option<String>,
+    /// `None`: keep the stored time, or use the import time for a new story.
+    pub published_at: Option<i64>,
+}
+
+impl NewArticle {
+    /// A fingerprint of everything the import sets, so re-importing the same line is a no-op.
+    fn fingerprint(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        hex::encode(Sha256::digest(&json))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpsertOutcome {
+    Inserted(i64),
+    Updated(i64),
+    Unchanged(i64),
+}
+
+const CARD_COLUMNS: &str = "a.id, a.headline, a.kicker, a.summary, a.hero_url, \
+     a.published_at, a.updated_at, s.id AS section_id, s.slug AS section_slug, \
+     s.name AS section_name, s.colour AS section_colour";
+
+#[derive(sqlx::FromRow)]
+struct CardRow {
+    id: i64,
+    headline: String,
+    kicker: Option<String>,
+    summary: Option<String>,
+    hero_url: Option<String>,
+    published_at: Option<i64>,
+    updated_at: i64,
+    section_id: i64,
+    section_slug: String,
+    section_name: String,
+    section_colour: String,
+}
+
+impl From<CardRow> for ArticleCard {
+    fn from(r: CardRow) -> ArticleCard {
+        ArticleCard {
+            id: r.id,
+            headline: r.headline,
+            kicker: r.kicker,
+            summary: r.summary,
+            section: Section {
+                id: r.section_id,
+                slug: r.section_slug,
+                name: r.section_name,
+                colour: r.section_colour,
+            },
+            hero_url: r.hero_url,
+            published_at: r.published_at.unwrap_or(r.updated_at),
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ArticleRow {
+    id: i64,
+    external_id: Option<String>,
+    headline: String,
+    kicker: Option<String>,
+    summary: Option<String>,
+    body_html: String,
+    body_text: String,
+    credit: Option<String>,
+    signature: Option<String>,
+    dateline: Option<String>,
+    hero_url: Option<String>,
+    hero_caption: Option<String>,
+    hero_credit: Option<String>,
+    source_name: Option<String>,
+    source_url: Option<String>,
+    status: String,
+    published_at: Option<i64>,
+    updated_at: i64,
+    created_at: i64,
+    section_id: i64,
+    section_slug: String,
+    section_name: String,
+    section_colour: String,
+}
+
+impl Store {
+    /// A published story with its section, tags and authors; `None` for any other status.
+    pub async fn published_article(&self, id: i64) -> Result<Option<Article>> {
+        let row: Option<ArticleRow> = sqlx::query_as(
+            "SELECT a.id, a.external_id, a.headline, a.kicker, a.summary, a.body_html, a.body_text, \
+             a.credit, a.signature, a.dateline, a.hero_url, a.hero_caption, a.hero_credit, \
+             a.source_name, a.source_url, a.status, a.published_at, a.updated_at, a.created_at, \
+             s.id AS section_id, s.slug AS section_slug, s.name AS section_name, s.colour AS section_colour \
+             FROM articles a JOIN sections s ON s.id = a.section_id \
+             WHERE a.id = $1 AND a.status = 'published'",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let status = Status::parse(&r.status).ok_or_else(|| {
+            StorageError::Corrupt(format!("article {} has status {:?}", r.id, r.status))
+        })?;
+        let tags = self.article_tags(r.id).await?;
+        let authors = self.article_authors(r.id).await?;
+        Ok(Some(Article {
+            id: r.id,
+            external_id: r.external_id,
+            headline: r.headline,
+            kicker: r.kicker,
+            summary: r.summary,
+            body_html: r.body_html,
+            body_text: r.body_text,
+            section: Section {
+                id: r.section_id,
+                slug: r.section_slug,
+                name: r.section_name,
+                colour: r.section_colour,
+            },
+            tags,
+            authors,
+            credit: r.credit,
+            signature: r.signature,
+            dateline: r.dateline,
+            hero_url: r.hero_url,
+            hero_caption: r.hero_caption,
+            hero_credit: r.hero_credit,
+            source_name: r.source_name,
+            source_url: r.source_url,
+            status,
+            published_at: r.published_at,
+            updated_at: r.updated_at,
+            created_at: r.created_at,
+        }))
+    }
+
+    /// Several published stories in full, in the order given (for feeds and the API).
+    pub async fn published_articles(&self, ids: &[i64]) -> Result<Vec<Article>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if let Some(a) = self.published_article(id).await? {
+                out.push(a);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn article_tags(&self, id: i64) -> Result<Vec<Tag>> {
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT t.id, t.slug, t.name FROM article_tags at JOIN tags t ON t.id = at.tag_id \
+             WHERE at.article_id = $1 ORDER BY at.position",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, slug, name)| Tag { id, slug, name })
+            .collect())
+    }
+
+    async fn article_authors(&self, id: i64) -> Result<Vec<Author>> {
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT u.id, u.slug, u.name FROM article_authors aa JOIN authors u ON u.id = aa.author_id \
+             WHERE aa.article_id = $1 ORDER BY aa.position",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, slug, name)| Author { id, slug, name })
+            .collect())
+    }
+
+    /// Published stories, newest first, `limit` of them after `after` (keyset pagination:
+    /// cheap at any depth of the archive).
+    pub async fn list_published(
+        &self,
+        filter: Filter,
+        after: Option<Cursor>,
+        limit: i64,
+    ) -> Result<Vec<ArticleCard>> {
+        let mut q = QueryBuilder::new(format!("SELECT {CARD_COLUMNS} FROM articles a "));
+        q.push("JOIN sections s ON s.id = a.section_id ");
+        push_filter(&mut q, filter);
+        if let Some(c) = after {
+            q.push(" AND (a.published_at < ")
+                .push_bind(c.published_at)
+                .push(" OR (a.published_at = ")
+                .push_bind(c.published_at)
+                .push(" AND a.id < ")
+                .push_bind(c.id)
+                .push("))");
+        }
+        q.push(" ORDER BY a.published_at DESC, a.id DESC LIMIT ")
+            .push_bind(limit);
+        let rows: Vec<CardRow> = q.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(ArticleCard::from).collect())
+    }
+
+    /// The API's page-numbered listing: ids of published stories, newest first.
+    pub async fn published_ids_page(
+        &self,
+        filter: Filter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<i64>> {
+        let mut q = QueryBuilder::new("SELECT a.id FROM articles a ");
+        push_filter(&mut q, filter);
+        q.push(" ORDER BY a.published_at DESC, a.id DESC LIMIT ")
+            .push_bind(limit)
+            .push(" OFFSET ")
+            .push_bind(offset);
+        Ok(q.build_query_scalar().fetch_all(&self.pool).await?)
+    }
+
+    pub async fn count_published(&self, filter: Filter) -> Result<i64> {
+        let mut q = QueryBuilder::new("SELECT COUNT(*) FROM articles a ");
+        push_filter(&mut q, filter);
+        Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
+    }
+
+    pub async fn count_articles(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM articles")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Article ids in `(after_id, up_to_id]` with their last-modified time, for one sitemap file.
+    pub async fn sitemap_chunk(
+        &self,
+        after_id: i64,
+        up_to_id: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT a.id, s.slug, a.updated_at FROM articles a JOIN sections s ON s.id = a.section_id \
+             WHERE a.status = 'published' AND a.id > $1 AND a.id <= $2 ORDER BY a.id LIMIT $3",
+        )
+        .bind(after_id)
+        .bind(up_to_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn max_article_id(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar::<_, Option<i64>>(
+            "SELECT MAX(id) FROM articles WHERE status = 'published'",
+        )
+        .fetch_one(&self.pool)
+        .await?
+        .unwrap_or(0))
+    }
+
+    /// The article an old path points to, if one was recorded.
+    pub async fn redirect_for(&self, path: &str) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT article_id FROM redirects WHERE from_path = $1")
+                .bind(path)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Inserts the story, or updates the one with the same external id; a story whose content
+    /// is unchanged is left alone (no new change-feed row, no new `updated_at`).
+    pub async fn upsert_external(&self, tx: &mut Tx<'_>, a: &NewArticle) -> Result<UpsertOutcome> {
+        let fingerprint = a.fingerprint();
+        let existing: Option<(i64, Option<String>)> =
+            sqlx::query_as("SELECT id, import_hash FROM articles WHERE external_id = $1")
+                .bind(&a.external_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if let Some((id, Some(hash))) = &existing {
+            if *hash == fingerprint {
+                return Ok(UpsertOutcome::Unchanged(*id));
+            }
+        }
+        let section_id = taxonomy::section_for_name(tx, &a.section_name).await?;
+        let t = now();
+        let (id, outcome) = match existing {
+            None => {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO articles (external_id, headline, kicker, summary, body_html, body_text, \
+                     section_id, credit, signature, dateline, hero_url, source_name, source_url, status, \
+                     published_at, updated_at, created_at, import_hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'published', $14, $17, $15, $16) \
+                     RETURNING id",
+                )
+                .bind(&a.external_id)
+                .bind(&a.headline)
+                .bind(&a.kicker)
+                .bind(&a.summary)
+                .bind(&a.body_html)
+                .bind(&a.body_text)
+                .bind(section_id)
+                .bind(&a.credit)
+                .bind(&a.signature)
+                .bind(&a.dateline)
+                .bind(&a.hero_url)
+                .bind(&a.source_name)
+                .bind(&a.source_url)
+                .bind(a.published_at.unwrap_or(t))
+                .bind(t)
+                .bind(&fingerprint)
+                .bind(a.published_at.unwrap_or(t).min(t))
+                .fetch_one(&mut **tx)
+                .await?;
+                (id, UpsertOutcome::Inserted(id))
+            }
+            Some((id, _)) => {
+                sqlx::query(
+                    "UPDATE articles SET headline = $2, kicker = $3, summary = $4, body_html = $5, \
+                     body_text = $6, section_id = $7, credit = $8, signature = $9, dateline = $10, \
+                     hero_url = $11, source_name = $12, source_url = $13, \
+                     published_at = COALESCE($14, published_at), updated_at = $15, import_hash = $16, \
+                     version = version + 1 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(&a.headline)
+                .bind(&a.kicker)
+                .bind(&a.summary)
+                .bind(&a.body_html)
+                .bind(&a.body_text)
+                .bind(section_id)
+                .bind(&a.credit)
+                .bind(&a.signature)
+                .bind(&a.dateline)
+                .bind(&a.hero_url)
+                .bind(&a.source_name)
+                .bind(&a.source_url)
+                .bind(a.published_at)
+                .bind(t)
+                .bind(&fingerprint)
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query("DELETE FROM article_tags WHERE article_id = $1")
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query("DELETE FROM article_authors WHERE article_id = $1")
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                (id, UpsertOutcome::Updated(id))
+            }
+        };
+        let mut position = 0;
+        for name in &a.tags {
+            if let Some(tag_id) = taxonomy::tag_for_name(tx, name).await? {
+                sqlx::query(
+                    "INSERT INTO article_tags (article_id, tag_id, position) VALUES ($1, $2, $3) \
+                     ON CONFLICT (article_id, tag_id) DO NOTHING",
+                )
+                .bind(id)
+                .bind(tag_id)
+                .bind(position)
+                .execute(&mut **tx)
+                .await?;
+                position += 1;
+            }
+        }
+        let mut position = 0;
+        for name in &a.authors {
+            if let Some(author_id) = taxonomy::author_for_name(tx, name).await? {
+                sqlx::query(
+                    "INSERT INTO article_authors (article_id, author_id, position) VALUES ($1, $2, $3) \
+                     ON CONFLICT (article_id, author_id) DO NOTHING",
+                )
+                .bind(id)
+                .bind(author_id)
+                .bind(position)
+                .execute(&mut **tx)
+                .await?;
+                position += 1;
+            }
+        }
+        let kind = match outcome {
+            UpsertOutcome::Inserted(_) => "article.published",
+            _ => "article.updated",
+        };
+        changes::append(tx, kind, "article", id).await?;
+        Ok(outcome)
+    }
+}
+
+/// Appends the joins and `WHERE` clause that select the published stories in `filter`.
+fn push_filter(q: &mut QueryBuilder<'_, sqlx::Sqlite>, filter: Filter) {
+    match filter {
+        Filter::Tag(_) => {
+            q.push("JOIN article_tags f ON f.article_id = a.id ");
+        }
+        Filter::Author(_) => {
+            q.push("JOIN article_authors f ON f.article_id = a.id ");
+        }
+        _ => {}
+    }
+    q.push("WHERE a.status = 'published' ");
+    match filter {
+        Filter::All => {}
+        Filter::Section(id) => {
+            q.push(" AND a.section_id = ").push_bind(id);
+        }
+        Filter::Tag(id) | Filter::Author(id) => {
+            let col = if matches!(filter, Filter::Tag(_)) {
+                "f.tag_id"
+            } else {
+                "f.author_id"
+            };
+            q.push(format!(" AND {col} = ")).push_bind(id);
+        }
+        Filter::Between(from, to) => {
+            q.push(" AND a.published_at >= ")
+                .push_bind(from)
+                .push(" AND a.published_at < ")
+                .push_bind(to);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! The change feed: appended in the same transaction as the change it describes, read by
+//! consumers that remember the last sequence they applied.
+
+use super::{now, Result, Store, Tx};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Change {
+    pub seq: i64,
+    pub kind: String,
+    pub entity: String,
+    pub entity_id: i64,
+    pub created_at: i64,
+}
+
+pub async fn append(tx: &mut Tx<'_>, kind: &str, entity: &str, entity_id: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO changes (kind, entity, entity_id, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(kind)
+    .bind(entity)
+    .bind(entity_id)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Changes after `seq`, oldest first, at most `limit`.
+    pub async fn changes_since(&self, seq: i64, limit: i64) -> Result<Vec<Change>> {
+        Ok(sqlx::query_as(
+            "SELECT seq, kind, entity, entity_id, created_at FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(seq)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

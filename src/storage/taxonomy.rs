@@ -1,0 +1,203 @@
+//! Sections, tags and authors: looked up by slug for reader pages, created on demand by imports.
+
+use crate::domain::{Author, Section, Tag};
+
+use super::{now, Result, Store, Tx};
+
+/// Well-known desks get short English slugs, as Bangladeshi papers use; any other section
+/// keeps a Bengali slug.
+const KNOWN_SECTIONS: &[(&str, &str)] = &[
+    ("জাতীয়", "national"),
+    ("রাজনীতি", "politics"),
+    ("আন্তর্জাতিক", "international"),
+    ("অর্থনীতি", "economy"),
+    ("বাণিজ্য", "business"),
+    ("খেলা", "sports"),
+    ("বিনোদন", "entertainment"),
+    ("সারাদেশ", "country"),
+    ("মতামত", "opinion"),
+    ("শিক্ষা", "education"),
+    ("স্বাস্থ্য", "health"),
+    ("প্রযুক্তি", "technology"),
+    ("বিজ্ঞান", "science"),
+    ("লাইফস্টাইল", "lifestyle"),
+    ("ধর্ম", "religion"),
+];
+
+const PALETTE: &[&str] = &[
+    "#8c1c13", "#1d4e89", "#2a6f4e", "#7a5c12", "#0f6d75", "#7b2d6b", "#4a4e69", "#9c4221",
+];
+
+#[derive(sqlx::FromRow)]
+struct SectionRow {
+    id: i64,
+    slug: String,
+    name: String,
+    colour: String,
+}
+
+impl From<SectionRow> for Section {
+    fn from(r: SectionRow) -> Section {
+        Section {
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+            colour: r.colour,
+        }
+    }
+}
+
+fn slug_for(name: &str) -> String {
+    let known = KNOWN_SECTIONS
+        .iter()
+        .find(|(n, _)| crate::domain::text::nfc(n) == name)
+        .map(|(_, s)| (*s).to_owned());
+    known.unwrap_or_else(|| bangla::slug::slugify(name))
+}
+
+impl Store {
+    pub async fn sections(&self) -> Result<Vec<Section>> {
+        let rows: Vec<SectionRow> =
+            sqlx::query_as("SELECT id, slug, name, colour FROM sections ORDER BY position, id")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(Section::from).collect())
+    }
+
+    pub async fn section_by_slug(&self, slug: &str) -> Result<Option<Section>> {
+        let row: Option<SectionRow> =
+            sqlx::query_as("SELECT id, slug, name, colour FROM sections WHERE slug = $1")
+                .bind(slug)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(Section::from))
+    }
+
+    pub async fn tag_by_slug(&self, slug: &str) -> Result<Option<Tag>> {
+        Ok(sqlx::query_as::<_, (i64, String, String)>(
+            "SELECT id, slug, name FROM tags WHERE slug = $1",
+        )
+        .bind(slug)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|(id, slug, name)| Tag { id, slug, name }))
+    }
+
+    pub async fn author_by_slug(&self, slug: &str) -> Result<Option<Author>> {
+        Ok(sqlx::query_as::<_, (i64, String, String)>(
+            "SELECT id, slug, name FROM authors WHERE slug = $1",
+        )
+        .bind(slug)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|(id, slug, name)| Author { id, slug, name }))
+    }
+
+    /// Tags with how many published stories carry them, most used first.
+    pub async fn tags_with_counts(&self, limit: i64) -> Result<Vec<(Tag, i64)>> {
+        let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+            "SELECT t.id, t.slug, t.name, COUNT(a.id) AS n FROM tags t \
+             JOIN article_tags at ON at.tag_id = t.id \
+             JOIN articles a ON a.id = at.article_id AND a.status = 'published' \
+             GROUP BY t.id, t.slug, t.name ORDER BY n DESC, t.id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, slug, name, n)| (Tag { id, slug, name }, n))
+            .collect())
+    }
+}
+
+/// The section called `name`, created (with a fresh slug and colour) if the store has none.
+pub async fn section_for_name(tx: &mut Tx<'_>, name: &str) -> Result<i64> {
+    if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM sections WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await?
+    {
+        return Ok(id);
+    }
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sections")
+        .fetch_one(&mut **tx)
+        .await?;
+    let base = non_empty_slug(slug_for(name), "section", count + 1);
+    let slug = free_slug(tx, "sections", &base).await?;
+    let colour = PALETTE[(count as usize) % PALETTE.len()];
+    let id = sqlx::query_scalar(
+        "INSERT INTO sections (slug, name, position, colour, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(slug)
+    .bind(name)
+    .bind(100 + count)
+    .bind(colour)
+    .bind(now())
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// The tag named `name`, created if new. Tags are matched by slug so that spelling variants
+/// that slug alike share one tag page.
+pub async fn tag_for_name(tx: &mut Tx<'_>, name: &str) -> Result<Option<i64>> {
+    let slug = bangla::slug::slugify(name);
+    if slug.is_empty() {
+        return Ok(None);
+    }
+    get_or_insert(tx, "tags", &slug, name).await.map(Some)
+}
+
+/// The author named `name`, created if new.
+pub async fn author_for_name(tx: &mut Tx<'_>, name: &str) -> Result<Option<i64>> {
+    let slug = bangla::slug::slugify(name);
+    if slug.is_empty() {
+        return Ok(None);
+    }
+    get_or_insert(tx, "authors", &slug, name).await.map(Some)
+}
+
+async fn get_or_insert(tx: &mut Tx<'_>, table: &str, slug: &str, name: &str) -> Result<i64> {
+    // `table` is one of our own constants, never user input.
+    let select = format!("SELECT id FROM {table} WHERE slug = $1");
+    if let Some(id) = sqlx::query_scalar::<_, i64>(&select)
+        .bind(slug)
+        .fetch_optional(&mut **tx)
+        .await?
+    {
+        return Ok(id);
+    }
+    let insert =
+        format!("INSERT INTO {table} (slug, name, created_at) VALUES ($1, $2, $3) RETURNING id");
+    Ok(sqlx::query_scalar(&insert)
+        .bind(slug)
+        .bind(name)
+        .bind(now())
+        .fetch_one(&mut **tx)
+        .await?)
+}
+
+fn non_empty_slug(slug: String, prefix: &str, n: i64) -> String {
+    if slug.is_empty() {
+        format!("{prefix}-{n}")
+    } else {
+        slug
+    }
+}
+
+async fn free_slug(tx: &mut Tx<'_>, table: &str, base: &str) -> Result<String> {
+    let select = format!("SELECT COUNT(*) FROM {table} WHERE slug = $1");
+    let mut candidate = base.to_owned();
+    for n in 2.. {
+        let taken: i64 = sqlx::query_scalar(&select)
+            .bind(&candidate)
+            .fetch_one(&mut **tx)
+            .await?;
+        if taken == 0 {
+            break;
+        }
+        candidate = format!("{base}-{n}");
+    }
+    Ok(candidate)
+}

@@ -1,0 +1,83 @@
+//! Static assets compiled into the binary (so `khobor` runs from any directory), and the small
+//! generated stylesheet that gives each section its colour.
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::{AppState, WebError};
+
+struct Asset {
+    path: &'static str,
+    mime: &'static str,
+    bytes: &'static [u8],
+}
+
+const ASSETS: &[Asset] = &[
+    Asset {
+        path: "site.css",
+        mime: "text/css; charset=utf-8",
+        bytes: include_bytes!("../../static/site.css"),
+    },
+    Asset {
+        path: "share.js",
+        mime: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/share.js"),
+    },
+    Asset {
+        path: "fonts/NotoSansBengali-Regular.woff2",
+        mime: "font/woff2",
+        bytes: include_bytes!("../../static/fonts/NotoSansBengali-Regular.woff2"),
+    },
+    Asset {
+        path: "fonts/NotoSansBengali-Bold.woff2",
+        mime: "font/woff2",
+        bytes: include_bytes!("../../static/fonts/NotoSansBengali-Bold.woff2"),
+    },
+    Asset {
+        path: "fonts/OFL.txt",
+        mime: "text/plain; charset=utf-8",
+        bytes: include_bytes!("../../static/fonts/OFL.txt"),
+    },
+];
+
+pub async fn static_file(Path(path): Path<String>) -> Result<Response, WebError> {
+    let asset = ASSETS
+        .iter()
+        .find(|a| a.path == path)
+        .ok_or(WebError::NotFound)?;
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, asset.mime),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        asset.bytes,
+    )
+        .into_response())
+}
+
+/// `.s-{id}` sets `--tone` to the section's colour; placeholders and section headings use it.
+pub async fn theme_css(State(state): State<AppState>) -> Result<Response, WebError> {
+    let mut css = String::from("/* section colours */\n");
+    for s in state.store().sections().await? {
+        if is_hex_colour(&s.colour) {
+            css.push_str(&format!(".s-{}{{--tone:{}}}\n", s.id, s.colour));
+        }
+    }
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        css,
+    )
+        .into_response())
+}
+
+/// Colours come from the store; only `#rgb`/`#rrggbb` may reach a stylesheet.
+fn is_hex_colour(s: &str) -> bool {
+    let hex = s.strip_prefix('#').unwrap_or("");
+    matches!(hex.len(), 3 | 6) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}

@@ -1,0 +1,211 @@
+//! HTTP: the reader site, feeds and sitemaps, static assets and the public API. Handlers are
+//! split by resource; this file builds the router and the shared state. May import every
+//! module except the CLI.
+
+pub mod api;
+pub mod assets;
+pub mod error;
+pub mod feeds;
+pub mod reader;
+pub mod view;
+
+use std::sync::Arc;
+
+use axum::http::{header, HeaderValue};
+use axum::routing::get;
+use axum::Router;
+use minijinja::Environment;
+use serde::Serialize;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::domain::urls;
+use crate::storage::Store;
+
+pub use error::{ApiError, WebError};
+
+/// What every handler shares: the store, the configuration and the compiled templates.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    config: Config,
+    templates: Environment<'static>,
+}
+
+/// Site-wide values every page's chrome needs.
+#[derive(Serialize)]
+struct Chrome<'a> {
+    name: &'a str,
+    tagline: &'a str,
+    base_url: &'a str,
+    sections: Vec<view::SectionView>,
+    today: view::DateView,
+}
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("macros.html", include_str!("../../templates/macros.html")),
+    ("home.html", include_str!("../../templates/home.html")),
+    ("article.html", include_str!("../../templates/article.html")),
+    ("list.html", include_str!("../../templates/list.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+];
+
+fn templates() -> Environment<'static> {
+    let mut env = Environment::new();
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)
+            .unwrap_or_else(|e| panic!("template {name} does not compile: {e}"));
+    }
+    env.add_filter("bn", |v: minijinja::Value| {
+        bangla::digits::to_bengali_digits(&v.to_string())
+    });
+    env
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                templates: templates(),
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.inner.config.site.timezone
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.inner.config.site.base_url
+    }
+
+    async fn chrome(&self, now: i64) -> Result<Chrome<'_>, WebError> {
+        let site = &self.inner.config.site;
+        let sections = self.store().sections().await?;
+        Ok(Chrome {
+            name: &site.name,
+            tagline: &site.tagline,
+            base_url: &site.base_url,
+            sections: sections.iter().map(view::SectionView::from).collect(),
+            today: view::DateView::new(now, site.timezone, now),
+        })
+    }
+
+    /// Renders a page template with the site chrome added as `site`.
+    pub async fn render(
+        &self,
+        name: &str,
+        now: i64,
+        ctx: minijinja::Value,
+    ) -> Result<String, WebError> {
+        let chrome = self.chrome(now).await?;
+        let ctx = minijinja::context! { site => chrome, ..ctx };
+        Ok(self.inner.templates.get_template(name)?.render(ctx)?)
+    }
+
+    fn render_error(
+        &self,
+        status: u16,
+        title: &str,
+        message: &str,
+    ) -> Result<String, minijinja::Error> {
+        let site = &self.inner.config.site;
+        let now = crate::storage::now();
+        let ctx = minijinja::context! {
+            site => minijinja::context! {
+                name => site.name, tagline => site.tagline, base_url => site.base_url,
+                sections => Vec::<view::SectionView>::new(),
+                today => view::DateView::new(now, site.timezone, now),
+            },
+            status => status, title => title, message => message,
+            home => "/", latest => "/latest",
+        };
+        self.inner.templates.get_template("error.html")?.render(ctx)
+    }
+}
+
+/// The Content-Security-Policy of every response: only Khobor's own scripts, styles, fonts
+/// and images; JSON-LD blocks are data, not script, so they need no exception.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// The whole application's router, as `khobor serve` runs it and tests drive it.
+pub fn router(state: AppState) -> Router {
+    let reader = Router::new()
+        .route("/", get(reader::home::home))
+        .route("/latest", get(reader::lists::latest))
+        .route("/tag/{slug}", get(reader::lists::tag))
+        .route("/author/{slug}", get(reader::lists::author))
+        .route("/archive/{year}/{month}/{day}", get(reader::lists::archive))
+        .route("/{section}", get(reader::lists::section))
+        .route("/{section}/{id}", get(reader::article::article))
+        .route(
+            "/{section}/{id}/{*rest}",
+            get(reader::article::article_with_suffix),
+        )
+        .route("/feed.xml", get(feeds::site_rss))
+        .route("/atom.xml", get(feeds::site_atom))
+        .route("/feed.json", get(feeds::site_json))
+        .route("/{section}/feed.xml", get(feeds::section_rss))
+        .route("/{section}/atom.xml", get(feeds::section_atom))
+        .route("/{section}/feed.json", get(feeds::section_json))
+        .route("/sitemap.xml", get(feeds::sitemap_index))
+        .route("/sitemaps/{file}", get(feeds::sitemap_file))
+        .route("/robots.txt", get(feeds::robots))
+        .route("/theme.css", get(assets::theme_css))
+        .route("/static/{*path}", get(assets::static_file))
+        .fallback(reader::article::fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::render_error_pages,
+        ));
+    Router::new()
+        .merge(reader)
+        .nest("/api/v1", api::router())
+        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Absolute URL for a site path.
+pub fn absolute(state: &AppState, path: &str) -> String {
+    format!("{}{}", state.base_url(), path)
+}
+
+/// The article path for a section slug and id (re-exported for handlers).
+pub fn article_path(section_slug: &str, id: i64) -> String {
+    urls::article(section_slug, id)
+}

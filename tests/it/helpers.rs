@@ -1,0 +1,173 @@
+//! `TestApp`: the production application on a temporary data directory, driven in-process
+//! through its router, plus story fixtures written for these tests.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+use khobor::app::App;
+use khobor::config::{Config, Overrides};
+use khobor::import::{import_jsonl_reader, ImportReport};
+
+pub struct TestApp {
+    pub app: App,
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| {
+            panic!("not JSON ({e}): {}", &self.body[..self.body.len().min(300)])
+        })
+    }
+
+    /// Every `href="…"` on the page, in order.
+    pub fn links(&self) -> Vec<String> {
+        self.body
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .map(|s| s.replace("&amp;", "&"))
+            .collect()
+    }
+
+    #[track_caller]
+    pub fn assert_contains(&self, needle: &str) {
+        assert!(
+            self.body.contains(needle),
+            "page does not contain {needle:?}; status {}",
+            self.status
+        );
+    }
+}
+
+impl TestApp {
+    /// The application on an empty store, with the paper's defaults (Asia/Dhaka).
+    pub async fn new() -> TestApp {
+        TestApp::with_settings(Overrides::default()).await
+    }
+
+    pub async fn with_settings(mut over: Overrides) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        over.data = Some(dir.path().to_path_buf());
+        over.base_url = over.base_url.or(Some("http://khobor.test".to_owned()));
+        let config = Config::load(&over, Some("127.0.0.1:0")).expect("config");
+        let app = App::build(config).await.expect("app builds");
+        TestApp { app, dir }
+    }
+
+    /// The application with the demo paper loaded, as `khobor serve --demo` does.
+    pub async fn with_demo() -> TestApp {
+        let t = TestApp::new().await;
+        khobor::demo::load_if_empty(t.app.store(), chrono_tz::Asia::Dhaka)
+            .await
+            .expect("demo loads")
+            .expect("store was empty");
+        t
+    }
+
+    pub async fn import(&self, stories: &[Value]) -> ImportReport {
+        let text: String = stories.iter().map(|s| format!("{s}\n")).collect();
+        import_jsonl_reader(self.app.store(), text.as_bytes(), chrono_tz::Asia::Dhaka)
+            .await
+            .expect("import runs")
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        self.request(Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn request(&self, req: Request<Body>) -> Page {
+        let resp = self
+            .app
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router answers");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        Page {
+            status,
+            headers,
+            body: String::from_utf8(bytes.to_vec()).expect("UTF-8 body"),
+        }
+    }
+
+    /// The API's record of the story imported with `external_id`.
+    pub async fn api_article(&self, external_id: &str) -> Value {
+        let list = self.get("/api/v1/articles?limit=100").await.json();
+        list["articles"]
+            .as_array()
+            .expect("articles array")
+            .iter()
+            .find(|a| a["external_id"] == external_id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{external_id} not in the API"))
+    }
+
+    /// The site path of the story imported with `external_id`.
+    pub async fn path_of(&self, external_id: &str) -> String {
+        let url = self.api_article(external_id).await["url"]
+            .as_str()
+            .expect("url")
+            .to_owned();
+        url.trim_start_matches("http://khobor.test").to_owned()
+    }
+}
+
+/// A wire story shaped like the reference page: agency credit, desk signature, tags, author.
+pub fn wire_story() -> Value {
+    json!({
+        "id": "wire-summit",
+        "title": "দুই নেতার প্রথম শীর্ষ বৈঠক",
+        "kicker": "সীমান্ত সম্মেলন",
+        "summary": "দীর্ঘ আলোচনার পর দুই প্রতিবেশী দেশের নেতা প্রথমবার মুখোমুখি বসেছেন।",
+        "body": "প্রথমবারের মতো শীর্ষ বৈঠকে মিলিত হয়েছেন দুই প্রতিবেশী দেশের নেতা। বৃহস্পতিবার সীমান্ত শহরের কাছে একটি দ্বীপে তাঁরা সাক্ষাৎ করেছেন।\n\nবৈঠকে দুই নেতা সম্পর্ক আরও ঘনিষ্ঠ করার প্রত্যয় ব্যক্ত করেন। একজন বলেন, ‘আমি মনে করি এটি হবে অত্যন্ত ফলপ্রসূ বৈঠক।’",
+        "category": "আন্তর্জাতিক",
+        "published": "2019-04-25T10:00:00+06:00",
+        "source": null,
+        "url": null,
+        "credit": "এএফপি",
+        "signature": "টাইমস/এসআই",
+        "tags": ["উত্তর কোরিয়া", "শীর্ষ বৈঠক"],
+        "author": "তানিয়া রহমান",
+        "dateline": "মস্কো",
+    })
+}
+
+/// `n` short stories in `category`, numbered from `start`, one minute apart, newest last.
+pub fn stories(category: &str, start: usize, n: usize) -> Vec<Value> {
+    (start..start + n)
+        .map(|i| {
+            json!({
+                "id": format!("story-{i:04}"),
+                "title": format!("পরীক্ষার খবর নম্বর {i}"),
+                "body": format!("এটি পরীক্ষার জন্য লেখা {i} নম্বর খবর।\n\nদ্বিতীয় অনুচ্ছেদে আরও কিছু কথা।"),
+                "category": category,
+                "published": format!("2025-12-02T{:02}:{:02}:00+06:00", 8 + i / 60 % 12, i % 60),
+                "source": null,
+                "url": null,
+                "tags": ["পরীক্ষা"],
+                "author": "সাকিব হাসান",
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,11 @@
+//! Khobor's integration tests: one binary, a file per feature. Every test builds the real
+//! application (the production router over a real SQLite store in its own temporary data
+//! directory) through `helpers::TestApp`.
+
+mod api;
+mod cli;
+mod feeds;
+mod helpers;
+mod import;
+mod reader;
+mod smoke;

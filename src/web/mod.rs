@@ -63,10 +63,40 @@ fn templates() -> Environment<'static> {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("template {name} does not compile: {e}"));
     }
+    env.set_formatter(escape_formatter);
     env.add_filter("bn", |v: minijinja::Value| {
         bangla::digits::to_bengali_digits(&v.to_string())
     });
     env
+}
+
+/// HTML escaping for template output. minijinja's default also escapes `/`, which turns every
+/// URL and desk signature ("টাইমস/এসআই") into `&#x2f;` soup; only `& < > " '` need escaping
+/// in text and quoted attributes.
+fn escape_formatter(
+    out: &mut minijinja::Output<'_>,
+    state: &minijinja::State<'_, '_>,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    if state.auto_escape() == minijinja::AutoEscape::None || value.is_safe() {
+        return write!(out, "{value}").map_err(minijinja::Error::from);
+    }
+    if value.is_none() || value.is_undefined() {
+        return Ok(());
+    }
+    let text = value.to_string();
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    out.write_str(&escaped).map_err(minijinja::Error::from)
 }
 
 impl AppState {

@@ -19,7 +19,9 @@ pub struct TestApp {
 pub struct Page {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
+    /// The body as text (binary bodies decode lossily; see `bytes`).
     pub body: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Page {
@@ -107,7 +109,8 @@ impl TestApp {
         Page {
             status,
             headers,
-            body: String::from_utf8(bytes.to_vec()).expect("UTF-8 body"),
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes: bytes.to_vec(),
         }
     }
 

@@ -133,18 +133,25 @@ pub fn html_to_text(html: &str) -> String {
             (false, c) => out.push(c),
         }
     }
-    html_escape::decode_html_entities(out.trim()).into_owned()
+    let text = html_escape::decode_html_entities(&out).into_owned();
+    text.split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
-/// The first `max` graphemes of `text`, cut at a word boundary, with an ellipsis if cut.
+/// At most `max` graphemes of `text`, cut at a word boundary, ending in an ellipsis if cut.
 pub fn excerpt(text: &str, max: usize) -> String {
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if grapheme_len(&flat) <= max {
         return flat;
     }
+    let budget = max.saturating_sub(1);
     let mut out = String::new();
     for word in flat.split(' ') {
-        if grapheme_len(&out) + grapheme_len(word) + 1 > max {
+        let space = usize::from(!out.is_empty());
+        if grapheme_len(&out) + space + grapheme_len(word) > budget {
             break;
         }
         if !out.is_empty() {

@@ -2,7 +2,7 @@
 //! build links through these functions, so a link and the route that answers it can't drift.
 //! Slugs may be Bengali; paths are percent-encoded exactly as a browser would send them.
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC};
 
 /// Characters escaped in one path segment (RFC 3986 `pchar` is kept readable).
 const SEGMENT: &AsciiSet = &CONTROLS
@@ -23,8 +23,13 @@ const SEGMENT: &AsciiSet = &CONTROLS
     .add(b'|')
     .add(b'}');
 
-/// Characters escaped in a query value.
-const QUERY: &AsciiSet = &SEGMENT.add(b'&').add(b'=').add(b'+').add(b';').add(b'\'');
+/// Characters escaped in a query value: everything but RFC 3986's unreserved characters, so a
+/// URL passed as a parameter (share links) arrives whole.
+const QUERY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 pub fn segment(s: &str) -> String {
     utf8_percent_encode(s, SEGMENT).to_string()
@@ -64,5 +69,6 @@ mod tests {
         assert_eq!(tag("ঢাকা"), "/tag/%E0%A6%A2%E0%A6%BE%E0%A6%95%E0%A6%BE");
         assert_eq!(section("a b/c"), "/a%20b%2Fc");
         assert_eq!(query_value("a&b=c d"), "a%26b%3Dc%20d");
+        assert_eq!(query_value("http://x.test/a"), "http%3A%2F%2Fx.test%2Fa");
     }
 }

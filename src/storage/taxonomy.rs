@@ -24,6 +24,28 @@ const KNOWN_SECTIONS: &[(&str, &str)] = &[
     ("ধর্ম", "religion"),
 ];
 
+/// First path segments the site itself answers: a section may not take one as its slug, or its
+/// pages would be hidden behind the site's own routes.
+const RESERVED_SLUGS: &[&str] = &[
+    "api",
+    "archive",
+    "atom.xml",
+    "author",
+    "feed.json",
+    "feed.xml",
+    "latest",
+    "newsroom",
+    "robots.txt",
+    "search",
+    "sitemap.xml",
+    "sitemaps",
+    "static",
+    "tag",
+    "theme.css",
+    "card",
+    "media",
+];
+
 const PALETTE: &[&str] = &[
     "#8c1c13", "#1d4e89", "#2a6f4e", "#7a5c12", "#0f6d75", "#7b2d6b", "#4a4e69", "#9c4221",
 ];
@@ -194,7 +216,7 @@ async fn free_slug(tx: &mut Tx<'_>, table: &str, base: &str) -> Result<String> {
             .bind(&candidate)
             .fetch_one(&mut **tx)
             .await?;
-        if taken == 0 {
+        if taken == 0 && !RESERVED_SLUGS.contains(&candidate.as_str()) {
             break;
         }
         candidate = format!("{base}-{n}");

@@ -19,9 +19,8 @@ pub struct TestApp {
 pub struct Page {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
-    /// The body as text (binary bodies decode lossily; see `bytes`).
+    /// The body as text (binary bodies decode lossily).
     pub body: String,
-    pub bytes: Vec<u8>,
 }
 
 impl Page {
@@ -110,7 +109,6 @@ impl TestApp {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
-            bytes: bytes.to_vec(),
         }
     }
 
@@ -173,4 +171,29 @@ pub fn stories(category: &str, start: usize, n: usize) -> Vec<Value> {
             })
         })
         .collect()
+}
+
+/// The site path of an absolute URL the app gave out (`http://khobor.test/x` → `/x`).
+#[track_caller]
+pub fn site_path(url: &str) -> String {
+    url.strip_prefix("http://khobor.test")
+        .unwrap_or_else(|| panic!("{url:?} is not an absolute URL on http://khobor.test"))
+        .to_owned()
+}
+
+/// A `published` time `minutes` before now, in RFC 3339 (for stories that must count as new).
+pub fn minutes_ago(minutes: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::minutes(minutes)).to_rfc3339()
+}
+
+/// The application over a data directory that something else (the CLI, say) has filled.
+pub async fn open_data_dir(dir: tempfile::TempDir, data: &std::path::Path) -> TestApp {
+    let over = Overrides {
+        data: Some(data.to_path_buf()),
+        base_url: Some("http://khobor.test".to_owned()),
+        ..Overrides::default()
+    };
+    let config = Config::load(&over, Some("127.0.0.1:0")).expect("config");
+    let app = App::build(config).await.expect("app builds");
+    TestApp { app, dir }
 }

@@ -42,7 +42,7 @@ async fn article_page_has_every_part_of_the_reference_page() {
     }
     let links = page.links();
     for prefix in [
-        "https://www.facebook.com/sharer/sharer.php?u=http://khobor.test/international/",
+        "https://www.facebook.com/sharer/sharer.php?u=http%3A%2F%2Fkhobor.test%2Finternational%2F",
         "fb-messenger://share/?link=",
         "https://wa.me/?text=",
         "https://x.com/intent/post?url=",
@@ -215,7 +215,10 @@ async fn section_page_lists_only_its_stories_and_pages_through_all_of_them() {
         let page = app.get(&path).await;
         assert_eq!(page.status, StatusCode::OK, "{path}");
         page.assert_contains("<h1>খেলা</h1>");
-        assert!(!page.body.contains("নম্বর 100"), "a national story on the sports page");
+        assert!(
+            !page.body.contains("নম্বর 100"),
+            "a national story on the sports page"
+        );
         for chunk in page.body.split("class=\"card-headline\">").skip(1) {
             seen.push(chunk.split('<').next().unwrap().to_owned());
         }
@@ -232,7 +235,10 @@ async fn section_page_lists_only_its_stories_and_pages_through_all_of_them() {
         .rev()
         .map(|i| format!("পরীক্ষার খবর নম্বর {i}"))
         .collect();
-    assert_eq!(seen, expected, "every story once, newest first, across pages");
+    assert_eq!(
+        seen, expected,
+        "every story once, newest first, across pages"
+    );
     let bad = app.get("/sports?before=yesterday").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     bad.assert_contains("before=yesterday");

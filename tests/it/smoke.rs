@@ -26,10 +26,7 @@ async fn serves_the_demo_paper_over_tcp_and_shuts_down_cleanly() {
     let client = reqwest::Client::new();
     let home = client.get(format!("{base}/")).send().await.unwrap();
     assert_eq!(home.status(), 200);
-    assert_eq!(
-        home.headers()["content-type"],
-        "text/html; charset=utf-8"
-    );
+    assert_eq!(home.headers()["content-type"], "text/html; charset=utf-8");
     let html = home.text().await.unwrap();
     assert!(html.contains("<html lang=\"bn\">"));
 
@@ -72,7 +69,11 @@ async fn serves_the_demo_paper_over_tcp_and_shuts_down_cleanly() {
     })
     .await
     .unwrap();
-    assert!(raw.contains("content-encoding: gzip"), "{}", &raw[..300.min(raw.len())]);
+    assert!(
+        raw.contains("content-encoding: gzip"),
+        "{}",
+        &raw[..300.min(raw.len())]
+    );
 
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
@@ -97,16 +98,24 @@ async fn demo_content_is_loaded_once() {
         .await
         .unwrap();
     assert!(again.is_none());
-    assert_eq!(app.store().count_articles().await.unwrap(), first.inserted as i64);
+    assert_eq!(
+        app.store().count_articles().await.unwrap(),
+        first.inserted as i64
+    );
     app.store().close().await;
 
     // A restart on the same data directory keeps the same paper.
     let app = App::build(config.clone()).await.unwrap();
-    assert!(khobor::demo::load_if_empty(app.store(), config.site.timezone)
-        .await
-        .unwrap()
-        .is_none());
-    assert_eq!(app.store().count_articles().await.unwrap(), first.inserted as i64);
+    assert!(
+        khobor::demo::load_if_empty(app.store(), config.site.timezone)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        app.store().count_articles().await.unwrap(),
+        first.inserted as i64
+    );
 }
 
 #[tokio::test]

@@ -73,6 +73,14 @@ pub fn normalise(text: &str) -> String {
 /// The search form of `text`: [`normalise`], then lower case, র‍্য folded to র্য, and
 /// Bengali digits written as ASCII digits.
 pub fn normalise_for_search(text: &str) -> String {
+    if is_search_normal(text) {
+        return text.chars().map(fold_digit).collect();
+    }
+    normalise_for_search_slow(text)
+}
+
+/// [`normalise_for_search`] without the fast path.
+fn normalise_for_search_slow(text: &str) -> String {
     // Lower-casing first means the later NFC inside `normalise` sees the final letters,
     // which keeps this function idempotent.
     let lowered: String = text.chars().flat_map(char::to_lowercase).collect();
@@ -83,8 +91,37 @@ pub fn normalise_for_search(text: &str) -> String {
         .collect()
 }
 
+/// Fast path for [`normalise_for_search`] (it runs once per token): true when no step
+/// except the digit fold would change `text`, which is the case for nearly every word of
+/// clean text. Only lower-case ASCII and Bengali characters qualify; no invisibles or
+/// joiners, no nukta or au length mark (they may need composing), no ে + া or অ + া,
+/// and every run of Bengali marks already in step-3 order.
+fn is_search_normal(text: &str) -> bool {
+    let mut prev: Option<char> = None;
+    for c in text.chars() {
+        let ok = match c {
+            'A'..='Z' => false,
+            _ if c.is_ascii() => true,
+            NUKTA | '\u{09D7}' | '\u{09F7}' => false,
+            _ if is_bengali_mark(c) => {
+                let in_order =
+                    !prev.is_some_and(|p| is_bengali_mark(p) && mark_rank(p) > mark_rank(c));
+                let composes = c == '\u{09BE}' && matches!(prev, Some('\u{09C7}' | '\u{0985}'));
+                in_order && !composes
+            }
+            '\u{0980}'..='\u{09FF}' => true,
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+        prev = Some(c);
+    }
+    true
+}
+
 /// Bengali digit → ASCII digit; every other character unchanged.
-pub(crate) fn fold_digit(c: char) -> char {
+fn fold_digit(c: char) -> char {
     match c {
         '\u{09E6}'..='\u{09EF}' => char::from(b'0' + (c as u32 - 0x09E6) as u8),
         _ => c,
@@ -187,7 +224,7 @@ fn canonical_order(run: &mut [char]) {
     }
 }
 
-/// Steps 3 and 4: order each run of Bengali marks and compose what belongs together.
+/// Steps 3 and 4: order each run of marks and compose what belongs together.
 fn fix_marks(chars: &[char]) -> String {
     let mut out = String::with_capacity(chars.len() * 3);
     let mut base: Option<char> = None; // last character pushed, if it was not a mark
@@ -437,6 +474,22 @@ pub(crate) mod tests {
                 prop_assert_eq!(normalise_for_search(&search), search.clone());
                 // the search form is the search form of the normalised text too
                 prop_assert_eq!(normalise_for_search(&once), search);
+            }
+
+            #[test]
+            fn fast_path_agrees(s in bengali_heavy()) {
+                prop_assert_eq!(
+                    super::super::normalise_for_search(&s),
+                    super::super::normalise_for_search_slow(&s)
+                );
+            }
+
+            #[test]
+            fn fast_path_agrees_on_words(s in "[\u{0980}-\u{09FF}a-z0-9]{0,12}") {
+                prop_assert_eq!(
+                    super::super::normalise_for_search(&s),
+                    super::super::normalise_for_search_slow(&s)
+                );
             }
 
             #[test]

@@ -30,6 +30,7 @@
 //!    | -লেন -তেন -বেন | past, habitual and future honorific (বললেন, করতেন, করবেন) | — |
 //!    | -েন | present honorific (করেন) | after a consonant, not V+য় |
 //!    | -গুলো -গুলি -সমুহ -টুকু -খানা -খানি -টি -টা | plural and classifiers (দেশগুলো, দেশটি) | — |
+//!    | -সহ | postposition "with, including" (ঢাকাসহ, মন্দিরসহ) | — |
 //!    | -দের | plural genitive/objective (মানুষদের) | not after -বা (-বাদ words: সংবাদের, প্রতিবাদের) |
 //!    | -রা | plural (নেতারা, শিক্ষকরা) | — |
 //!    | -েরা | plural after a consonant (মানুষেরা) | after a consonant, not V+য় |
@@ -451,8 +452,8 @@ enum Env {
     Plural,
 }
 
-/// The suffix table of rule 3. [`strip_once`] prefers the longest matching suffix, so the
-/// order here is only for reading.
+/// The suffix table of rule 3, longest suffixes first: [`candidates`] tries them in this
+/// order, so the first match is the longest (two suffixes of one length never both match).
 const SUFFIXES: &[(&str, Env)] = &[
     ("চ্ছিলেন", Env::AfterVowel),
     ("েছিলেন", Env::AfterConsonant),
@@ -479,6 +480,7 @@ const SUFFIXES: &[(&str, Env)] = &[
     ("দের", Env::Plural),
     ("েরা", Env::AfterConsonantNotVowelYa),
     ("য়ের", Env::AfterVowel),
+    ("সহ", Env::Any),
     ("িয়", Env::AfterConsonant),
     ("েন", Env::AfterConsonantNotVowelYa),
     ("ছে", Env::AfterConsonant),
@@ -513,12 +515,19 @@ pub fn stem(word: &str) -> String {
         w.pop();
         w.push('\u{09A4}');
     }
-    if let Some(root) = find_protected(&w, PROTECTED_SEARCH_DEPTH) {
-        return root.to_string();
+    // Removals only shorten the word, so a root can only be reached if one is a prefix.
+    if has_protected_prefix(&w) {
+        if let Some(root) = find_protected(&w, PROTECTED_SEARCH_DEPTH) {
+            return root.to_string();
+        }
     }
     // Each step removes at least one character, so this ends.
-    while let Some(rest) = strip_once(&w, false).into_iter().next() {
-        w.truncate(rest);
+    loop {
+        let next = candidates(&w, false).next();
+        match next {
+            Some(rest) => w.truncate(rest),
+            None => break,
+        }
     }
     w
 }
@@ -558,17 +567,11 @@ fn fold(word: &str) -> String {
 }
 
 fn is_consonant(c: char) -> bool {
-    matches!(
-        c,
-        '\u{0995}'
-            ..='\u{09B9}'
-                | '\u{09CE}'
-                | '\u{09DC}'
-                | '\u{09DD}'
-                | '\u{09DF}'
-                | '\u{09F0}'
-                | '\u{09F1}'
-    )
+    ('\u{0995}'..='\u{09B9}').contains(&c)
+        || matches!(
+            c,
+            '\u{09CE}' | '\u{09DC}' | '\u{09DD}' | '\u{09DF}' | '\u{09F0}' | '\u{09F1}'
+        )
 }
 
 fn is_independent_vowel(c: char) -> bool {
@@ -576,17 +579,11 @@ fn is_independent_vowel(c: char) -> bool {
 }
 
 fn is_vowel_sign(c: char) -> bool {
-    matches!(
-        c,
-        '\u{09BE}'
-            ..='\u{09C4}'
-                | '\u{09C7}'
-                | '\u{09C8}'
-                | '\u{09CB}'
-                | '\u{09CC}'
-                | '\u{09E2}'
-                | '\u{09E3}'
-    )
+    ('\u{09BE}'..='\u{09C4}').contains(&c)
+        || matches!(
+            c,
+            '\u{09C7}' | '\u{09C8}' | '\u{09CB}' | '\u{09CC}' | '\u{09E2}' | '\u{09E3}'
+        )
 }
 
 /// Written syllables: consonants and independent vowels that do not follow a hasanta.
@@ -645,32 +642,31 @@ fn env_holds(env: Env, rest: &str, relaxed: bool) -> bool {
     }
 }
 
-/// The lengths (in bytes) `w` can be cut to by one removal of rule 3, best first.
-/// `relaxed` waives the "not V+য়" condition (used only in the search for a root).
-fn strip_once(w: &str, relaxed: bool) -> Vec<usize> {
-    let mut out = Vec::new();
-    for &(suffix, env) in SUFFIXES {
-        if let Some(rest) = w.strip_suffix(suffix) {
-            if valid_rest(rest) && env_holds(env, rest, relaxed) {
-                out.push(rest.len());
-            }
-        }
-    }
-    // -াত → -া
-    if let Some(rest) = w.strip_suffix('\u{09A4}') {
-        if rest.ends_with('\u{09BE}') && valid_rest(rest) {
-            out.push(rest.len());
-        }
-    }
-    // Longest suffix (shortest rest) first; stable, so the table order breaks no ties.
-    out.sort_unstable();
-    out.dedup();
-    out
+/// The lengths (in bytes) `w` can be cut to by one removal of rule 3, longest suffix
+/// first. `relaxed` waives the "not V+য়" condition (used only in the search for a root).
+fn candidates(w: &str, relaxed: bool) -> impl Iterator<Item = usize> + '_ {
+    let suffixes = SUFFIXES.iter().filter_map(move |&(suffix, env)| {
+        let rest = w.strip_suffix(suffix)?;
+        (valid_rest(rest) && env_holds(env, rest, relaxed)).then_some(rest.len())
+    });
+    // -াত → -া (one letter, so after every table suffix)
+    let aat = w
+        .strip_suffix('\u{09A4}')
+        .filter(|rest| rest.ends_with('\u{09BE}') && valid_rest(rest))
+        .map(str::len);
+    suffixes.chain(aat)
 }
 
 /// Rule 4: a protected root.
 fn is_protected(w: &str) -> bool {
     PROTECTED.binary_search(&w).is_ok() || (w.ends_with("পুর") && aksharas(w) >= 3)
+}
+
+/// Whether some prefix of `w` (or `w` itself) is a protected root.
+fn has_protected_prefix(w: &str) -> bool {
+    w.char_indices()
+        .map(|(i, c)| i + c.len_utf8())
+        .any(|end| is_protected(&w[..end]))
 }
 
 /// Rule 4: the protected root that `w` is, or that up to `depth` removals reach.
@@ -681,9 +677,7 @@ fn find_protected(w: &str, depth: u8) -> Option<&str> {
     if depth == 0 {
         return None;
     }
-    strip_once(w, true)
-        .into_iter()
-        .find_map(|len| find_protected(&w[..len], depth - 1))
+    candidates(w, true).find_map(|len| find_protected(&w[..len], depth - 1))
 }
 
 #[cfg(test)]
@@ -828,6 +822,17 @@ mod tests {
         ]);
         // too short to cut: প্রিয় (dear) is not প্র + ীয়
         assert_eq!(stem("প্রিয়"), "প্রিয়");
+    }
+
+    #[test]
+    fn rule_3_postposition_soho() {
+        check(&[
+            ("ঢাকাসহ", "ঢাকা"),
+            ("বাংলাদেশসহ", "বাংলাদেশ"),
+            ("মন্দিরসহ", "মন্দির"),
+            ("শিশুসহ", "শিশু"),
+            ("দুঃসহ", "দুঃসহ"), // too short to cut
+        ]);
     }
 
     #[test]
@@ -1006,9 +1011,15 @@ mod tests {
     }
 
     #[test]
-    fn suffix_table_is_folded() {
+    fn suffix_table_is_folded_and_longest_first() {
         for (s, _) in SUFFIXES {
             assert_eq!(*s, fold(s));
+        }
+        for pair in SUFFIXES.windows(2) {
+            assert!(
+                pair[0].0.chars().count() >= pair[1].0.chars().count(),
+                "{pair:?}"
+            );
         }
     }
 

@@ -13,7 +13,7 @@
 //!   signs, chandrabindu, anusvara, visarga, ৎ …);
 //! - **digit**: ASCII `0-9` and Bengali `০-৯`;
 //! - **other letter**: any other alphanumeric character (Latin, Arabic, …);
-//! - **transparent**: ZWJ, ZWNJ and the invisibles that [`normalise`] removes (soft
+//! - **transparent**: ZWJ, ZWNJ and the invisibles that [`normalise`](crate::normalise::normalise) removes (soft
 //!   hyphen, ZWSP, word joiner, LRM/RLM, BOM, U+009D). They never end a word;
 //! - non-Bengali **combining marks** continue the word they follow;
 //! - everything else (space, punctuation, symbols, `।`) separates words.
@@ -337,6 +337,7 @@ mod tests {
             ["zero", "carbon", "5", "g", "নেটওয়ার্ক"]
         );
         assert_eq!(texts("৫জি"), ["5", "জি"]);
+        assert_eq!(texts("iPhoneটি"), ["iphone", "টি"]);
         assert_eq!(texts("BNP-র নেতা"), ["bnp", "র", "নেতা"]);
     }
 

@@ -2,7 +2,7 @@
 
 pub mod articles;
 
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::Router;
 
 use super::{ApiError, AppState};
@@ -13,5 +13,12 @@ pub fn router() -> Router<AppState> {
         .route("/articles/{id}", get(articles::one))
         .route("/sections", get(articles::sections))
         .route("/tags", get(articles::tags))
-        .fallback(|| async { ApiError::not_found("endpoint") })
+        // The reader's `/{section}/{id}/{*rest}` would otherwise answer unknown API paths with
+        // an HTML page; API clients always get JSON.
+        .route("/", any(unknown_endpoint))
+        .route("/{*rest}", any(unknown_endpoint))
+}
+
+async fn unknown_endpoint() -> ApiError {
+    ApiError::not_found("endpoint")
 }

@@ -142,24 +142,29 @@ pub fn html_to_text(html: &str) -> String {
 }
 
 /// At most `max` graphemes of `text`, cut at a word boundary, ending in an ellipsis if cut.
+/// Reads only as far as it needs: bodies can be long and this runs on every page view.
 pub fn excerpt(text: &str, max: usize) -> String {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if grapheme_len(&flat) <= max {
-        return flat;
-    }
     let budget = max.saturating_sub(1);
     let mut out = String::new();
-    for word in flat.split(' ') {
-        let space = usize::from(!out.is_empty());
-        if grapheme_len(&out) + space + grapheme_len(word) > budget {
-            break;
+    let mut count = 0;
+    // Where to cut if the text turns out too long: the last word end that leaves room for "…".
+    let mut cut_at = 0;
+    for word in text.split_whitespace() {
+        let add = usize::from(!out.is_empty()) + grapheme_len(word);
+        if count + add > max {
+            out.truncate(cut_at);
+            out.push('…');
+            return out;
         }
         if !out.is_empty() {
             out.push(' ');
         }
         out.push_str(word);
+        count += add;
+        if count <= budget {
+            cut_at = out.len();
+        }
     }
-    out.push('…');
     out
 }
 
@@ -190,5 +195,7 @@ mod tests {
         assert_eq!(grapheme_len("ক্ষমতা"), 3);
         assert_eq!(excerpt("এক দুই তিন চার", 8), "এক দুই…");
         assert_eq!(excerpt("এক দুই", 80), "এক দুই");
+        assert_eq!(excerpt("এক  দুই\nতিন", 8), "এক দুই তিন");
+        assert_eq!(excerpt("একটানা", 3), "…");
     }
 }

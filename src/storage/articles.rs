@@ -1,6 +1,8 @@
 //! Articles: reading published stories for the reader site, feeds and API, and writing
 //! imported stories (insert or update by external id, with a change-feed row).
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::QueryBuilder;
@@ -147,91 +149,100 @@ struct ArticleRow {
 impl Store {
     /// A published story with its section, tags and authors; `None` for any other status.
     pub async fn published_article(&self, id: i64) -> Result<Option<Article>> {
-        let row: Option<ArticleRow> = sqlx::query_as(
+        Ok(self.published_articles(&[id]).await?.pop())
+    }
+
+    /// Several published stories in full, in the order given (for feeds and the API); ids
+    /// that are not published are left out. Three queries, whatever the number of stories.
+    pub async fn published_articles(&self, ids: &[i64]) -> Result<Vec<Article>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = QueryBuilder::new(
             "SELECT a.id, a.external_id, a.headline, a.kicker, a.summary, a.body_html, a.body_text, \
              a.credit, a.signature, a.dateline, a.hero_url, a.hero_caption, a.hero_credit, \
              a.source_name, a.source_url, a.status, a.published_at, a.updated_at, a.created_at, \
              s.id AS section_id, s.slug AS section_slug, s.name AS section_name, s.colour AS section_colour \
              FROM articles a JOIN sections s ON s.id = a.section_id \
-             WHERE a.id = $1 AND a.status = 'published'",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(r) = row else { return Ok(None) };
-        let status = Status::parse(&r.status).ok_or_else(|| {
-            StorageError::Corrupt(format!("article {} has status {:?}", r.id, r.status))
-        })?;
-        let tags = self.article_tags(r.id).await?;
-        let authors = self.article_authors(r.id).await?;
-        Ok(Some(Article {
-            id: r.id,
-            external_id: r.external_id,
-            headline: r.headline,
-            kicker: r.kicker,
-            summary: r.summary,
-            body_html: r.body_html,
-            body_text: r.body_text,
-            section: Section {
-                id: r.section_id,
-                slug: r.section_slug,
-                name: r.section_name,
-                colour: r.section_colour,
-            },
-            tags,
-            authors,
-            credit: r.credit,
-            signature: r.signature,
-            dateline: r.dateline,
-            hero_url: r.hero_url,
-            hero_caption: r.hero_caption,
-            hero_credit: r.hero_credit,
-            source_name: r.source_name,
-            source_url: r.source_url,
-            status,
-            published_at: r.published_at,
-            updated_at: r.updated_at,
-            created_at: r.created_at,
-        }))
-    }
+             WHERE a.status = 'published' AND a.id IN ",
+        );
+        push_id_list(&mut q, ids);
+        let rows: Vec<ArticleRow> = q.build_query_as().fetch_all(&self.pool).await?;
 
-    /// Several published stories in full, in the order given (for feeds and the API).
-    pub async fn published_articles(&self, ids: &[i64]) -> Result<Vec<Article>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for &id in ids {
-            if let Some(a) = self.published_article(id).await? {
-                out.push(a);
-            }
+        let mut q = QueryBuilder::new(
+            "SELECT at.article_id, t.id, t.slug, t.name FROM article_tags at \
+             JOIN tags t ON t.id = at.tag_id WHERE at.article_id IN ",
+        );
+        push_id_list(&mut q, ids);
+        q.push(" ORDER BY at.article_id, at.position");
+        let mut tags: HashMap<i64, Vec<Tag>> = HashMap::new();
+        for (article, id, slug, name) in q
+            .build_query_as::<(i64, i64, String, String)>()
+            .fetch_all(&self.pool)
+            .await?
+        {
+            tags.entry(article)
+                .or_default()
+                .push(Tag { id, slug, name });
         }
-        Ok(out)
-    }
 
-    async fn article_tags(&self, id: i64) -> Result<Vec<Tag>> {
-        let rows: Vec<(i64, String, String)> = sqlx::query_as(
-            "SELECT t.id, t.slug, t.name FROM article_tags at JOIN tags t ON t.id = at.tag_id \
-             WHERE at.article_id = $1 ORDER BY at.position",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, slug, name)| Tag { id, slug, name })
-            .collect())
-    }
+        let mut q = QueryBuilder::new(
+            "SELECT aa.article_id, u.id, u.slug, u.name FROM article_authors aa \
+             JOIN authors u ON u.id = aa.author_id WHERE aa.article_id IN ",
+        );
+        push_id_list(&mut q, ids);
+        q.push(" ORDER BY aa.article_id, aa.position");
+        let mut authors: HashMap<i64, Vec<Author>> = HashMap::new();
+        for (article, id, slug, name) in q
+            .build_query_as::<(i64, i64, String, String)>()
+            .fetch_all(&self.pool)
+            .await?
+        {
+            authors
+                .entry(article)
+                .or_default()
+                .push(Author { id, slug, name });
+        }
 
-    async fn article_authors(&self, id: i64) -> Result<Vec<Author>> {
-        let rows: Vec<(i64, String, String)> = sqlx::query_as(
-            "SELECT u.id, u.slug, u.name FROM article_authors aa JOIN authors u ON u.id = aa.author_id \
-             WHERE aa.article_id = $1 ORDER BY aa.position",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, slug, name)| Author { id, slug, name })
-            .collect())
+        let mut by_id: HashMap<i64, Article> = HashMap::with_capacity(rows.len());
+        for r in rows {
+            let status = Status::parse(&r.status).ok_or_else(|| {
+                StorageError::Corrupt(format!("article {} has status {:?}", r.id, r.status))
+            })?;
+            by_id.insert(
+                r.id,
+                Article {
+                    id: r.id,
+                    external_id: r.external_id,
+                    headline: r.headline,
+                    kicker: r.kicker,
+                    summary: r.summary,
+                    body_html: r.body_html,
+                    body_text: r.body_text,
+                    section: Section {
+                        id: r.section_id,
+                        slug: r.section_slug,
+                        name: r.section_name,
+                        colour: r.section_colour,
+                    },
+                    tags: tags.remove(&r.id).unwrap_or_default(),
+                    authors: authors.remove(&r.id).unwrap_or_default(),
+                    credit: r.credit,
+                    signature: r.signature,
+                    dateline: r.dateline,
+                    hero_url: r.hero_url,
+                    hero_caption: r.hero_caption,
+                    hero_credit: r.hero_credit,
+                    source_name: r.source_name,
+                    source_url: r.source_url,
+                    status,
+                    published_at: r.published_at,
+                    updated_at: r.updated_at,
+                    created_at: r.created_at,
+                },
+            );
+        }
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
     /// Published stories, newest first, `limit` of them after `after` (keyset pagination:
@@ -445,6 +456,16 @@ impl Store {
         changes::append(tx, kind, "article", id).await?;
         Ok(outcome)
     }
+}
+
+/// Appends `(id, id, …)`.
+fn push_id_list(q: &mut QueryBuilder<'_, sqlx::Sqlite>, ids: &[i64]) {
+    q.push("(");
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    list.push_unseparated(")");
 }
 
 /// Appends the joins and `WHERE` clause that select the published stories in `filter`.

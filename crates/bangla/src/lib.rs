@@ -2,6 +2,7 @@
 //! relative times, genitive forms, URL slugs, and the search analysis chain (normalise,
 //! tokenise, stem, stop words). No I/O, no async, no database.
 
+pub mod banglish;
 pub mod calendar;
 pub mod digits;
 pub mod grammar;

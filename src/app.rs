@@ -4,9 +4,21 @@ use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
 
+use std::sync::Arc;
+
 use crate::config::Config;
+use crate::jobs::search_indexer::{self, IndexerError};
+use crate::search::{SearchError, SearchIndex};
 use crate::storage::{StorageError, Store};
 use crate::web::{self, AppState};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Search(#[from] SearchError),
+}
 
 /// The assembled application: an open store and the router over it.
 pub struct App {
@@ -15,16 +27,24 @@ pub struct App {
 }
 
 impl App {
-    /// Opens (and migrates) the store in the configured data directory, and builds the router.
-    pub async fn build(config: Config) -> Result<App, StorageError> {
+    /// Opens (and migrates) the store and opens the search index in the configured data
+    /// directory, and builds the router.
+    pub async fn build(config: Config) -> Result<App, BuildError> {
         let store = Store::open(&config.db_path()).await?;
-        let state = AppState::new(store, config);
+        let search = Arc::new(SearchIndex::open(&config.search_dir())?);
+        let state = AppState::new(store, search, config);
         let router = web::router(state.clone());
         Ok(App { state, router })
     }
 
     pub fn store(&self) -> &Store {
         self.state.store()
+    }
+
+    /// Brings the search index up to date with the change feed now (the running server does
+    /// this continuously; tools and tests call it to know the index has caught up).
+    pub async fn sync_search(&self) -> Result<usize, IndexerError> {
+        search_indexer::catch_up(self.state.store(), self.state.search()).await
     }
 
     /// Serves until `shutdown` resolves, then lets requests in flight finish.
@@ -36,9 +56,17 @@ impl App {
         let addr: Option<SocketAddr> = listener.local_addr().ok();
         tracing::info!(addr = ?addr, "khobor is serving");
         let store = self.state.store().clone();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let indexer = tokio::spawn(search_indexer::run(
+            store.clone(),
+            Arc::clone(self.state.search()),
+            stopped,
+        ));
         axum::serve(listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await?;
+        let _ = stop.send(true);
+        let _ = indexer.await;
         store.close().await;
         Ok(())
     }

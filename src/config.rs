@@ -165,6 +165,10 @@ impl Config {
     pub fn db_path(&self) -> PathBuf {
         self.data_dir.join("khobor.db")
     }
+
+    pub fn search_dir(&self) -> PathBuf {
+        self.data_dir.join("search")
+    }
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {

@@ -9,5 +9,7 @@ pub mod demo;
 pub mod domain;
 pub mod feeds;
 pub mod import;
+pub mod jobs;
+pub mod search;
 pub mod storage;
 pub mod web;

@@ -40,6 +40,19 @@ enum Command {
         #[command(subcommand)]
         format: ImportFormat,
     },
+    /// Measure search relevance (MRR@10, recall@10 per kind) on a corpus and known-item
+    /// queries, for Khobor's analyzer and two baselines, on fresh in-memory indexes
+    EvalSearch {
+        /// Stories in the import format (JSON Lines, plain or gzip)
+        corpus: PathBuf,
+        /// Queries: TSV with the columns id, kind, query, note
+        queries: PathBuf,
+    },
+    /// Rebuild the search index from the store (run while the server is stopped)
+    Reindex {
+        #[command(flatten)]
+        settings: Overrides,
+    },
     /// Create the database or bring its schema up to date, then exit
     Migrate {
         #[command(flatten)]
@@ -106,6 +119,51 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             app.serve(listener, shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::EvalSearch { corpus, queries } => {
+            let docs = read_eval_corpus(&corpus)?;
+            let file = std::fs::File::open(&queries)
+                .with_context(|| format!("cannot read {}", queries.display()))?;
+            let queries = khobor::search::eval::read_queries(std::io::BufReader::new(file))?;
+            let started = std::time::Instant::now();
+            let results = khobor::search::eval::evaluate(&docs, &queries)?;
+            println!(
+                "{} stories, {} queries, {:.1} s\n",
+                docs.len(),
+                queries.len(),
+                started.elapsed().as_secs_f64()
+            );
+            print!("{}", khobor::search::eval::table(&results));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reindex { settings } => {
+            let config = Config::load(&settings, None)?;
+            let store = Store::open(&config.db_path()).await?;
+            let index = std::sync::Arc::new(
+                khobor::search::SearchIndex::open(&config.search_dir())
+                    .context("cannot open the search index (is `khobor serve` running on this data directory?)")?,
+            );
+            let total = store
+                .count_published(khobor::storage::articles::Filter::All)
+                .await?;
+            let bar = if std::io::stderr().is_terminal() {
+                indicatif::ProgressBar::new(total.max(0) as u64)
+            } else {
+                indicatif::ProgressBar::hidden()
+            };
+            let started = std::time::Instant::now();
+            let done = khobor::jobs::search_indexer::rebuild(&store, &index, |n| {
+                bar.set_position(n as u64)
+            })
+            .await?;
+            bar.finish_and_clear();
+            store.close().await;
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "indexed {done} stories in {secs:.1} s ({:.0} stories/s)",
+                done as f64 / secs.max(1e-9)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate { settings } => {
             let config = Config::load(&settings, None)?;
             let store = Store::open(&config.db_path()).await?;
@@ -142,6 +200,40 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+fn read_eval_corpus(path: &std::path::Path) -> anyhow::Result<Vec<khobor::search::eval::EvalDoc>> {
+    use std::io::{BufRead, Read};
+    let mut raw = Vec::new();
+    std::fs::File::open(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .read_to_end(&mut raw)?;
+    let reader: Box<dyn BufRead> = if raw.starts_with(&[0x1f, 0x8b]) {
+        Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(
+            &raw[..],
+        )))
+    } else {
+        Box::new(&raw[..])
+    };
+    let mut docs = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("{} line {}", path.display(), i + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let a = khobor::import::jsonl::parse_line(&line, chrono_tz::Asia::Dhaka, 0)
+            .map_err(|e| anyhow::anyhow!("{} line {}: {e}", path.display(), i + 1))?;
+        let headline = match &a.kicker {
+            Some(k) => format!("{k} {}", a.headline),
+            None => a.headline.clone(),
+        };
+        docs.push(khobor::search::eval::EvalDoc {
+            external_id: a.external_id,
+            headline,
+            body: a.body_text,
+        });
+    }
+    Ok(docs)
 }
 
 async fn shutdown_signal() {

@@ -105,6 +105,20 @@ pub struct ArticleCard {
 }
 
 impl Article {
+    /// What a list shows of this story.
+    pub fn card(&self) -> ArticleCard {
+        ArticleCard {
+            id: self.id,
+            headline: self.headline.clone(),
+            kicker: self.kicker.clone(),
+            summary: self.summary.clone(),
+            section: self.section.clone(),
+            hero_url: self.hero_url.clone(),
+            published_at: self.published_at.unwrap_or(self.updated_at),
+            updated_at: self.updated_at,
+        }
+    }
+
     /// The summary if the desk wrote one, otherwise the opening of the body.
     pub fn description(&self) -> String {
         match &self.summary {

@@ -501,3 +501,46 @@ fn push_filter(q: &mut QueryBuilder<'_, sqlx::Sqlite>, filter: Filter) {
         }
     }
 }
+
+impl Store {
+    /// Ids of published stories after `after_id`, in id order (for rebuilding derived data).
+    pub async fn published_ids_after(&self, after_id: i64, limit: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM articles WHERE status = 'published' AND id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Moves a story to `status` (publishing stamps the time if it has none) and records the
+    /// change in the feed, in one transaction. Returns false if there is no such story.
+    pub async fn set_status(&self, id: i64, status: Status) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let t = now();
+        let done = sqlx::query(
+            "UPDATE articles SET status = $2, updated_at = $3, version = version + 1, \
+             published_at = CASE WHEN $2 = 'published' AND published_at IS NULL THEN $3 ELSE published_at END \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status.as_str())
+        .bind(t)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if done {
+            changes::append(
+                &mut tx,
+                &format!("article.{}", status.as_str()),
+                "article",
+                id,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+}

@@ -37,3 +37,15 @@ impl Store {
         .await?)
     }
 }
+
+impl Store {
+    /// The newest sequence in the change feed (0 when empty).
+    pub async fn last_change_seq(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(seq) FROM changes")
+                .fetch_one(&self.pool)
+                .await?
+                .unwrap_or(0),
+        )
+    }
+}

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod error;
 pub mod feeds;
 pub mod reader;
+pub mod search;
 pub mod view;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::domain::urls;
+use crate::search::SearchIndex;
 use crate::storage::Store;
 
 pub use error::{ApiError, WebError};
@@ -34,6 +36,7 @@ pub struct AppState {
 
 struct Inner {
     store: Store,
+    search: Arc<SearchIndex>,
     config: Config,
     templates: Environment<'static>,
 }
@@ -55,6 +58,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("article.html", include_str!("../../templates/article.html")),
     ("list.html", include_str!("../../templates/list.html")),
     ("error.html", include_str!("../../templates/error.html")),
+    ("search.html", include_str!("../../templates/search.html")),
 ];
 
 fn templates() -> Environment<'static> {
@@ -100,10 +104,11 @@ fn escape_formatter(
 }
 
 impl AppState {
-    pub fn new(store: Store, config: Config) -> AppState {
+    pub fn new(store: Store, search: Arc<SearchIndex>, config: Config) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 store,
+                search,
                 config,
                 templates: templates(),
             }),
@@ -112,6 +117,10 @@ impl AppState {
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    pub fn search(&self) -> &Arc<SearchIndex> {
+        &self.inner.search
     }
 
     pub fn config(&self) -> &Config {
@@ -181,6 +190,7 @@ pub fn router(state: AppState) -> Router {
     let reader = Router::new()
         .route("/", get(reader::home::home))
         .route("/latest", get(reader::lists::latest))
+        .route("/search", get(reader::search::search_page))
         .route("/tag/{slug}", get(reader::lists::tag))
         .route("/author/{slug}", get(reader::lists::author))
         .route("/archive/{year}/{month}/{day}", get(reader::lists::archive))

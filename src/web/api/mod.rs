@@ -1,6 +1,7 @@
 //! The public, read-only JSON API under `/api/v1`. Errors are JSON with a stable `code`.
 
 pub mod articles;
+pub mod search;
 
 use axum::routing::{any, get};
 use axum::Router;
@@ -13,6 +14,7 @@ pub fn router() -> Router<AppState> {
         .route("/articles/{id}", get(articles::one))
         .route("/sections", get(articles::sections))
         .route("/tags", get(articles::tags))
+        .route("/search", get(search::search))
         // The reader's `/{section}/{id}/{*rest}` would otherwise answer unknown API paths with
         // an HTML page; API clients always get JSON.
         .route("/", any(unknown_endpoint))

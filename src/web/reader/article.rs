@@ -7,10 +7,13 @@ use serde_json::json;
 
 use crate::domain::{urls, Article};
 use crate::storage::now;
-use crate::web::view::ArticleView;
+use crate::web::view::{ArticleView, CardView};
 use crate::web::{AppState, WebError};
 
 use super::{latest_cards, LATEST_SIZE};
+
+/// Related stories under an article.
+const RELATED_SIZE: usize = 4;
 
 pub fn moved_permanently(to: &str) -> Response {
     (
@@ -45,15 +48,46 @@ pub async fn article(
     let now = now();
     let view = ArticleView::new(&article, state.base_url(), state.tz(), now);
     let latest = latest_cards(&state, LATEST_SIZE, Some(id), now).await?;
+    let related = related_cards(&state, &article, now).await;
     let ld = json_ld(&state, &article, &view);
     let html = state
         .render(
             "article.html",
             now,
-            minijinja::context! { article => view, latest => latest, json_ld => ld },
+            minijinja::context! {
+                article => view, latest => latest, related => related, json_ld => ld,
+            },
         )
         .await?;
     Ok(Html(html).into_response())
+}
+
+/// Stories like this one, from the search index. The page does without them rather than fail
+/// if the index is unavailable.
+async fn related_cards(state: &AppState, article: &Article, now: i64) -> Vec<CardView> {
+    let index = std::sync::Arc::clone(state.search());
+    let a = article.clone();
+    let ids = match tokio::task::spawn_blocking(move || index.related(&a, RELATED_SIZE)).await {
+        Ok(Ok(ids)) => ids,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "related stories unavailable");
+            return Vec::new();
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "related stories task failed");
+            return Vec::new();
+        }
+    };
+    match state.store().published_articles(&ids).await {
+        Ok(list) => list
+            .iter()
+            .map(|a| CardView::new(&a.card(), state.tz(), now))
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "related stories unavailable");
+            Vec::new()
+        }
+    }
 }
 
 /// `/{section}/{id}/anything`: old slugged links land on the canonical path.

@@ -3,6 +3,7 @@
 pub mod article;
 pub mod home;
 pub mod lists;
+pub mod search;
 
 use serde::Deserialize;
 

@@ -1,0 +1,335 @@
+//! Search: a tantivy index under the data directory with Khobor's Bengali analyzers, kept in
+//! step with the store through the change feed. The index is derived data: `khobor reindex`
+//! rebuilds it from the store. May import `domain` and `crates/bangla`, never `web`.
+
+pub mod analyzer;
+pub mod eval;
+pub mod query;
+pub mod snippet;
+
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::Mutex;
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, MoreLikeThisQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, OwnedValue, Schema, TextFieldIndexing, TextOptions, Value, FAST,
+    INDEXED, STORED, STRING,
+};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, TantivyDocument, Term,
+};
+
+use crate::domain::Article;
+
+pub use query::{Expansion, SearchRequest, SearchResults};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("search index directory {path}: {source}")]
+    Dir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("search index is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = SearchError> = std::result::Result<T, E>;
+
+/// The fields of the index and the weight each has in ranking.
+#[derive(Clone, Copy, Debug)]
+pub struct Fields {
+    pub id: Field,
+    pub headline: Field,
+    pub headline_exact: Field,
+    pub summary: Field,
+    pub body: Field,
+    pub body_exact: Field,
+    pub tags: Field,
+    pub author: Field,
+    pub section: Field,
+    pub published: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |tokenizer: &str, positions: bool| {
+        let opt = if positions {
+            IndexRecordOption::WithFreqsAndPositions
+        } else {
+            IndexRecordOption::WithFreqs
+        };
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(tokenizer)
+                .set_index_option(opt),
+        )
+    };
+    let fields = Fields {
+        id: b.add_i64_field("id", INDEXED | STORED | FAST),
+        headline: b.add_text_field("headline", text(analyzer::STEM, true)),
+        headline_exact: b.add_text_field("headline_exact", text(analyzer::EXACT, true)),
+        summary: b.add_text_field("summary", text(analyzer::STEM, true)),
+        body: b.add_text_field("body", text(analyzer::STEM, true)),
+        body_exact: b.add_text_field("body_exact", text(analyzer::EXACT, true)),
+        tags: b.add_text_field("tags", text(analyzer::STEM, false)),
+        author: b.add_text_field("author", text(analyzer::STEM, false)),
+        section: b.add_text_field("section", STRING),
+        published: b.add_i64_field("published", INDEXED | FAST),
+    };
+    (b.build(), fields)
+}
+
+/// What the index needs of a story.
+pub struct IndexDoc<'a> {
+    pub id: i64,
+    pub headline: &'a str,
+    pub summary: &'a str,
+    pub body: &'a str,
+    pub section_slug: &'a str,
+    pub tags: Vec<&'a str>,
+    pub authors: Vec<&'a str>,
+    pub published_at: i64,
+}
+
+impl<'a> From<&'a Article> for IndexDoc<'a> {
+    fn from(a: &'a Article) -> IndexDoc<'a> {
+        IndexDoc {
+            id: a.id,
+            headline: &a.headline,
+            summary: a.summary.as_deref().unwrap_or(""),
+            body: &a.body_text,
+            section_slug: &a.section.slug,
+            tags: a.tags.iter().map(|t| t.name.as_str()).collect(),
+            authors: a.authors.iter().map(|p| p.name.as_str()).collect(),
+            published_at: a.published_at.unwrap_or(a.updated_at),
+        }
+    }
+}
+
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+}
+
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it if there is none, and registers the analyzers.
+    pub fn open(dir: &Path) -> Result<SearchIndex> {
+        std::fs::create_dir_all(dir).map_err(|source| SearchError::Dir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let (schema, _) = schema();
+        let mmap = tantivy::directory::MmapDirectory::open(dir)
+            .map_err(|e| SearchError::Corrupt(e.to_string()))?;
+        let index = Index::open_or_create(mmap, schema)?;
+        SearchIndex::from_index(index)
+    }
+
+    /// An index in memory (evaluation and tests).
+    pub fn in_ram() -> Result<SearchIndex> {
+        let (schema, _) = schema();
+        SearchIndex::from_index(Index::create_in_ram(schema))
+    }
+
+    fn from_index(index: Index) -> Result<SearchIndex> {
+        analyzer::register(&index);
+        let (_, fields) = schema();
+        let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+        })
+    }
+
+    pub fn fields(&self) -> Fields {
+        self.fields
+    }
+
+    pub fn searcher(&self) -> tantivy::Searcher {
+        self.reader.searcher()
+    }
+
+    /// The last change-feed sequence whose effects are committed in the index.
+    pub fn applied_seq(&self) -> Result<i64> {
+        let metas = self.index.load_metas()?;
+        Ok(metas
+            .payload
+            .as_deref()
+            .and_then(|p| p.strip_prefix("seq:"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0))
+    }
+
+    fn document(&self, d: &IndexDoc<'_>) -> TantivyDocument {
+        let f = &self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_i64(f.id, d.id);
+        doc.add_text(f.headline, d.headline);
+        doc.add_text(f.headline_exact, d.headline);
+        doc.add_text(f.summary, d.summary);
+        doc.add_text(f.body, d.body);
+        doc.add_text(f.body_exact, d.body);
+        for t in &d.tags {
+            doc.add_text(f.tags, t);
+        }
+        for a in &d.authors {
+            doc.add_text(f.author, a);
+        }
+        doc.add_text(f.section, d.section_slug);
+        doc.add_i64(f.published, d.published_at);
+        doc
+    }
+
+    /// Adds or replaces `upserts`, removes `deletes`, and commits recording `seq` as applied.
+    /// One commit: either all of it is visible to searches or none.
+    pub fn apply(&self, upserts: &[IndexDoc<'_>], deletes: &[i64], seq: i64) -> Result<()> {
+        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        for id in deletes.iter().chain(upserts.iter().map(|d| &d.id)) {
+            writer.delete_term(Term::from_field_i64(self.fields.id, *id));
+        }
+        for d in upserts {
+            writer.add_document(self.document(d))?;
+        }
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&format!("seq:{seq}"));
+        commit.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Empties the index (before a rebuild); not visible until the next `apply`.
+    pub fn clear(&self) -> Result<()> {
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        writer.delete_all_documents()?;
+        Ok(())
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Runs a reader's query: BM25 over the analysed fields with a mild recency boost.
+    pub fn search(&self, req: &SearchRequest, now: i64) -> Result<SearchResults> {
+        let searcher = self.reader.searcher();
+        let plan = query::plan(&searcher, &self.fields, &req.q);
+        let Some(text_query) = plan.query(&self.fields) else {
+            return Ok(SearchResults::empty(plan));
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query)];
+        if let Some(section) = &req.section {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(self.fields.section, section),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        if req.from.is_some() || req.to.is_some() {
+            let bound = |t: Option<i64>, inclusive: bool| match t {
+                Some(t) if inclusive => {
+                    Bound::Included(Term::from_field_i64(self.fields.published, t))
+                }
+                Some(t) => Bound::Excluded(Term::from_field_i64(self.fields.published, t)),
+                None => Bound::Unbounded,
+            };
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(bound(req.from, true), bound(req.to, false))),
+            ));
+        }
+        let full = BooleanQuery::new(clauses);
+        let top = TopDocs::with_limit(req.offset + req.limit).tweak_score(
+            move |segment: &tantivy::SegmentReader| {
+                let published = segment
+                    .fast_fields()
+                    .i64("published")
+                    .ok()
+                    .map(|c| c.first_or_default_col(now));
+                move |doc: tantivy::DocId, score: Score| {
+                    let t = published.as_ref().map(|c| c.get_val(doc)).unwrap_or(now);
+                    score * recency_boost(now - t)
+                }
+            },
+        );
+        let (top, total) = searcher.search(&full, &(top, Count))?;
+        let ids = self.ids(&searcher, top.into_iter().skip(req.offset))?;
+        Ok(SearchResults {
+            hits: ids,
+            total,
+            plan,
+        })
+    }
+
+    fn ids(
+        &self,
+        searcher: &tantivy::Searcher,
+        docs: impl Iterator<Item = (Score, DocAddress)>,
+    ) -> Result<Vec<(i64, Score)>> {
+        let mut out = Vec::new();
+        for (score, addr) in docs {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let id = doc
+                .get_first(self.fields.id)
+                .and_then(|v| v.as_i64())
+                .ok_or_else(|| SearchError::Corrupt("document without id".into()))?;
+            out.push((id, score));
+        }
+        Ok(out)
+    }
+
+    /// Stories like `article` (its headline and body), itself excluded.
+    pub fn related(&self, article: &Article, n: usize) -> Result<Vec<i64>> {
+        let searcher = self.reader.searcher();
+        let f = &self.fields;
+        let mlt = MoreLikeThisQuery::builder()
+            .with_min_doc_frequency(2)
+            .with_max_doc_frequency((searcher.num_docs() / 5).max(2))
+            .with_min_term_frequency(1)
+            .with_max_query_terms(25)
+            .with_min_word_length(2)
+            .with_document_fields(vec![
+                (f.headline, vec![OwnedValue::Str(article.headline.clone())]),
+                (f.body, vec![OwnedValue::Str(article.body_text.clone())]),
+            ]);
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(mlt) as Box<dyn Query>),
+            (
+                Occur::MustNot,
+                Box::new(TermQuery::new(
+                    Term::from_field_i64(f.id, article.id),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+        ]);
+        let top = searcher.search(&query, &TopDocs::with_limit(n).order_by_score())?;
+        Ok(self
+            .ids(&searcher, top.into_iter())?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect())
+    }
+}
+
+/// A gentle preference for recent stories: today ×1.2, a year ago ×1.07, ten years ago ×1.01.
+/// Mild on purpose: an exact match on an old story must still beat a vague new one.
+fn recency_boost(age_seconds: i64) -> Score {
+    let years = (age_seconds.max(0) as f32) / (365.0 * 86400.0);
+    1.0 + 0.2 / (1.0 + 2.0 * years)
+}

@@ -300,7 +300,7 @@ impl SearchIndex {
         let f = &self.fields;
         let mlt = MoreLikeThisQuery::builder()
             .with_min_doc_frequency(2)
-            .with_max_doc_frequency((searcher.num_docs() / 5).max(2))
+            .with_max_doc_frequency((searcher.num_docs() / 5).max(10))
             .with_min_term_frequency(1)
             .with_max_query_terms(25)
             .with_min_word_length(2)

@@ -10,9 +10,24 @@ pub const SNIPPET_CHARS: usize = 220;
 /// Escaped HTML: the best window of `text` with matching words marked.
 pub fn snippet(text: &str, stems: &BTreeSet<String>, exact: &BTreeSet<String>) -> String {
     let tokens = bangla::tokenise::tokenise(text);
+    // Stemming every word of a long story is the slow part; a word can only stem to one of
+    // `stems` if it starts with the same letter (the stemmer folds long ঈ/ঊ to ই/উ).
+    let initials: BTreeSet<char> = stems
+        .iter()
+        .filter_map(|s| s.chars().next())
+        .flat_map(|c| match c {
+            'ই' => vec!['ই', 'ঈ'],
+            'উ' => vec!['উ', 'ঊ'],
+            c => vec![c],
+        })
+        .collect();
     let hits: Vec<(usize, usize)> = tokens
         .iter()
-        .filter(|t| exact.contains(&t.text) || stems.contains(&bangla::stem::stem(&t.text)))
+        .filter(|t| {
+            exact.contains(&t.text)
+                || (t.text.chars().next().is_some_and(|c| initials.contains(&c))
+                    && stems.contains(&bangla::stem::stem(&t.text)))
+        })
         .map(|t| (t.start, t.end))
         .collect();
     // Best window: the one starting at a hit that covers the most hits within SNIPPET_CHARS.

@@ -8,4 +8,5 @@ mod feeds;
 mod helpers;
 mod import;
 mod reader;
+mod search;
 mod smoke;

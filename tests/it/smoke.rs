@@ -103,6 +103,7 @@ async fn demo_content_is_loaded_once() {
         first.inserted as i64
     );
     app.store().close().await;
+    drop(app);
 
     // A restart on the same data directory keeps the same paper.
     let app = App::build(config.clone()).await.unwrap();

@@ -31,7 +31,9 @@ impl App {
     /// directory, and builds the router.
     pub async fn build(config: Config) -> Result<App, BuildError> {
         let store = Store::open(&config.db_path()).await?;
-        let search = Arc::new(SearchIndex::open(&config.search_dir())?);
+        let translit =
+            bangla::banglish::Transliterator::with_aliases(config.search_aliases.clone());
+        let search = Arc::new(SearchIndex::open(&config.search_dir(), translit)?);
         let state = AppState::new(store, search, config);
         let router = web::router(state.clone());
         Ok(App { state, router })

@@ -2,6 +2,7 @@
 //! flags, `KHOBOR_*` environment variables (clap reads both), an optional TOML file, built-in
 //! defaults. Nothing else in Khobor reads the environment.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -14,6 +15,9 @@ pub struct Config {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     pub site: SiteConfig,
+    /// Extra Banglish spellings for search: Latin word → Bengali words (names whose Bengali
+    /// spelling isn't phonetic). From the TOML file's `[search.aliases]`.
+    pub search_aliases: HashMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -38,6 +42,15 @@ pub struct FileConfig {
     pub data: Option<PathBuf>,
     #[serde(default)]
     pub site: FileSite,
+    #[serde(default)]
+    pub search: FileSearch,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSearch {
+    #[serde(default)]
+    pub aliases: HashMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -93,6 +106,8 @@ pub enum ConfigError {
         "invalid base URL {0:?}: expected http:// or https:// followed by a host, without a path"
     )]
     BaseUrl(String),
+    #[error("search alias {0:?} must be a word in Latin letters (a-z)")]
+    Alias(String),
     #[error("{0} must not be empty")]
     Empty(&'static str),
 }
@@ -140,9 +155,26 @@ impl Config {
             Some(url) => parse_base_url(&url)?,
             None => format!("http://{addr}"),
         };
+        let search_aliases = file
+            .search
+            .aliases
+            .into_iter()
+            .map(|(latin, bengali)| {
+                let latin = latin.trim().to_lowercase();
+                if latin.is_empty() || !latin.bytes().all(|b| b.is_ascii_alphabetic()) {
+                    return Err(ConfigError::Alias(latin));
+                }
+                let words = bengali
+                    .iter()
+                    .map(|w| bangla::normalise::normalise_for_search(w.trim()))
+                    .collect();
+                Ok((latin, words))
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Config {
             addr,
             data_dir,
+            search_aliases,
             site: SiteConfig {
                 name: nfc(&name),
                 short_name: nfc(&short_name),
@@ -244,7 +276,7 @@ mod tests {
         let path = dir.join("khobor.toml");
         std::fs::write(
             &path,
-            "addr = \"127.0.0.1:9000\"\n[site]\nname = \"সকালের খবর\"\ntimezone = \"Asia/Kolkata\"\n",
+            "addr = \"127.0.0.1:9000\"\n[site]\nname = \"সকালের খবর\"\ntimezone = \"Asia/Kolkata\"\n[search.aliases]\nZelensky = [\"জেলেনস্কি\"]\n",
         )
         .unwrap();
         let over = Overrides {
@@ -256,6 +288,7 @@ mod tests {
         assert_eq!(c.addr.port(), 9000);
         assert_eq!(c.site.name, "সকালের খবর");
         assert_eq!(c.site.timezone, chrono_tz::Asia::Dhaka);
+        assert_eq!(c.search_aliases["zelensky"], vec!["জেলেনস্কি".to_owned()]);
         std::fs::write(&path, "colour = 1\n").unwrap();
         assert!(matches!(
             Config::load(&over, None),

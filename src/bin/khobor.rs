@@ -139,7 +139,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(&settings, None)?;
             let store = Store::open(&config.db_path()).await?;
             let index = std::sync::Arc::new(
-                khobor::search::SearchIndex::open(&config.search_dir())
+                khobor::search::SearchIndex::open(
+                    &config.search_dir(),
+                    bangla::banglish::Transliterator::with_aliases(config.search_aliases.clone()),
+                )
                     .context("cannot open the search index (is `khobor serve` running on this data directory?)")?,
             );
             let total = store

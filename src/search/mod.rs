@@ -112,6 +112,7 @@ impl<'a> From<&'a Article> for IndexDoc<'a> {
 }
 
 pub struct SearchIndex {
+    translit: bangla::banglish::Transliterator,
     index: Index,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
@@ -122,7 +123,7 @@ const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
 impl SearchIndex {
     /// Opens the index in `dir`, creating it if there is none, and registers the analyzers.
-    pub fn open(dir: &Path) -> Result<SearchIndex> {
+    pub fn open(dir: &Path, translit: bangla::banglish::Transliterator) -> Result<SearchIndex> {
         std::fs::create_dir_all(dir).map_err(|source| SearchError::Dir {
             path: dir.display().to_string(),
             source,
@@ -131,16 +132,16 @@ impl SearchIndex {
         let mmap = tantivy::directory::MmapDirectory::open(dir)
             .map_err(|e| SearchError::Corrupt(e.to_string()))?;
         let index = Index::open_or_create(mmap, schema)?;
-        SearchIndex::from_index(index)
+        SearchIndex::from_index(index, translit)
     }
 
     /// An index in memory (evaluation and tests).
     pub fn in_ram() -> Result<SearchIndex> {
         let (schema, _) = schema();
-        SearchIndex::from_index(Index::create_in_ram(schema))
+        SearchIndex::from_index(Index::create_in_ram(schema), Default::default())
     }
 
-    fn from_index(index: Index) -> Result<SearchIndex> {
+    fn from_index(index: Index, translit: bangla::banglish::Transliterator) -> Result<SearchIndex> {
         analyzer::register(&index);
         let (_, fields) = schema();
         let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
@@ -149,6 +150,7 @@ impl SearchIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         Ok(SearchIndex {
+            translit,
             index,
             reader,
             writer: Mutex::new(writer),
@@ -227,7 +229,7 @@ impl SearchIndex {
     /// Runs a reader's query: BM25 over the analysed fields with a mild recency boost.
     pub fn search(&self, req: &SearchRequest, now: i64) -> Result<SearchResults> {
         let searcher = self.reader.searcher();
-        let plan = query::plan(&searcher, &self.fields, &req.q);
+        let plan = query::plan(&searcher, &self.fields, &self.translit, &req.q);
         let Some(text_query) = plan.query(&self.fields) else {
             return Ok(SearchResults::empty(plan));
         };

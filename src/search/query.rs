@@ -132,7 +132,12 @@ impl SearchResults {
 }
 
 /// Turns the reader's text into the words to search.
-pub fn plan(searcher: &Searcher, f: &Fields, q: &str) -> QueryPlan {
+pub fn plan(
+    searcher: &Searcher,
+    f: &Fields,
+    translit: &bangla::banglish::Transliterator,
+    q: &str,
+) -> QueryPlan {
     let mut plan = QueryPlan::default();
     if q.chars().count() > MAX_QUERY_CHARS {
         plan.problem = Some(format!(
@@ -155,7 +160,7 @@ pub fn plan(searcher: &Searcher, f: &Fields, q: &str) -> QueryPlan {
             continue;
         }
         if bangla::banglish::is_latin_word(&t.text) {
-            let mut bengali = expand_banglish(searcher, f, &t.text);
+            let mut bengali = expand_banglish(searcher, f, translit, &t.text);
             // Romanised particles ("er", "o", "ki") expand to Bengali stop words: drop those,
             // and the word with them if nothing else is left to search.
             let had = bengali.len();
@@ -192,7 +197,12 @@ pub fn plan(searcher: &Searcher, f: &Fields, q: &str) -> QueryPlan {
 }
 
 /// Bengali words (in index form) that a Latin word may stand for, most used first.
-fn expand_banglish(searcher: &Searcher, f: &Fields, word: &str) -> Vec<String> {
+fn expand_banglish(
+    searcher: &Searcher,
+    f: &Fields,
+    translit: &bangla::banglish::Transliterator,
+    word: &str,
+) -> Vec<String> {
     // Document frequency per stem, and the most used surface form of each stem.
     let mut by_stem: HashMap<String, (u64, String, u64)> = HashMap::new();
     let mut add = |term: String, df: u64| {
@@ -212,7 +222,7 @@ fn expand_banglish(searcher: &Searcher, f: &Fields, word: &str) -> Vec<String> {
             add(term, df);
         }
     }
-    for candidate in bangla::banglish::candidates(word, 24) {
+    for candidate in translit.candidates(word, 24) {
         let df = searcher
             .doc_freq(&Term::from_field_text(f.body_exact, &candidate))
             .unwrap_or(0)

@@ -1145,3 +1145,32 @@ async fn after_a_restart_the_index_catches_up_from_its_last_sequence_and_matches
         );
     }
 }
+
+#[tokio::test]
+async fn aliases_from_the_config_file_expand_banglish_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("khobor.toml");
+    std::fs::write(&config, "[search.aliases]\nBablu = [\"খোকাবাবু\"]\n").unwrap();
+    let over = Overrides {
+        config: Some(config),
+        ..Default::default()
+    };
+    let t = TestApp::with_settings(over).await;
+    t.import(&[story(
+        "alias-1",
+        "খোকাবাবুর প্রত্যাবর্তন",
+        "বহু বছর পর খোকাবাবু গ্রামে ফিরেছেন।",
+        "জাতীয়",
+        "2024-01-10T10:00:00+06:00",
+    )])
+    .await;
+    t.app.sync_search().await.unwrap();
+    // "bablu" sounds nothing like খোকাবাবু: only the alias can lead there.
+    let found = search(&t, "bablu", "").await;
+    assert_eq!(hit_ids(&found), vec!["alias-1".to_owned()]);
+    assert!(found["expansions"][0]["bengali"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|b| b == "খোকাবাবু"));
+}

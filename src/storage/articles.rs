@@ -169,40 +169,22 @@ impl Store {
         push_id_list(&mut q, ids);
         let rows: Vec<ArticleRow> = q.build_query_as().fetch_all(&self.pool).await?;
 
-        let mut q = QueryBuilder::new(
-            "SELECT at.article_id, t.id, t.slug, t.name FROM article_tags at \
-             JOIN tags t ON t.id = at.tag_id WHERE at.article_id IN ",
-        );
-        push_id_list(&mut q, ids);
-        q.push(" ORDER BY at.article_id, at.position");
-        let mut tags: HashMap<i64, Vec<Tag>> = HashMap::new();
-        for (article, id, slug, name) in q
-            .build_query_as::<(i64, i64, String, String)>()
-            .fetch_all(&self.pool)
-            .await?
-        {
-            tags.entry(article)
-                .or_default()
-                .push(Tag { id, slug, name });
-        }
-
-        let mut q = QueryBuilder::new(
-            "SELECT aa.article_id, u.id, u.slug, u.name FROM article_authors aa \
-             JOIN authors u ON u.id = aa.author_id WHERE aa.article_id IN ",
-        );
-        push_id_list(&mut q, ids);
-        q.push(" ORDER BY aa.article_id, aa.position");
-        let mut authors: HashMap<i64, Vec<Author>> = HashMap::new();
-        for (article, id, slug, name) in q
-            .build_query_as::<(i64, i64, String, String)>()
-            .fetch_all(&self.pool)
-            .await?
-        {
-            authors
-                .entry(article)
-                .or_default()
-                .push(Author { id, slug, name });
-        }
+        let mut tags = self
+            .labels_by_article(
+                "SELECT at.article_id, t.id, t.slug, t.name FROM article_tags at \
+                 JOIN tags t ON t.id = at.tag_id WHERE at.article_id IN ",
+                "at",
+                ids,
+            )
+            .await?;
+        let mut authors = self
+            .labels_by_article(
+                "SELECT aa.article_id, u.id, u.slug, u.name FROM article_authors aa \
+                 JOIN authors u ON u.id = aa.author_id WHERE aa.article_id IN ",
+                "aa",
+                ids,
+            )
+            .await?;
 
         let mut by_id: HashMap<i64, Article> = HashMap::with_capacity(rows.len());
         for r in rows {
@@ -225,8 +207,18 @@ impl Store {
                         name: r.section_name,
                         colour: r.section_colour,
                     },
-                    tags: tags.remove(&r.id).unwrap_or_default(),
-                    authors: authors.remove(&r.id).unwrap_or_default(),
+                    tags: tags
+                        .remove(&r.id)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(id, slug, name)| Tag { id, slug, name })
+                        .collect(),
+                    authors: authors
+                        .remove(&r.id)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(id, slug, name)| Author { id, slug, name })
+                        .collect(),
                     credit: r.credit,
                     signature: r.signature,
                     dateline: r.dateline,
@@ -455,6 +447,30 @@ impl Store {
         };
         changes::append(tx, kind, "article", id).await?;
         Ok(outcome)
+    }
+}
+
+impl Store {
+    /// `(id, slug, name)` of the tags or authors of each story in `ids`, in byline order.
+    /// `select` ends in `IN `; `link` is the alias of the link table, which has `position`.
+    async fn labels_by_article(
+        &self,
+        select: &str,
+        link: &str,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Vec<(i64, String, String)>>> {
+        let mut q = QueryBuilder::new(select);
+        push_id_list(&mut q, ids);
+        q.push(format!(" ORDER BY {link}.article_id, {link}.position"));
+        let mut out: HashMap<i64, Vec<(i64, String, String)>> = HashMap::new();
+        for (article, id, slug, name) in q
+            .build_query_as::<(i64, i64, String, String)>()
+            .fetch_all(&self.pool)
+            .await?
+        {
+            out.entry(article).or_default().push((id, slug, name));
+        }
+        Ok(out)
     }
 }
 

@@ -197,3 +197,29 @@ pub async fn open_data_dir(dir: tempfile::TempDir, data: &std::path::Path) -> Te
     let app = App::build(config).await.expect("app builds");
     TestApp { app, dir }
 }
+
+/// The application serving on a real loopback port, as `khobor serve` runs it.
+pub struct Served {
+    pub base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Served {
+    /// Serves `app` on 127.0.0.1 with a port of the system's choosing.
+    pub async fn start(app: App) -> Served {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.serve(listener, async {
+            let _ = stopped.await;
+        }));
+        Served { base, stop, server }
+    }
+
+    /// Shuts the server down and waits until it has finished.
+    pub async fn stop(self) {
+        self.stop.send(()).unwrap();
+        self.server.await.unwrap().unwrap();
+    }
+}

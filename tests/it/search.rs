@@ -961,12 +961,8 @@ async fn the_running_server_indexes_new_and_unpublished_stories_by_itself() {
     let config = Config::load(&over, Some("127.0.0.1:0")).unwrap();
     let app = App::build(config.clone()).await.unwrap();
     let store = app.store().clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.serve(listener, async {
-        let _ = stopped.await;
-    }));
+    let served = crate::helpers::Served::start(app).await;
+    let base = served.base.clone();
 
     let client = reqwest::Client::new();
     let url = format!("{base}{}", api_path("শিমুলতলা", ""));
@@ -1016,8 +1012,7 @@ async fn the_running_server_indexes_new_and_unpublished_stories_by_itself() {
     })
     .await;
 
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    served.stop().await;
 }
 
 #[tokio::test]

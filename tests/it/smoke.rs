@@ -16,12 +16,8 @@ async fn serves_the_demo_paper_over_tcp_and_shuts_down_cleanly() {
     khobor::demo::load_if_empty(app.store(), config.site.timezone)
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.serve(listener, async {
-        let _ = stopped.await;
-    }));
+    let served = crate::helpers::Served::start(app).await;
+    let base = served.base.clone();
 
     let client = reqwest::Client::new();
     let home = client.get(format!("{base}/")).send().await.unwrap();
@@ -75,8 +71,7 @@ async fn serves_the_demo_paper_over_tcp_and_shuts_down_cleanly() {
         &raw[..300.min(raw.len())]
     );
 
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    served.stop().await;
     assert!(
         std::net::TcpStream::connect(base.trim_start_matches("http://")).is_err(),
         "port still open after shutdown"

@@ -49,6 +49,16 @@ impl App {
         search_indexer::catch_up(self.state.store(), self.state.search()).await
     }
 
+    /// Makes the variants of every upload still waiting for them (the running server does
+    /// this in the background).
+    pub async fn process_media(&self) -> Result<usize, StorageError> {
+        crate::jobs::media_variants::process_pending(
+            self.state.store(),
+            &self.state.config().media_dir(),
+        )
+        .await
+    }
+
     /// Serves until `shutdown` resolves, then lets requests in flight finish.
     pub async fn serve(
         self,
@@ -62,13 +72,26 @@ impl App {
         let indexer = tokio::spawn(search_indexer::run(
             store.clone(),
             Arc::clone(self.state.search()),
+            stopped.clone(),
+        ));
+        let scheduler = tokio::spawn(crate::jobs::scheduler::run(store.clone(), stopped.clone()));
+        let media = tokio::spawn(crate::jobs::media_variants::run(
+            store.clone(),
+            self.state.config().media_dir(),
+            Arc::clone(self.state.media_wake()),
             stopped,
         ));
-        axum::serve(listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        axum::serve(
+            listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
         let _ = stop.send(true);
         let _ = indexer.await;
+        let _ = scheduler.await;
+        let _ = media.await;
         store.close().await;
         Ok(())
     }

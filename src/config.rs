@@ -201,6 +201,11 @@ impl Config {
     pub fn search_dir(&self) -> PathBuf {
         self.data_dir.join("search")
     }
+
+    /// Uploaded originals and their variants, served under `/media/`.
+    pub fn media_dir(&self) -> PathBuf {
+        self.data_dir.join("media")
+    }
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {

@@ -3,7 +3,9 @@
 //!
 //! Import rule: `domain ← storage · feeds ← import · demo ← web ← app ← cli`.
 
+pub mod accounts;
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod domain;

@@ -53,8 +53,55 @@ enum Command {
         #[command(flatten)]
         settings: Overrides,
     },
+    /// Newsroom accounts
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Create the database or bring its schema up to date, then exit
     Migrate {
+        #[command(flatten)]
+        settings: Overrides,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Add a person who can log in to the newsroom (the first admin is made this way)
+    Add {
+        #[arg(long)]
+        email: String,
+        /// Name as bylines and the newsroom show it
+        #[arg(long)]
+        name: String,
+        /// contributor (writes, submits), editor (edits, publishes), admin (users, settings)
+        #[arg(long, value_parser = ["contributor", "editor", "admin"])]
+        role: String,
+        /// Initials for the desk signature (e.g. এসআই); suggested from the name if left out
+        #[arg(long, default_value = "")]
+        initials: String,
+        /// Read the password from standard input (one line) instead of asking for it
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        settings: Overrides,
+    },
+    /// Make an API token for the admin API, acting for this person (printed once)
+    Token {
+        /// The person the token acts for
+        #[arg(long)]
+        email: String,
+        /// What the token is for, e.g. "AFP wire"
+        #[arg(long)]
+        name: String,
+        /// The token's role (never more than the person's own)
+        #[arg(long, value_parser = ["contributor", "editor", "admin"])]
+        role: String,
+        #[command(flatten)]
+        settings: Overrides,
+    },
+    /// List the newsroom's people
+    List {
         #[command(flatten)]
         settings: Overrides,
     },
@@ -167,6 +214,91 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::User {
+            action:
+                UserAction::Add {
+                    email,
+                    name,
+                    role,
+                    initials,
+                    password_stdin,
+                    settings,
+                },
+        } => {
+            let config = Config::load(&settings, None)?;
+            let password = read_password(password_stdin)?;
+            let role = khobor::domain::Role::parse(&role).context("unknown role")?;
+            let store = Store::open(&config.db_path()).await?;
+            let by = khobor::storage::users::Audit {
+                actor: "khobor user add",
+                address: "cli",
+                ..Default::default()
+            };
+            let result =
+                khobor::accounts::add_user(&store, &email, &name, &initials, role, &password, &by)
+                    .await;
+            store.close().await;
+            match result {
+                Ok(id) => {
+                    println!(
+                        "added {} ({}) as user {id}",
+                        email.trim().to_lowercase(),
+                        role.as_str()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(khobor::accounts::AccountError::Storage(e)) => Err(e.into()),
+                Err(e) => {
+                    eprintln!("khobor: {e}");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+        Command::User {
+            action:
+                UserAction::Token {
+                    email,
+                    name,
+                    role,
+                    settings,
+                },
+        } => {
+            let config = Config::load(&settings, None)?;
+            let role = khobor::domain::Role::parse(&role).context("unknown role")?;
+            let store = Store::open(&config.db_path()).await?;
+            let result = make_token(&store, &email, &name, role).await;
+            store.close().await;
+            match result? {
+                Some(token) => {
+                    println!("{token}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => {
+                    eprintln!("khobor: no newsroom account {email}");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+        Command::User {
+            action: UserAction::List { settings },
+        } => {
+            let config = Config::load(&settings, None)?;
+            let store = Store::open(&config.db_path()).await?;
+            let users = store.users().await;
+            store.close().await;
+            for u in users? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}{}",
+                    u.id,
+                    u.email,
+                    u.role.as_str(),
+                    u.initials,
+                    u.name,
+                    if u.disabled { "\t(disabled)" } else { "" }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate { settings } => {
             let config = Config::load(&settings, None)?;
             let store = Store::open(&config.db_path()).await?;
@@ -237,6 +369,55 @@ fn read_eval_corpus(path: &std::path::Path) -> anyhow::Result<Vec<khobor::search
         });
     }
     Ok(docs)
+}
+
+/// A new API token for the account `email` (its role capped at the person's), or `None` if
+/// there is no such account.
+async fn make_token(
+    store: &Store,
+    email: &str,
+    name: &str,
+    role: khobor::domain::Role,
+) -> anyhow::Result<Option<String>> {
+    let Some((user, _)) = store.user_for_login(&email.trim().to_lowercase()).await? else {
+        return Ok(None);
+    };
+    let token = khobor::auth::new_api_token();
+    let role = role.min(user.role);
+    store
+        .create_api_token(
+            name,
+            &khobor::auth::token_hash(&token),
+            role,
+            user.id,
+            &khobor::storage::users::Audit {
+                user_id: Some(user.id),
+                actor: "khobor user token",
+                action: "token.create",
+                entity: "token",
+                detail: format!("{name} ({})", role.as_str()),
+                address: "cli",
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok(Some(token))
+}
+
+/// The new account's password: one line from standard input (never a command-line argument,
+/// which would end up in the shell history and the process list).
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    use std::io::BufRead;
+    if !from_stdin && std::io::stdin().is_terminal() {
+        anyhow::bail!("give the password on standard input with --password-stdin (e.g. from a password manager)");
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        anyhow::bail!("no password on standard input");
+    }
+    Ok(password)
 }
 
 async fn shutdown_signal() {

@@ -1,7 +1,7 @@
 //! The article and what it belongs to. These are the values the rest of Khobor passes around;
 //! storage builds them from rows, the web and feeds read them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where a story is in its life. The transitions themselves are the newsroom's business; the
 /// reader site shows only `Published`.
@@ -63,6 +63,20 @@ pub struct Author {
     pub name: String,
 }
 
+/// A library image as reader pages show it: `srcset` lists of its WebP and JPEG variants
+/// ("/media/…-320.webp 320w, …") and a JPEG to fall back on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Picture {
+    pub src: String,
+    pub webp: String,
+    pub jpeg: String,
+    pub width: i64,
+    pub height: i64,
+    /// The library's alt text for the image.
+    #[serde(default)]
+    pub alt: String,
+}
+
 /// A whole story, as the article page, feeds and API need it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Article {
@@ -80,6 +94,7 @@ pub struct Article {
     pub signature: Option<String>,
     pub dateline: Option<String>,
     pub hero_url: Option<String>,
+    pub hero_picture: Option<Picture>,
     pub hero_caption: Option<String>,
     pub hero_credit: Option<String>,
     pub source_name: Option<String>,
@@ -100,6 +115,7 @@ pub struct ArticleCard {
     pub summary: Option<String>,
     pub section: Section,
     pub hero_url: Option<String>,
+    pub hero_picture: Option<Picture>,
     pub published_at: i64,
     pub updated_at: i64,
 }
@@ -114,6 +130,7 @@ impl Article {
             summary: self.summary.clone(),
             section: self.section.clone(),
             hero_url: self.hero_url.clone(),
+            hero_picture: self.hero_picture.clone(),
             published_at: self.published_at.unwrap_or(self.updated_at),
             updated_at: self.updated_at,
         }

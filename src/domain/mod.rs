@@ -2,7 +2,11 @@
 //! machine. Imports no database, HTTP or async crate.
 
 pub mod article;
+pub mod diff;
+pub mod newsroom;
+pub mod story;
 pub mod text;
 pub mod urls;
 
 pub use article::{Article, ArticleCard, Author, Section, Status, Tag};
+pub use newsroom::{Action, Role, Transition};

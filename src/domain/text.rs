@@ -57,10 +57,19 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
         ])
         .add_tag_attributes("a", ["href", "title"])
         .add_tag_attributes("img", ["src", "alt", "width", "height"])
+        .add_tag_attributes("figure", ["data-embed"])
+        .add_allowed_classes("figure", ["embed", "image"])
         .add_tag_attributes("th", ["colspan", "rowspan"])
         .add_tag_attributes("td", ["colspan", "rowspan"])
         .url_schemes(["http", "https", "mailto", "tel"].into())
         .link_rel(Some("noopener noreferrer"))
+        .clean_content_tags(
+            [
+                "script", "style", "xml", "head", "title", "template", "noscript", "iframe",
+                "object", "embed", "svg", "math",
+            ]
+            .into(),
+        )
         .strip_comments(true);
         b
     })
@@ -177,6 +186,10 @@ mod tests {
         let dirty = r#"<p onclick="x()">বৈঠক <script>alert(1)</script><a href="javascript:alert(1)">লিংক</a><a href="https://example.org/">ঠিক</a></p><style>p{}</style>"#;
         let clean = sanitize_html(dirty);
         assert!(!clean.contains("script"), "{clean}");
+        assert!(
+            !clean.contains("alert"),
+            "script content is dropped too: {clean}"
+        );
         assert!(!clean.contains("onclick"), "{clean}");
         assert!(!clean.contains("javascript"), "{clean}");
         assert!(!clean.contains("<style"), "{clean}");

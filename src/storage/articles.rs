@@ -80,7 +80,13 @@ pub enum UpsertOutcome {
     Unchanged(i64),
 }
 
+/// The stored picture of a hero image (absent until its variants exist).
+fn picture(json: Option<&str>) -> Option<crate::domain::article::Picture> {
+    json.and_then(|j| serde_json::from_str(j).ok())
+}
+
 const CARD_COLUMNS: &str = "a.id, a.headline, a.kicker, a.summary, a.hero_url, \
+     (SELECT m.picture FROM media m WHERE m.id = a.hero_media_id) AS hero_picture, \
      a.published_at, a.updated_at, s.id AS section_id, s.slug AS section_slug, \
      s.name AS section_name, s.colour AS section_colour";
 
@@ -91,6 +97,7 @@ struct CardRow {
     kicker: Option<String>,
     summary: Option<String>,
     hero_url: Option<String>,
+    hero_picture: Option<String>,
     published_at: Option<i64>,
     updated_at: i64,
     section_id: i64,
@@ -113,6 +120,7 @@ impl From<CardRow> for ArticleCard {
                 colour: r.section_colour,
             },
             hero_url: r.hero_url,
+            hero_picture: picture(r.hero_picture.as_deref()),
             published_at: r.published_at.unwrap_or(r.updated_at),
             updated_at: r.updated_at,
         }
@@ -132,6 +140,7 @@ struct ArticleRow {
     signature: Option<String>,
     dateline: Option<String>,
     hero_url: Option<String>,
+    hero_picture: Option<String>,
     hero_caption: Option<String>,
     hero_credit: Option<String>,
     source_name: Option<String>,
@@ -161,6 +170,7 @@ impl Store {
         let mut q = QueryBuilder::new(
             "SELECT a.id, a.external_id, a.headline, a.kicker, a.summary, a.body_html, a.body_text, \
              a.credit, a.signature, a.dateline, a.hero_url, a.hero_caption, a.hero_credit, \
+             (SELECT m.picture FROM media m WHERE m.id = a.hero_media_id) AS hero_picture, \
              a.source_name, a.source_url, a.status, a.published_at, a.updated_at, a.created_at, \
              s.id AS section_id, s.slug AS section_slug, s.name AS section_name, s.colour AS section_colour \
              FROM articles a JOIN sections s ON s.id = a.section_id \
@@ -223,6 +233,7 @@ impl Store {
                     signature: r.signature,
                     dateline: r.dateline,
                     hero_url: r.hero_url,
+                    hero_picture: picture(r.hero_picture.as_deref()),
                     hero_caption: r.hero_caption,
                     hero_credit: r.hero_credit,
                     source_name: r.source_name,

@@ -3,7 +3,10 @@
 
 pub mod articles;
 pub mod changes;
+pub mod media;
+pub mod stories;
 pub mod taxonomy;
+pub mod users;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -78,6 +81,13 @@ impl Store {
 
     pub async fn begin(&self) -> Result<Tx<'static>> {
         Ok(self.pool.begin().await?)
+    }
+
+    /// A transaction that takes the write lock at once. SQLite cannot upgrade a reading
+    /// transaction to a writing one while another writer has committed in between, so every
+    /// read-then-write transaction starts here and waits its turn instead of failing.
+    pub async fn begin_write(&self) -> Result<Tx<'static>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     pub async fn close(&self) {

@@ -223,3 +223,93 @@ async fn free_slug(tx: &mut Tx<'_>, table: &str, base: &str) -> Result<String> {
     }
     Ok(candidate)
 }
+
+impl Store {
+    /// Adds a section (a fresh slug from its name); returns its id.
+    pub async fn add_section(&self, name: &str, colour: &str) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let id = section_for_name(&mut tx, name).await?;
+        sqlx::query("UPDATE sections SET colour = $2 WHERE id = $1")
+            .bind(id)
+            .bind(colour)
+            .execute(&mut *tx)
+            .await?;
+        super::changes::append(&mut tx, "section.updated", "section", id).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Renames a section and sets its colour and menu position (the slug, and so every URL,
+    /// stays). False if there is no such section.
+    pub async fn update_section(
+        &self,
+        id: i64,
+        name: &str,
+        colour: &str,
+        position: i64,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done =
+            sqlx::query("UPDATE sections SET name = $2, colour = $3, position = $4 WHERE id = $1")
+                .bind(id)
+                .bind(name)
+                .bind(colour)
+                .bind(position)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+        if done {
+            super::changes::append(&mut tx, "section.updated", "section", id).await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// Renames a tag or an author (`kind` is "tag" or "author"); the slug stays.
+    pub async fn rename_label(&self, kind: &str, id: i64, name: &str) -> Result<bool> {
+        let table = match kind {
+            "tag" => "tags",
+            "author" => "authors",
+            _ => return Ok(false),
+        };
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(&format!("UPDATE {table} SET name = $2 WHERE id = $1"))
+            .bind(id)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if done {
+            super::changes::append(&mut tx, &format!("{kind}.updated"), kind, id).await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// Each section's menu position, in the order of [`Store::sections`].
+    pub async fn section_positions(&self) -> Result<Vec<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT position FROM sections ORDER BY position, id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Authors with how many stories each has, most first.
+    pub async fn authors_with_counts(&self, limit: i64) -> Result<Vec<(Author, i64)>> {
+        let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+            "SELECT u.id, u.slug, u.name, COUNT(x.article_id) AS n FROM authors u \
+             LEFT JOIN article_authors x ON x.author_id = u.id GROUP BY u.id, u.slug, u.name \
+             ORDER BY n DESC, u.name LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, slug, name, n)| (Author { id, slug, name }, n))
+            .collect())
+    }
+}

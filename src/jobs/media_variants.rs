@@ -1,0 +1,85 @@
+//! Makes the responsive variants of uploaded images in the background: woken by each upload,
+//! and at start-up for anything left half done (an upload stays 'processing' until its
+//! variants are stored, so a crash loses nothing). One image at a time, to bound memory.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{watch, Notify};
+
+use crate::storage::media::{Media, MediaVariant};
+use crate::storage::{StorageError, Store};
+
+/// Processes every pending upload; returns how many were handled.
+pub async fn process_pending(store: &Store, dir: &Path) -> Result<usize, StorageError> {
+    let mut done = 0;
+    loop {
+        let batch = store.media_to_process(1).await?;
+        if batch.is_empty() {
+            return Ok(done);
+        }
+        for m in batch {
+            process_one(store, dir, m).await?;
+            done += 1;
+        }
+    }
+}
+
+async fn process_one(store: &Store, dir: &Path, m: Media) -> Result<(), StorageError> {
+    let id = m.id;
+    let file = dir.join(m.path.trim_start_matches("/media/"));
+    let out_dir = dir.to_path_buf();
+    let made = tokio::task::spawn_blocking(move || make_variants(&file, &out_dir, id)).await;
+    match made {
+        Ok(Ok(variants)) => store.finish_media(id, &variants).await,
+        Ok(Err(why)) => {
+            tracing::error!(media = id, error = %why, "image variants failed");
+            store.fail_media(id).await
+        }
+        Err(panic) => {
+            tracing::error!(media = id, error = %panic, "image variants panicked");
+            store.fail_media(id).await
+        }
+    }
+}
+
+fn make_variants(file: &PathBuf, dir: &Path, id: i64) -> Result<Vec<MediaVariant>, String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let original = media::reopen(&bytes, &media::Limits::default()).map_err(|e| e.to_string())?;
+    let variants = media::variants(&original).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(variants.len());
+    for v in &variants {
+        let name = media::variant_name(v);
+        let path = dir.join(&name);
+        if !path.exists() {
+            let tmp = dir.join(format!(".{name}.tmp"));
+            std::fs::write(&tmp, &v.bytes).map_err(|e| e.to_string())?;
+            std::fs::rename(&tmp, &path).map_err(|e| e.to_string())?;
+        }
+        out.push(MediaVariant {
+            media_id: id,
+            width: i64::from(v.width),
+            height: i64::from(v.height),
+            mime: v.format.mime().to_owned(),
+            name,
+            bytes: v.bytes.len() as i64,
+        });
+    }
+    Ok(out)
+}
+
+/// Runs until `stop` turns true.
+pub async fn run(store: Store, dir: PathBuf, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = process_pending(&store, &dir).await {
+            tracing::error!(error = %e, "media worker");
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = stop.changed() => return,
+            // A safety net for uploads recorded by another node.
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+        }
+    }
+}

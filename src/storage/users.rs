@@ -1,0 +1,464 @@
+//! People, sessions, failed logins, API tokens, the audit log and site settings.
+
+use serde::Serialize;
+
+use crate::domain::Role;
+
+use super::{now, Result, StorageError, Store};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub initials: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    email: String,
+    name: String,
+    initials: String,
+    role: String,
+    disabled: i64,
+    created_at: i64,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StorageError;
+    fn try_from(r: UserRow) -> Result<User> {
+        Ok(User {
+            role: Role::parse(&r.role).ok_or_else(|| {
+                StorageError::Corrupt(format!("user {} has role {}", r.id, r.role))
+            })?,
+            id: r.id,
+            email: r.email,
+            name: r.name,
+            initials: r.initials,
+            disabled: r.disabled != 0,
+            created_at: r.created_at,
+        })
+    }
+}
+
+const USER_COLUMNS: &str = "id, email, name, initials, role, disabled, created_at";
+
+/// The session a request belongs to.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub user: User,
+    pub csrf: String,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub user_id: i64,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: i64,
+    pub user_id: Option<i64>,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<i64>,
+    pub detail: String,
+    pub address: String,
+}
+
+/// One line for the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct Audit<'a> {
+    pub user_id: Option<i64>,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: Option<i64>,
+    pub detail: String,
+    pub address: &'a str,
+}
+
+pub async fn audit(tx: &mut super::Tx<'_>, a: &Audit<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, detail, address) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(now())
+    .bind(a.user_id)
+    .bind(a.actor)
+    .bind(a.action)
+    .bind(a.entity)
+    .bind(a.entity_id)
+    .bind(&a.detail)
+    .bind(a.address)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Adds a person; `Ok(None)` if the email is already taken.
+    pub async fn create_user(
+        &self,
+        email: &str,
+        name: &str,
+        initials: &str,
+        role: Role,
+        password_hash: &str,
+    ) -> Result<Option<i64>> {
+        let t = now();
+        let id = sqlx::query_scalar(
+            "INSERT INTO users (email, name, initials, role, password_hash, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (email) DO NOTHING RETURNING id",
+        )
+        .bind(email)
+        .bind(name)
+        .bind(initials)
+        .bind(role.as_str())
+        .bind(password_hash)
+        .bind(t)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn count_users(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// The account for a login attempt, with its password hash.
+    pub async fn user_for_login(&self, email: &str) -> Result<Option<(User, String)>> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?;
+        match row {
+            None => Ok(None),
+            Some((id, hash)) => Ok(self.user(id).await?.map(|u| (u, hash))),
+        }
+    }
+
+    pub async fn user(&self, id: i64) -> Result<Option<User>> {
+        let row: Option<UserRow> =
+            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(User::try_from).transpose()
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let rows: Vec<UserRow> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY role DESC, name"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(User::try_from).collect()
+    }
+
+    pub async fn password_hash(&self, user_id: i64) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Sets a new password and ends every other session of that person.
+    pub async fn set_password(&self, user_id: i64, hash: &str, keep_session: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+            .bind(user_id)
+            .bind(hash)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(user_id)
+            .bind(keep_session)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes role, initials and whether the account is disabled; a disabled account's
+    /// sessions end at once. The audit line is written in the same transaction.
+    pub async fn update_user(
+        &self,
+        id: i64,
+        role: Role,
+        initials: &str,
+        disabled: bool,
+        audit_line: &Audit<'_>,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE users SET role = $2, initials = $3, disabled = $4, updated_at = $5 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(role.as_str())
+        .bind(initials)
+        .bind(i64::from(disabled))
+        .bind(now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if done {
+            audit(&mut tx, audit_line).await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    // ---- sessions
+
+    pub async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        address: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        let t = now();
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, csrf, address, created_at, last_seen, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6)",
+        )
+        .bind(id_hash)
+        .bind(user_id)
+        .bind(csrf)
+        .bind(address)
+        .bind(t)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The live session with this id hash (not expired, account not disabled).
+    pub async fn session(&self, id_hash: &str, at: i64) -> Result<Option<SessionUser>> {
+        let row: Option<(i64, String)> = sqlx::query_as(
+            "SELECT s.user_id, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled = 0",
+        )
+        .bind(id_hash)
+        .bind(at)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((user_id, csrf)) = row else {
+            return Ok(None);
+        };
+        Ok(self
+            .user(user_id)
+            .await?
+            .map(|user| SessionUser { user, csrf }))
+    }
+
+    pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Drops expired sessions and old failed-login records.
+    pub async fn prune_sessions(&self, at: i64, failures_before: i64) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(at)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("DELETE FROM login_failures WHERE at < $1")
+            .bind(failures_before)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // ---- login throttling
+
+    pub async fn record_login_failure(&self, scopes: &[&str]) -> Result<()> {
+        let t = now();
+        for scope in scopes {
+            sqlx::query("INSERT INTO login_failures (scope, at) VALUES ($1, $2)")
+                .bind(scope)
+                .bind(t)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn login_failures_since(&self, scope: &str, since: i64) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE scope = $1 AND at >= $2")
+                .bind(scope)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn clear_login_failures(&self, scope: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE scope = $1")
+            .bind(scope)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // ---- API tokens
+
+    pub async fn create_api_token(
+        &self,
+        name: &str,
+        token_hash: &str,
+        role: Role,
+        user_id: i64,
+        audit_line: &Audit<'_>,
+    ) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let id = sqlx::query_scalar(
+            "INSERT INTO api_tokens (name, token_hash, role, user_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(name)
+        .bind(token_hash)
+        .bind(role.as_str())
+        .bind(user_id)
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?;
+        audit(&mut tx, audit_line).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The live token with this hash, and the person it acts for (role capped by the token's).
+    pub async fn api_token(&self, token_hash: &str) -> Result<Option<(ApiToken, User)>> {
+        let token: Option<ApiToken> = sqlx::query_as(
+            "SELECT id, name, role, user_id, created_at, last_used_at, revoked_at FROM api_tokens \
+             WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(token) = token else { return Ok(None) };
+        let Some(mut user) = self.user(token.user_id).await? else {
+            return Ok(None);
+        };
+        if user.disabled {
+            return Ok(None);
+        }
+        let token_role = Role::parse(&token.role)
+            .ok_or_else(|| StorageError::Corrupt(format!("token {} role", token.id)))?;
+        user.role = user.role.min(token_role);
+        Ok(Some((token, user)))
+    }
+
+    pub async fn touch_api_token(&self, id: i64) -> Result<()> {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(now())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
+        Ok(sqlx::query_as(
+            "SELECT id, name, role, user_id, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn revoke_api_token(&self, id: i64, audit_line: &Audit<'_>) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if done {
+            audit(&mut tx, audit_line).await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    // ---- audit log
+
+    pub async fn write_audit(&self, a: &Audit<'_>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn audit_log(&self, before_id: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>> {
+        Ok(sqlx::query_as(
+            "SELECT id, at, user_id, actor, action, entity, entity_id, detail, address FROM audit_log \
+             WHERE id < $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(before_id.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    // ---- settings
+
+    pub async fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str, audit_line: &Audit<'_>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&mut *tx)
+        .await?;
+        audit(&mut tx, audit_line).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

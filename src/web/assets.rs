@@ -25,6 +25,16 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../static/share.js"),
     },
     Asset {
+        path: "newsroom.css",
+        mime: "text/css; charset=utf-8",
+        bytes: include_bytes!("../../static/newsroom.css"),
+    },
+    Asset {
+        path: "newsroom.js",
+        mime: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/newsroom.js"),
+    },
+    Asset {
         path: "fonts/NotoSansBengali-Regular.woff2",
         mime: "font/woff2",
         bytes: include_bytes!("../../static/fonts/NotoSansBengali-Regular.woff2"),

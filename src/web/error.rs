@@ -19,6 +19,8 @@ pub enum WebError {
     NotFound,
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("template: {0}")]
@@ -30,6 +32,7 @@ impl WebError {
         match self {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::Storage(_) | WebError::Template(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -53,6 +56,10 @@ impl IntoResponse for WebError {
             },
             WebError::BadRequest(why) => ErrorPage {
                 title: "অনুরোধটি সঠিক নয়",
+                message: why.clone(),
+            },
+            WebError::Forbidden(why) => ErrorPage {
+                title: "অনুমতি নেই",
                 message: why.clone(),
             },
             WebError::Storage(_) | WebError::Template(_) => {

@@ -6,6 +6,7 @@ pub mod api;
 pub mod assets;
 pub mod error;
 pub mod feeds;
+pub mod newsroom;
 pub mod reader;
 pub mod search;
 pub mod view;
@@ -22,7 +23,6 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
-use crate::domain::urls;
 use crate::search::SearchIndex;
 use crate::storage::Store;
 
@@ -39,6 +39,10 @@ struct Inner {
     search: Arc<SearchIndex>,
     config: Config,
     templates: Environment<'static>,
+    /// Woken after each upload so the media worker makes its variants.
+    media_wake: Arc<tokio::sync::Notify>,
+    /// Decoding an upload takes tens of megabytes; at most two are decoded at once.
+    image_permits: Arc<tokio::sync::Semaphore>,
 }
 
 /// Site-wide values every page's chrome needs.
@@ -59,6 +63,54 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("list.html", include_str!("../../templates/list.html")),
     ("error.html", include_str!("../../templates/error.html")),
     ("search.html", include_str!("../../templates/search.html")),
+    (
+        "newsroom/base.html",
+        include_str!("../../templates/newsroom/base.html"),
+    ),
+    (
+        "newsroom/login.html",
+        include_str!("../../templates/newsroom/login.html"),
+    ),
+    (
+        "newsroom/dashboard.html",
+        include_str!("../../templates/newsroom/dashboard.html"),
+    ),
+    (
+        "newsroom/editor.html",
+        include_str!("../../templates/newsroom/editor.html"),
+    ),
+    (
+        "newsroom/revisions.html",
+        include_str!("../../templates/newsroom/revisions.html"),
+    ),
+    (
+        "newsroom/media.html",
+        include_str!("../../templates/newsroom/media.html"),
+    ),
+    (
+        "newsroom/users.html",
+        include_str!("../../templates/newsroom/users.html"),
+    ),
+    (
+        "newsroom/tokens.html",
+        include_str!("../../templates/newsroom/tokens.html"),
+    ),
+    (
+        "newsroom/settings.html",
+        include_str!("../../templates/newsroom/settings.html"),
+    ),
+    (
+        "newsroom/audit.html",
+        include_str!("../../templates/newsroom/audit.html"),
+    ),
+    (
+        "newsroom/account.html",
+        include_str!("../../templates/newsroom/account.html"),
+    ),
+    (
+        "newsroom/taxonomy.html",
+        include_str!("../../templates/newsroom/taxonomy.html"),
+    ),
 ];
 
 fn templates() -> Environment<'static> {
@@ -111,6 +163,8 @@ impl AppState {
                 search,
                 config,
                 templates: templates(),
+                media_wake: Arc::new(tokio::sync::Notify::new()),
+                image_permits: Arc::new(tokio::sync::Semaphore::new(2)),
             }),
         }
     }
@@ -125,6 +179,18 @@ impl AppState {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    pub fn media_wake(&self) -> &Arc<tokio::sync::Notify> {
+        &self.inner.media_wake
+    }
+
+    pub fn image_permits(&self) -> &Arc<tokio::sync::Semaphore> {
+        &self.inner.image_permits
+    }
+
+    pub fn wake_media_worker(&self) {
+        self.inner.media_wake.notify_one();
     }
 
     pub fn tz(&self) -> chrono_tz::Tz {
@@ -211,12 +277,18 @@ pub fn router(state: AppState) -> Router {
         .route("/robots.txt", get(feeds::robots))
         .route("/theme.css", get(assets::theme_css))
         .route("/static/{*path}", get(assets::static_file))
+        .route("/media/{name}", get(newsroom::media::serve_file))
         .fallback(reader::article::fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error::render_error_pages,
         ));
+    let newsroom = newsroom::router().layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        error::render_error_pages,
+    ));
     Router::new()
+        .merge(newsroom)
         .merge(reader)
         .nest("/api/v1", api::router())
         .layer(CompressionLayer::new())
@@ -245,7 +317,32 @@ pub fn absolute(state: &AppState, path: &str) -> String {
     format!("{}{}", state.base_url(), path)
 }
 
-/// The article path for a section slug and id (re-exported for handlers).
-pub fn article_path(section_slug: &str, id: i64) -> String {
-    urls::article(section_slug, id)
+#[cfg(test)]
+mod tests {
+    /// Every template file in the repository is compiled into the binary under its path.
+    #[test]
+    fn every_template_file_is_registered() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut files = Vec::new();
+        for dir in [root.clone(), root.join("newsroom")] {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "html") {
+                    files.push(
+                        path.strip_prefix(&root)
+                            .unwrap()
+                            .to_string_lossy()
+                            .into_owned(),
+                    );
+                }
+            }
+        }
+        for f in &files {
+            assert!(
+                super::TEMPLATES.iter().any(|(name, _)| name == f),
+                "{f} is not in TEMPLATES"
+            );
+        }
+        assert_eq!(files.len(), super::TEMPLATES.len());
+    }
 }

@@ -78,6 +78,8 @@ pub struct CardView {
     pub section: SectionView,
     /// A local image path, or `None` for the section-coloured placeholder.
     pub image: Option<String>,
+    /// Responsive variants of a library image.
+    pub picture: Option<crate::domain::article::Picture>,
     pub date: DateView,
 }
 
@@ -99,6 +101,7 @@ impl CardView {
             summary: c.summary.clone(),
             section: SectionView::from(&c.section),
             image: local_image(&c.hero_url),
+            picture: c.hero_picture.clone(),
             date: DateView::new(c.published_at, tz, now),
         }
     }
@@ -133,6 +136,7 @@ pub struct ArticleView {
     pub tags: Vec<LinkView>,
     pub authors: Vec<LinkView>,
     pub image: Option<String>,
+    pub picture: Option<crate::domain::article::Picture>,
     pub image_caption: Option<String>,
     pub image_credit: Option<String>,
     pub source_name: Option<String>,
@@ -253,6 +257,7 @@ impl ArticleView {
                 })
                 .collect(),
             image: local_image(&a.hero_url),
+            picture: a.hero_picture.clone(),
             image_caption: a.hero_caption.clone(),
             image_credit: a.hero_credit.clone(),
             source_name: a.source_name.clone(),

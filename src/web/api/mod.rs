@@ -1,5 +1,6 @@
 //! The public, read-only JSON API under `/api/v1`. Errors are JSON with a stable `code`.
 
+pub mod admin;
 pub mod articles;
 pub mod search;
 
@@ -15,10 +16,22 @@ pub fn router() -> Router<AppState> {
         .route("/sections", get(articles::sections))
         .route("/tags", get(articles::tags))
         .route("/search", get(search::search))
+        .route("/openapi.json", get(openapi))
+        .nest("/admin", admin::router())
         // The reader's `/{section}/{id}/{*rest}` would otherwise answer unknown API paths with
         // an HTML page; API clients always get JSON.
         .route("/", any(unknown_endpoint))
         .route("/{*rest}", any(unknown_endpoint))
+}
+
+/// The OpenAPI 3.1 description of the public and admin APIs.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
 }
 
 async fn unknown_endpoint() -> ApiError {

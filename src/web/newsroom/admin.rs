@@ -1,0 +1,524 @@
+//! Admin pages (users, API tokens, site settings, the audit log) and each person's account
+//! page (password change).
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::auth;
+use crate::domain::text::clean_line;
+use crate::domain::{Action, Role};
+use crate::storage::now;
+use crate::storage::users::Audit;
+use crate::web::view::DateView;
+use crate::web::{AppState, WebError};
+
+use super::{page, service, Staff};
+
+// ---- users
+
+async fn users_page(
+    state: &AppState,
+    staff: &Staff,
+    status: StatusCode,
+    error: Option<String>,
+    flash: Option<String>,
+) -> Result<Response, WebError> {
+    let t = now();
+    let users: Vec<_> = state
+        .store()
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| {
+            minijinja::context! {
+                id => u.id, name => u.name, email => u.email, initials => u.initials,
+                role => u.role.as_str(), role_label => u.role.label(), disabled => u.disabled,
+                created => DateView::new(u.created_at, state.tz(), t),
+            }
+        })
+        .collect();
+    let roles: Vec<_> = Role::ALL
+        .into_iter()
+        .map(|r| minijinja::context! { code => r.as_str(), label => r.label() })
+        .collect();
+    page(
+        state,
+        staff,
+        status,
+        "newsroom/users.html",
+        minijinja::context! { users => users, roles => roles, error => error, flash => flash },
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FlashQuery {
+    done: String,
+}
+
+pub async fn users(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<FlashQuery>,
+) -> Result<Response, WebError> {
+    staff.require(Action::ManageUsers)?;
+    let flash = (q.done == "added").then(|| "নতুন ব্যবহারকারী যোগ হয়েছে।".to_owned());
+    let flash =
+        flash.or_else(|| (q.done == "updated").then(|| "পরিবর্তন সংরক্ষিত হয়েছে।".to_owned()));
+    users_page(&state, &staff, StatusCode::OK, None, flash).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewUserForm {
+    csrf: String,
+    email: String,
+    name: String,
+    initials: String,
+    role: String,
+    password: String,
+}
+
+pub async fn add_user(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<NewUserForm>,
+) -> Result<Response, WebError> {
+    staff.check_csrf(&form.csrf)?;
+    staff.require(Action::ManageUsers)?;
+    let Some(role) = Role::parse(&form.role) else {
+        return users_page(
+            &state,
+            &staff,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("ভূমিকা বেছে নিন।".into()),
+            None,
+        )
+        .await;
+    };
+    let by = Audit {
+        user_id: Some(staff.user.id),
+        actor: &staff.user.name,
+        address: &staff.address,
+        ..Default::default()
+    };
+    match crate::accounts::add_user(
+        state.store(),
+        &form.email,
+        &form.name,
+        &form.initials,
+        role,
+        &form.password,
+        &by,
+    )
+    .await
+    {
+        Ok(_) => {}
+        Err(crate::accounts::AccountError::Storage(e)) => return Err(e.into()),
+        Err(e) => {
+            let status = match e {
+                crate::accounts::AccountError::Taken(_) => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            return users_page(&state, &staff, status, Some(e.to_string()), None).await;
+        }
+    }
+    Ok(Redirect::to("/newsroom/users?done=added").into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct UpdateUserForm {
+    csrf: String,
+    role: String,
+    initials: String,
+    disabled: String,
+}
+
+pub async fn update_user(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<UpdateUserForm>,
+) -> Result<Response, WebError> {
+    staff.check_csrf(&form.csrf)?;
+    staff.require(Action::ManageUsers)?;
+    let user = state.store().user(id).await?.ok_or(WebError::NotFound)?;
+    let role =
+        Role::parse(&form.role).ok_or_else(|| WebError::BadRequest("ভূমিকা বেছে নিন।".into()))?;
+    let disabled = form.disabled == "1";
+    if id == staff.user.id && (role != Role::Admin || disabled) {
+        return users_page(
+            &state,
+            &staff,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("নিজের প্রশাসকের ভূমিকা বা অ্যাকাউন্ট বন্ধ করা যায় না; অন্য একজন প্রশাসককে বলুন।".into()),
+            None,
+        )
+        .await;
+    }
+    let initials = clean_line(&form.initials);
+    let mut detail = Vec::new();
+    if role != user.role {
+        detail.push(format!("role {} → {}", user.role.as_str(), role.as_str()));
+    }
+    if initials != user.initials {
+        detail.push(format!("initials {} → {}", user.initials, initials));
+    }
+    if disabled != user.disabled {
+        detail.push(if disabled {
+            "disabled".into()
+        } else {
+            "enabled".into()
+        });
+    }
+    let action = if role != user.role {
+        "user.role"
+    } else {
+        "user.update"
+    };
+    state
+        .store()
+        .update_user(
+            id,
+            role,
+            &initials,
+            disabled,
+            &Audit {
+                user_id: Some(staff.user.id),
+                actor: &staff.user.name,
+                action,
+                entity: "user",
+                entity_id: Some(id),
+                detail: detail.join("; "),
+                address: &staff.address,
+            },
+        )
+        .await?;
+    Ok(Redirect::to("/newsroom/users?done=updated").into_response())
+}
+
+// ---- API tokens
+
+async fn tokens_page(
+    state: &AppState,
+    staff: &Staff,
+    status: StatusCode,
+    new_token: Option<String>,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let t = now();
+    let users = state.store().users().await?;
+    let tokens: Vec<_> = state
+        .store()
+        .api_tokens()
+        .await?
+        .into_iter()
+        .map(|k| {
+            let owner = users
+                .iter()
+                .find(|u| u.id == k.user_id)
+                .map(|u| u.name.clone());
+            minijinja::context! {
+                id => k.id, name => k.name, role => k.role,
+                role_label => Role::parse(&k.role).map(Role::label),
+                owner => owner, created => DateView::new(k.created_at, state.tz(), t),
+                last_used => k.last_used_at.map(|u| DateView::new(u, state.tz(), t)),
+                revoked => k.revoked_at.is_some(),
+            }
+        })
+        .collect();
+    let roles: Vec<_> = Role::ALL
+        .into_iter()
+        .map(|r| minijinja::context! { code => r.as_str(), label => r.label() })
+        .collect();
+    page(
+        state,
+        staff,
+        status,
+        "newsroom/tokens.html",
+        minijinja::context! { tokens => tokens, roles => roles, new_token => new_token, error => error },
+    )
+    .await
+}
+
+pub async fn tokens(State(state): State<AppState>, staff: Staff) -> Result<Response, WebError> {
+    staff.require(Action::ManageTokens)?;
+    tokens_page(&state, &staff, StatusCode::OK, None, None).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct TokenForm {
+    csrf: String,
+    name: String,
+    role: String,
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, WebError> {
+    staff.check_csrf(&form.csrf)?;
+    staff.require(Action::ManageTokens)?;
+    let name = clean_line(&form.name);
+    let Some(role) = Role::parse(&form.role) else {
+        return tokens_page(
+            &state,
+            &staff,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some("ভূমিকা বেছে নিন।".into()),
+        )
+        .await;
+    };
+    if name.is_empty() || name.chars().count() > 100 {
+        return tokens_page(
+            &state,
+            &staff,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some("টোকেনের একটি নাম দিন (যেমন ‘এএফপি ওয়্যার’)।".into()),
+        )
+        .await;
+    }
+    let token = auth::new_api_token();
+    state
+        .store()
+        .create_api_token(
+            &name,
+            &auth::token_hash(&token),
+            role,
+            staff.user.id,
+            &Audit {
+                user_id: Some(staff.user.id),
+                actor: &staff.user.name,
+                action: "token.create",
+                entity: "token",
+                detail: format!("{name} ({})", role.as_str()),
+                address: &staff.address,
+                ..Default::default()
+            },
+        )
+        .await?;
+    // Shown once, in this response only; the store keeps its hash.
+    tokens_page(&state, &staff, StatusCode::CREATED, Some(token), None).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, WebError> {
+    staff.check_csrf(&form.csrf)?;
+    staff.require(Action::ManageTokens)?;
+    state
+        .store()
+        .revoke_api_token(
+            id,
+            &Audit {
+                user_id: Some(staff.user.id),
+                actor: &staff.user.name,
+                action: "token.revoke",
+                entity: "token",
+                entity_id: Some(id),
+                address: &staff.address,
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok(Redirect::to("/newsroom/tokens").into_response())
+}
+
+// ---- settings
+
+pub async fn settings(State(state): State<AppState>, staff: Staff) -> Result<Response, WebError> {
+    staff.require(Action::ManageSettings)?;
+    let short = service::short_name(&state)
+        .await
+        .map_err(|e| WebError::BadRequest(e.to_string()))?;
+    page(
+        &state,
+        &staff,
+        StatusCode::OK,
+        "newsroom/settings.html",
+        minijinja::context! { short_name => short },
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SettingsForm {
+    csrf: String,
+    short_name: String,
+}
+
+pub async fn save_settings(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<SettingsForm>,
+) -> Result<Response, WebError> {
+    staff.check_csrf(&form.csrf)?;
+    staff.require(Action::ManageSettings)?;
+    let short = clean_line(&form.short_name);
+    if short.is_empty() || short.chars().count() > 30 || short.contains('/') {
+        return page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, "newsroom/settings.html",
+            minijinja::context! { short_name => form.short_name, error => "সংক্ষিপ্ত নাম দিন (সর্বোচ্চ ৩০ অক্ষর, ‘/’ ছাড়া)।" }).await;
+    }
+    state
+        .store()
+        .set_setting(
+            "site.short_name",
+            &short,
+            &Audit {
+                user_id: Some(staff.user.id),
+                actor: &staff.user.name,
+                action: "settings.update",
+                entity: "settings",
+                detail: format!("short_name = {short}"),
+                address: &staff.address,
+                ..Default::default()
+            },
+        )
+        .await?;
+    page(
+        &state,
+        &staff,
+        StatusCode::OK,
+        "newsroom/settings.html",
+        minijinja::context! { short_name => short, flash => "সংরক্ষিত হয়েছে।" },
+    )
+    .await
+}
+
+// ---- audit log
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AuditQuery {
+    before: Option<i64>,
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, WebError> {
+    staff.require(Action::ViewAudit)?;
+    let t = now();
+    let entries = state.store().audit_log(q.before, 100).await?;
+    let next = (entries.len() == 100)
+        .then(|| entries.last().map(|e| e.id))
+        .flatten();
+    let rows: Vec<_> = entries
+        .into_iter()
+        .map(|e| {
+            let story = (e.entity == "article").then_some(e.entity_id).flatten();
+            minijinja::context! {
+                when => DateView::new(e.at, state.tz(), t), actor => e.actor, action => e.action,
+                entity => e.entity, entity_id => e.entity_id, detail => e.detail, address => e.address,
+                story_url => story.map(|id| format!("/newsroom/stories/{id}")),
+            }
+        })
+        .collect();
+    page(
+        &state,
+        &staff,
+        StatusCode::OK,
+        "newsroom/audit.html",
+        minijinja::context! { rows => rows, next => next },
+    )
+    .await
+}
+
+// ---- own account
+
+pub async fn account(State(state): State<AppState>, staff: Staff) -> Result<Response, WebError> {
+    page(
+        &state,
+        &staff,
+        StatusCode::OK,
+        "newsroom/account.html",
+        minijinja::context! {},
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PasswordForm {
+    csrf: String,
+    current: String,
+    new_password: String,
+    confirm: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, WebError> {
+    staff.check_csrf(&form.csrf)?;
+    let hash = state
+        .store()
+        .password_hash(staff.user.id)
+        .await?
+        .unwrap_or_default();
+    let problem = if !auth::verify_password(&form.current, &hash) {
+        Some("বর্তমান পাসওয়ার্ডটি ঠিক নয়।".to_owned())
+    } else if form.new_password != form.confirm {
+        Some("নতুন পাসওয়ার্ড দুটি মেলেনি।".to_owned())
+    } else {
+        auth::password_problem(&form.new_password)
+    };
+    if let Some(error) = problem {
+        return page(
+            &state,
+            &staff,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "newsroom/account.html",
+            minijinja::context! { error => error },
+        )
+        .await;
+    }
+    state
+        .store()
+        .set_password(
+            staff.user.id,
+            &auth::hash_password(&form.new_password),
+            &staff.session_hash,
+        )
+        .await?;
+    state
+        .store()
+        .write_audit(&Audit {
+            user_id: Some(staff.user.id),
+            actor: &staff.user.name,
+            action: "password.change",
+            entity: "user",
+            entity_id: Some(staff.user.id),
+            address: &staff.address,
+            ..Default::default()
+        })
+        .await?;
+    page(
+        &state,
+        &staff,
+        StatusCode::OK,
+        "newsroom/account.html",
+        minijinja::context! { flash => "পাসওয়ার্ড বদলানো হয়েছে; অন্য সব জায়গা থেকে লগ আউট করা হয়েছে।" },
+    )
+    .await
+}

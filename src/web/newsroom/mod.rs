@@ -1,0 +1,132 @@
+//! The newsroom under `/newsroom/`: login, the story dashboard and editor, revisions, the
+//! media library, and the admin pages. Every handler takes a [`Staff`] (logged in) and checks
+//! the permission table and the CSRF token itself; nothing here is cached.
+
+pub mod admin;
+pub mod login;
+pub mod media;
+pub mod service;
+pub mod session;
+pub mod stories;
+pub mod taxonomy;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Serialize;
+
+use crate::domain::story::FieldError;
+use crate::web::AppState;
+
+pub use session::{ClientAddr, Staff};
+
+/// Largest upload the media form and API accept (the image crate checks pixels on top).
+pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/newsroom/", get(stories::dashboard))
+        .route(
+            "/newsroom",
+            get(|| async { axum::response::Redirect::permanent("/newsroom/") }),
+        )
+        .route("/newsroom/login", get(login::form).post(login::submit))
+        .route("/newsroom/logout", post(login::logout))
+        .route(
+            "/newsroom/account",
+            get(admin::account).post(admin::change_password),
+        )
+        .route(
+            "/newsroom/stories/new",
+            get(stories::new_form).post(stories::create),
+        )
+        .route(
+            "/newsroom/stories/{id}",
+            get(stories::edit_form).post(stories::update),
+        )
+        .route("/newsroom/stories/{id}/revisions", get(stories::revisions))
+        .route(
+            "/newsroom/stories/{id}/revisions/{rev}/restore",
+            post(stories::restore),
+        )
+        .route("/newsroom/stories/{id}/presence", post(stories::presence))
+        .route(
+            "/newsroom/media",
+            get(media::library)
+                .post(media::upload)
+                .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
+        )
+        .route("/newsroom/users", get(admin::users).post(admin::add_user))
+        .route("/newsroom/users/{id}", post(admin::update_user))
+        .route(
+            "/newsroom/tokens",
+            get(admin::tokens).post(admin::create_token),
+        )
+        .route("/newsroom/tokens/{id}/revoke", post(admin::revoke_token))
+        .route(
+            "/newsroom/settings",
+            get(admin::settings).post(admin::save_settings),
+        )
+        .route("/newsroom/audit", get(admin::audit))
+        .route(
+            "/newsroom/sections",
+            get(taxonomy::show).post(taxonomy::add_section),
+        )
+        .route("/newsroom/sections/{id}", post(taxonomy::update_section))
+        .route("/newsroom/labels/{kind}/{id}", post(taxonomy::rename))
+}
+
+/// What every newsroom page's chrome needs: who is logged in and the CSRF token for forms.
+#[derive(Serialize)]
+pub struct Me<'a> {
+    pub id: i64,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub role: &'a str,
+    pub role_label: &'a str,
+    pub is_editor: bool,
+    pub is_admin: bool,
+}
+
+pub fn me(staff: &Staff) -> Me<'_> {
+    use crate::domain::Role;
+    Me {
+        id: staff.user.id,
+        name: &staff.user.name,
+        email: &staff.user.email,
+        role: staff.user.role.as_str(),
+        role_label: staff.user.role.label(),
+        is_editor: staff.is(Role::Editor),
+        is_admin: staff.is(Role::Admin),
+    }
+}
+
+/// Field errors as a map the templates look up by field name.
+pub fn errors_by_field(errors: &[FieldError]) -> std::collections::BTreeMap<&'static str, String> {
+    let mut map = std::collections::BTreeMap::new();
+    for e in errors {
+        map.entry(e.field)
+            .and_modify(|m: &mut String| {
+                m.push(' ');
+                m.push_str(&e.message)
+            })
+            .or_insert_with(|| e.message.clone());
+    }
+    map
+}
+
+/// Renders a newsroom page with `me` and `csrf` added, never cached.
+pub async fn page(
+    state: &AppState,
+    staff: &Staff,
+    status: axum::http::StatusCode,
+    template: &str,
+    ctx: minijinja::Value,
+) -> Result<axum::response::Response, crate::web::WebError> {
+    use axum::response::IntoResponse;
+    let ctx = minijinja::context! { me => me(staff), csrf => &staff.csrf, ..ctx };
+    let html = state.render(template, crate::storage::now(), ctx).await?;
+    Ok(session::no_store(
+        (status, axum::response::Html(html)).into_response(),
+    ))
+}

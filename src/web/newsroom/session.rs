@@ -1,0 +1,160 @@
+//! Who is asking: the session cookie (pages and the admin API) or an API token (admin API),
+//! the CSRF check for every state-changing request, and the client's address.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+
+use crate::auth;
+use crate::domain::{Action, Role};
+use crate::storage::users::{SessionUser, User};
+use crate::web::{AppState, WebError};
+
+pub const SESSION_COOKIE: &str = "khobor_session";
+/// Before there is a session, the login form's CSRF token is a double-submit cookie.
+pub const LOGIN_CSRF_COOKIE: &str = "khobor_login_csrf";
+/// How long a session lasts after login.
+pub const SESSION_SECONDS: i64 = 12 * 3600;
+
+/// The client's address as the connection reports it ("local" in-process).
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "local".to_owned()),
+        ))
+    }
+}
+
+/// A logged-in person on a newsroom page. Anonymous requests are sent to the login form.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    pub user: User,
+    pub csrf: String,
+    pub session_hash: String,
+    pub address: String,
+}
+
+impl Staff {
+    /// 403 unless the permission table allows `action` for this person's role.
+    pub fn require(&self, action: Action) -> Result<(), WebError> {
+        if crate::domain::newsroom::allows(self.user.role, action) {
+            Ok(())
+        } else {
+            Err(forbidden())
+        }
+    }
+
+    /// 403 unless `token` is this session's CSRF token.
+    pub fn check_csrf(&self, token: &str) -> Result<(), WebError> {
+        if auth::same_secret(&self.csrf, token) {
+            Ok(())
+        } else {
+            Err(WebError::Forbidden(
+                "ফর্মটির নিরাপত্তা-টোকেন মেলেনি (পাতাটি হয়তো অনেকক্ষণ খোলা ছিল)। পাতাটি আবার খুলে চেষ্টা করুন।"
+                    .into(),
+            ))
+        }
+    }
+
+    pub fn actor(&self) -> crate::storage::stories::Actor<'_> {
+        crate::storage::stories::Actor {
+            user_id: self.user.id,
+            name: &self.user.name,
+            address: &self.address,
+        }
+    }
+
+    pub fn is(&self, role: Role) -> bool {
+        self.user.role >= role
+    }
+}
+
+pub fn forbidden() -> WebError {
+    WebError::Forbidden("এই কাজের অনুমতি আপনার নেই।".into())
+}
+
+/// Where an anonymous request to a newsroom page goes.
+pub struct LoginRedirect;
+
+impl IntoResponse for LoginRedirect {
+    fn into_response(self) -> Response {
+        Redirect::to("/newsroom/login").into_response()
+    }
+}
+
+pub async fn session_from_jar(state: &AppState, jar: &CookieJar) -> Option<(SessionUser, String)> {
+    let id = jar.get(SESSION_COOKIE)?.value().to_owned();
+    let hash = auth::token_hash(&id);
+    match state.store().session(&hash, crate::storage::now()).await {
+        Ok(Some(s)) => Some((s, hash)),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::error!(error = %e, "session lookup failed");
+            None
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let ClientAddr(address) = ClientAddr::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|never| match never {});
+        match session_from_jar(state, &jar).await {
+            Some((s, session_hash)) => Ok(Staff {
+                user: s.user,
+                csrf: s.csrf,
+                session_hash,
+                address,
+            }),
+            None => Err(LoginRedirect.into_response()),
+        }
+    }
+}
+
+/// Whether cookies should be `Secure`: when the site is served over HTTPS.
+pub fn secure_cookies(state: &AppState) -> bool {
+    state.base_url().starts_with("https://")
+}
+
+pub fn cookie(
+    state: &AppState,
+    name: &'static str,
+    value: String,
+    max_age_secs: i64,
+) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure_cookies(state))
+        .max_age(time::Duration::seconds(max_age_secs))
+        .build()
+}
+
+pub fn expired_cookie(state: &AppState, name: &'static str) -> Cookie<'static> {
+    cookie(state, name, String::new(), 0)
+}
+
+/// Newsroom pages are private and never cached.
+pub fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store, private"),
+    );
+    response
+}

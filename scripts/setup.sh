@@ -3,8 +3,9 @@
 # already there. Safe to run again.
 set -euo pipefail
 
-# Debian packages the build and the tests use: a C compiler for the bundled SQLite.
-packages=(gcc)
+# Debian packages the build and the tests use: a C compiler for the bundled SQLite, and the
+# headless Chromium the browser tests (tests/browser) drive.
+packages=(gcc chromium chromium-driver)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -18,3 +19,19 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 command -v cargo >/dev/null || { echo "cargo is missing: install Rust from https://rustup.rs" >&2; exit 1; }
+
+# The browser tests' Node packages (tests/browser: playwright-core, which drives Debian's
+# Chromium and never downloads a browser of its own). Installed again only when the lock file
+# changes.
+command -v node >/dev/null && command -v npm >/dev/null || {
+  echo "node and npm are missing: the browser tests (tests/browser) need Node.js 20 or newer with npm" >&2
+  exit 1
+}
+browser_tests="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+lock_sum="$(sha256sum "$browser_tests/package-lock.json" | cut -d' ' -f1)"
+stamp="$browser_tests/node_modules/.khobor-lock-sha256"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
+  echo "== npm ci (tests/browser)"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$browser_tests" --no-audit --no-fund
+  echo "$lock_sum" >"$stamp"
+fi

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs Khobor's whole test suite: formatting, lints, and every unit and integration test.
+# Runs Khobor's whole test suite: formatting, lints, every unit and integration test, and the
+# newsroom's browser tests in headless Chromium (tests/browser).
 # It first installs what the tests need (scripts/setup.sh), so it works on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,3 +13,8 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --all-targets --locked
+echo "== browser tests (headless Chromium)"
+cargo build --locked --bin khobor
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in /*) ;; *) target_dir="$PWD/$target_dir" ;; esac
+KHOBOR_BIN="$target_dir/debug/khobor" node --test tests/browser/

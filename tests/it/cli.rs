@@ -424,3 +424,85 @@ async fn a_corrupt_gzip_file_fails_and_keeps_what_was_imported_before() {
     assert!(stderr.contains("line 1"), "{stderr}");
     assert_eq!(stored(&data).await, 1);
 }
+
+/// `khobor user add` with the password on standard input.
+fn user_add(data: &Path, email: &str, role: &str, password: &str) -> (Output, String, String) {
+    use std::io::Write;
+    let mut child = khobor()
+        .args([
+            "user",
+            "add",
+            "--email",
+            email,
+            "--name",
+            "প্রথম প্রশাসক",
+            "--role",
+            role,
+            "--password-stdin",
+            "--data",
+        ])
+        .arg(data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("khobor runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
+    (out, stdout, stderr)
+}
+
+#[tokio::test]
+async fn the_first_admin_is_made_on_the_command_line_and_can_log_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (out, stdout, stderr) = user_add(
+        &data,
+        "Admin@Example.com",
+        "admin",
+        "correct horse battery staple",
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("admin@example.com (admin)"), "{stdout}");
+    // Bad input: clear messages, exit 2, nothing added.
+    let (out, _, stderr) = user_add(
+        &data,
+        "admin@example.com",
+        "editor",
+        "correct horse battery staple",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("আগেই"), "{stderr}");
+    let (out, _, stderr) = user_add(&data, "short@example.com", "editor", "short");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("পাসওয়ার্ড"), "{stderr}");
+    let (out, _, stderr) = user_add(
+        &data,
+        "x@example.com",
+        "root",
+        "correct horse battery staple",
+    );
+    assert!(!out.status.success());
+    assert!(stderr.contains("root"), "{stderr}");
+
+    let (out, stdout, _) = run(khobor().args(["user", "list", "--data"]).arg(&data));
+    assert!(out.status.success());
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let t = crate::helpers::open_data_dir(dir, &data).await;
+    let done = t
+        .try_login("admin@example.com", "correct horse battery staple")
+        .await;
+    assert_eq!(
+        done.status,
+        axum::http::StatusCode::SEE_OTHER,
+        "{}",
+        done.body
+    );
+}

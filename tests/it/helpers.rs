@@ -223,3 +223,265 @@ impl Served {
         self.server.await.unwrap().unwrap();
     }
 }
+
+/// The password every test account gets.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A person logged in to the newsroom through its login form, driving the in-process router
+/// with their session cookie and CSRF token.
+pub struct Desk<'a> {
+    pub app: &'a TestApp,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// The value of the first `name="…" value="…"` hidden input on a page.
+pub fn hidden_value(html: &str, name: &str) -> Option<String> {
+    let needle = format!("name=\"{name}\" value=\"");
+    let start = html.find(&needle)? + needle.len();
+    let rest = &html[start..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+/// `name=value` of a Set-Cookie header called `name`, if the response sets it.
+pub fn set_cookie(page: &Page, name: &str) -> Option<String> {
+    page.headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+pub fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                percent_encoding::utf8_percent_encode(k, percent_encoding::NON_ALPHANUMERIC),
+                percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A multipart body with text fields and one file; returns (content type, body).
+pub fn multipart(fields: &[(&str, &str)], file_name: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "khobor-test-boundary-7d1c";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl TestApp {
+    /// Adds a newsroom account (password [`PASSWORD`]) the way `khobor user add` does.
+    pub async fn add_user(&self, email: &str, name: &str, initials: &str, role: &str) -> i64 {
+        let role = khobor::domain::Role::parse(role).expect("role");
+        khobor::accounts::add_user(
+            self.app.store(),
+            email,
+            name,
+            initials,
+            role,
+            PASSWORD,
+            &khobor::storage::users::Audit::default(),
+        )
+        .await
+        .expect("user added")
+    }
+
+    /// Posts the login form as a browser would: GET the form (CSRF cookie and field), POST it.
+    pub async fn try_login(&self, email: &str, password: &str) -> Page {
+        let form = self.get("/newsroom/login").await;
+        let csrf = hidden_value(&form.body, "csrf").expect("csrf field on the login form");
+        let cookie = set_cookie(&form, "khobor_login_csrf").expect("login csrf cookie");
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        self.request(
+            Request::post("/newsroom/login")
+                .header(header::COOKIE, cookie)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form_body(&[
+                    ("csrf", &csrf),
+                    ("email", email),
+                    ("password", password),
+                ])))
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str) -> Desk<'_> {
+        let done = self.try_login(email, PASSWORD).await;
+        assert_eq!(
+            done.status,
+            StatusCode::SEE_OTHER,
+            "login failed: {}",
+            done.body
+        );
+        let cookie = set_cookie(&done, "khobor_session").expect("session cookie");
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        let mut desk = Desk {
+            app: self,
+            cookie,
+            csrf: String::new(),
+        };
+        let home = desk.get("/newsroom/").await;
+        assert_eq!(home.status, StatusCode::OK, "{}", home.body);
+        desk.csrf = hidden_value(&home.body, "csrf").expect("csrf on the dashboard");
+        desk
+    }
+}
+
+impl Desk<'_> {
+    pub async fn get(&self, path: &str) -> Page {
+        self.app
+            .request(
+                Request::get(path)
+                    .header(header::COOKIE, &self.cookie)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+    }
+
+    /// Posts a form with this session's CSRF token added.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let mut all = vec![("csrf", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts exactly these fields (no CSRF token unless given).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.app
+            .request(
+                Request::post(path)
+                    .header(header::COOKIE, &self.cookie)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(form_body(fields)))
+                    .unwrap(),
+            )
+            .await
+    }
+
+    /// Uploads an image through the media library form.
+    pub async fn upload(&self, file_name: &str, bytes: &[u8], alt: &str) -> Page {
+        let (content_type, body) = multipart(
+            &[
+                ("csrf", &self.csrf),
+                ("alt", alt),
+                ("caption", "পরীক্ষার ছবি"),
+                ("credit", "খবর"),
+            ],
+            file_name,
+            bytes,
+        );
+        self.app
+            .request(
+                Request::post("/newsroom/media")
+                    .header(header::COOKIE, &self.cookie)
+                    .header(header::CONTENT_TYPE, content_type)
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await
+    }
+
+    /// A JSON request to the admin API with the session cookie and CSRF header.
+    pub async fn api(&self, method: &str, path: &str, body: Option<Value>) -> Page {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::COOKIE, &self.cookie)
+            .header("x-csrf-token", &self.csrf);
+        if body.is_some() {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+        }
+        self.app
+            .request(
+                req.body(body.map(|b| Body::from(b.to_string())).unwrap_or_default())
+                    .unwrap(),
+            )
+            .await
+    }
+
+    /// Creates a story through the editor form; returns its id.
+    pub async fn write_story(&self, headline: &str, body: &str, extra: &[(&str, &str)]) -> i64 {
+        let mut fields = vec![("headline", headline), ("body", body), ("section_id", "1")];
+        if !extra.iter().any(|(k, _)| *k == "action") {
+            fields.push(("action", "save"));
+        }
+        fields.extend_from_slice(extra);
+        let page = self.post("/newsroom/stories/new", &fields).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        story_id(page.location())
+    }
+
+    /// The editor's current form version for a story.
+    pub async fn version_of(&self, id: i64) -> String {
+        let page = self.get(&format!("/newsroom/stories/{id}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        hidden_value(&page.body, "version").expect("version field")
+    }
+}
+
+/// The id in `/newsroom/stories/{id}?…`.
+#[track_caller]
+pub fn story_id(location: &str) -> i64 {
+    location
+        .trim_start_matches("/newsroom/stories/")
+        .split('?')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not a story location: {location}"))
+}
+
+/// A real JPEG photograph-like image of the given size, encoded by the image crate.
+pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([
+            (x * 255 / width) as u8,
+            (y * 255 / height) as u8,
+            ((x ^ y) & 0xff) as u8,
+        ])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("jpeg encodes");
+    out.into_inner()
+}
+
+/// Polls `check` every 50 ms until it holds; fails after a generous deadline.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -7,6 +7,7 @@ mod cli;
 mod feeds;
 mod helpers;
 mod import;
+mod newsroom;
 mod reader;
 mod search;
 mod smoke;

@@ -4,9 +4,7 @@
 //! port, across a restart, and by a full rebuild.
 
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::http::{header, StatusCode};
 use serde_json::{json, Value};
@@ -17,6 +15,7 @@ use khobor::domain::text::nfc;
 use khobor::domain::urls::query_value;
 use khobor::domain::Status;
 
+use crate::helpers::eventually;
 use crate::helpers::{open_data_dir, site_path, stories, Page, TestApp};
 
 /// A story as the importer takes it, with an explicit publication time.
@@ -119,25 +118,6 @@ fn keys(v: &Value) -> BTreeSet<String> {
         .keys()
         .cloned()
         .collect()
-}
-
-/// Polls `check` every 50 ms until it holds; fails after a generous deadline.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        if check().await {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not within 10 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]

@@ -69,7 +69,7 @@ def main():
             latencies.append((time.perf_counter() - t) * 1000)
         latencies.sort()
         p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
-        print(f"save (PUT /api/v1/admin/articles/ID, ~{len(body*4)//1024} KB body, story with {revs} revisions), "
+        print(f"save (PUT /api/v1/admin/articles/ID, ~{len((body*4).encode())//1024} KB body, story with {revs} revisions), "
               f"{len(latencies)} saves: p50 {statistics.median(latencies):.1f} ms, p99 {p(0.99):.1f} ms, max {latencies[-1]:.1f} ms")
 
         photo = os.path.join(data, "photo.jpg")

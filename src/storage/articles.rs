@@ -411,47 +411,10 @@ impl Store {
                 .bind(&fingerprint)
                 .execute(&mut **tx)
                 .await?;
-                sqlx::query("DELETE FROM article_tags WHERE article_id = $1")
-                    .bind(id)
-                    .execute(&mut **tx)
-                    .await?;
-                sqlx::query("DELETE FROM article_authors WHERE article_id = $1")
-                    .bind(id)
-                    .execute(&mut **tx)
-                    .await?;
                 (id, UpsertOutcome::Updated(id))
             }
         };
-        let mut position = 0;
-        for name in &a.tags {
-            if let Some(tag_id) = taxonomy::tag_for_name(tx, name).await? {
-                sqlx::query(
-                    "INSERT INTO article_tags (article_id, tag_id, position) VALUES ($1, $2, $3) \
-                     ON CONFLICT (article_id, tag_id) DO NOTHING",
-                )
-                .bind(id)
-                .bind(tag_id)
-                .bind(position)
-                .execute(&mut **tx)
-                .await?;
-                position += 1;
-            }
-        }
-        let mut position = 0;
-        for name in &a.authors {
-            if let Some(author_id) = taxonomy::author_for_name(tx, name).await? {
-                sqlx::query(
-                    "INSERT INTO article_authors (article_id, author_id, position) VALUES ($1, $2, $3) \
-                     ON CONFLICT (article_id, author_id) DO NOTHING",
-                )
-                .bind(id)
-                .bind(author_id)
-                .bind(position)
-                .execute(&mut **tx)
-                .await?;
-                position += 1;
-            }
-        }
+        taxonomy::set_labels(tx, id, &a.tags, &a.authors).await?;
         let kind = match outcome {
             UpsertOutcome::Inserted(_) => "article.published",
             _ => "article.updated",

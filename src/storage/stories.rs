@@ -221,40 +221,7 @@ async fn write_fields(tx: &mut Tx<'_>, id: i64, f: &StoryFields, auto: bool, t: 
     .bind(t)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("DELETE FROM article_tags WHERE article_id = $1")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("DELETE FROM article_authors WHERE article_id = $1")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    for (position, name) in f.tags.iter().enumerate() {
-        if let Some(tag_id) = taxonomy::tag_for_name(tx, name).await? {
-            sqlx::query(
-                "INSERT INTO article_tags (article_id, tag_id, position) VALUES ($1, $2, $3) \
-                 ON CONFLICT (article_id, tag_id) DO NOTHING",
-            )
-            .bind(id)
-            .bind(tag_id)
-            .bind(position as i64)
-            .execute(&mut **tx)
-            .await?;
-        }
-    }
-    for (position, name) in f.authors.iter().enumerate() {
-        if let Some(author_id) = taxonomy::author_for_name(tx, name).await? {
-            sqlx::query(
-                "INSERT INTO article_authors (article_id, author_id, position) VALUES ($1, $2, $3) \
-                 ON CONFLICT (article_id, author_id) DO NOTHING",
-            )
-            .bind(id)
-            .bind(author_id)
-            .bind(position as i64)
-            .execute(&mut **tx)
-            .await?;
-        }
-    }
+    taxonomy::set_labels(tx, id, &f.tags, &f.authors).await?;
     Ok(())
 }
 

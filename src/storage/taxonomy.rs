@@ -180,6 +180,47 @@ pub async fn author_for_name(tx: &mut Tx<'_>, name: &str) -> Result<Option<i64>>
     get_or_insert(tx, "authors", &slug, name).await.map(Some)
 }
 
+/// Replaces a story's tags and authors (created on demand), in the order given.
+pub async fn set_labels(
+    tx: &mut Tx<'_>,
+    article_id: i64,
+    tags: &[String],
+    authors: &[String],
+) -> Result<()> {
+    for (table, column, names) in [
+        ("article_tags", "tag_id", tags),
+        ("article_authors", "author_id", authors),
+    ] {
+        // `table` and `column` are our own constants, never user input.
+        sqlx::query(&format!("DELETE FROM {table} WHERE article_id = $1"))
+            .bind(article_id)
+            .execute(&mut **tx)
+            .await?;
+        let insert = format!(
+            "INSERT INTO {table} (article_id, {column}, position) VALUES ($1, $2, $3) \
+             ON CONFLICT (article_id, {column}) DO NOTHING"
+        );
+        let mut position = 0;
+        for name in names {
+            let label = if column == "tag_id" {
+                tag_for_name(tx, name).await?
+            } else {
+                author_for_name(tx, name).await?
+            };
+            if let Some(label) = label {
+                sqlx::query(&insert)
+                    .bind(article_id)
+                    .bind(label)
+                    .bind(position)
+                    .execute(&mut **tx)
+                    .await?;
+                position += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn get_or_insert(tx: &mut Tx<'_>, table: &str, slug: &str, name: &str) -> Result<i64> {
     // `table` is one of our own constants, never user input.
     let select = format!("SELECT id FROM {table} WHERE slug = $1");

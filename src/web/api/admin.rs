@@ -338,6 +338,18 @@ async fn to_fields(
     ))
 }
 
+/// `{"article": …}` as the story now stands.
+async fn article_response(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<Json<Value>, AdminError> {
+    let story = service::load(state, caller, id)
+        .await
+        .map_err(|e| from_service(state, e))?;
+    Ok(Json(json!({"article": story_json(state, &story)})))
+}
+
 fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, AdminError> {
     body.map(|Json(v)| v)
         .map_err(|e| AdminError::new(e.status(), "invalid_json", e.body_text()))
@@ -436,10 +448,7 @@ async fn one(
     ApiCaller(caller): ApiCaller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AdminError> {
-    let story = service::load(&state, &caller, parse_id(&id)?)
-        .await
-        .map_err(|e| from_service(&state, e))?;
-    Ok(Json(json!({"article": story_json(&state, &story)})))
+    article_response(&state, &caller, parse_id(&id)?).await
 }
 
 async fn update(
@@ -459,10 +468,7 @@ async fn update(
     service::save(&state, &caller, id, version, fields, "save")
         .await
         .map_err(|e| from_service(&state, e))?;
-    let story = service::load(&state, &caller, id)
-        .await
-        .map_err(|e| from_service(&state, e))?;
-    Ok(Json(json!({"article": story_json(&state, &story)})))
+    article_response(&state, &caller, id).await
 }
 
 #[derive(Deserialize)]
@@ -499,10 +505,7 @@ async fn transition(
     service::transition(&state, &caller, id, t, publish_at, input.version)
         .await
         .map_err(|e| from_service(&state, e))?;
-    let story = service::load(&state, &caller, id)
-        .await
-        .map_err(|e| from_service(&state, e))?;
-    Ok(Json(json!({"article": story_json(&state, &story)})))
+    article_response(&state, &caller, id).await
 }
 
 async fn remove(

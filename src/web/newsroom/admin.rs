@@ -18,6 +18,14 @@ use super::{page, service, Staff};
 
 // ---- users
 
+/// The roles as a form's `<select>` lists them.
+fn role_options() -> Vec<minijinja::Value> {
+    Role::ALL
+        .into_iter()
+        .map(|r| minijinja::context! { code => r.as_str(), label => r.label() })
+        .collect()
+}
+
 async fn users_page(
     state: &AppState,
     staff: &Staff,
@@ -39,16 +47,12 @@ async fn users_page(
             }
         })
         .collect();
-    let roles: Vec<_> = Role::ALL
-        .into_iter()
-        .map(|r| minijinja::context! { code => r.as_str(), label => r.label() })
-        .collect();
     page(
         state,
         staff,
         status,
         "newsroom/users.html",
-        minijinja::context! { users => users, roles => roles, error => error, flash => flash },
+        minijinja::context! { users => users, roles => role_options(), error => error, flash => flash },
     )
     .await
 }
@@ -231,16 +235,12 @@ async fn tokens_page(
             }
         })
         .collect();
-    let roles: Vec<_> = Role::ALL
-        .into_iter()
-        .map(|r| minijinja::context! { code => r.as_str(), label => r.label() })
-        .collect();
     page(
         state,
         staff,
         status,
         "newsroom/tokens.html",
-        minijinja::context! { tokens => tokens, roles => roles, new_token => new_token, error => error },
+        minijinja::context! { tokens => tokens, roles => role_options(), new_token => new_token, error => error },
     )
     .await
 }

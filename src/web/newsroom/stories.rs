@@ -319,6 +319,44 @@ async fn render_editor(
     .await
 }
 
+/// The editor again, with what was typed and what is wrong with it (422).
+async fn field_errors(
+    state: &AppState,
+    staff: &Staff,
+    story: Option<&Story>,
+    form: &StoryForm,
+    errors: Vec<FieldError>,
+) -> Result<Response, WebError> {
+    let extras = EditorExtras {
+        errors,
+        ..Default::default()
+    };
+    render_editor(
+        state,
+        staff,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        story,
+        form,
+        extras,
+    )
+    .await
+}
+
+/// Refuses, before anything is saved, a button this person may not press on a story owned
+/// by `owner`.
+fn refuse_forbidden_move(
+    staff: &Staff,
+    form: &StoryForm,
+    owner: Option<i64>,
+) -> Result<(), WebError> {
+    match Transition::parse(&form.action) {
+        Some(t) if !t.allowed_for(staff.user.role, staff.user.id, owner) => {
+            Err(super::session::forbidden())
+        }
+        _ => Ok(()),
+    }
+}
+
 pub async fn new_form(State(state): State<AppState>, staff: Staff) -> Result<Response, WebError> {
     staff.require(Action::CreateStory)?;
     let form = StoryForm {
@@ -353,40 +391,14 @@ pub async fn create(
     staff.require(Action::CreateStory)?;
     let (fields, publish_at, errors) = form.parse(&state);
     if !errors.is_empty() {
-        return render_editor(
-            &state,
-            &staff,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            &form,
-            EditorExtras {
-                errors,
-                ..Default::default()
-            },
-        )
-        .await;
+        return field_errors(&state, &staff, None, &form, errors).await;
     }
     let who = caller(&staff, &address);
-    if let Some(t) = Transition::parse(&form.action) {
-        if !t.allowed_for(staff.user.role, staff.user.id, Some(staff.user.id)) {
-            return Err(super::session::forbidden());
-        }
-    }
+    refuse_forbidden_move(&staff, &form, Some(staff.user.id))?;
     let id = match service::create(&state, &who, fields).await {
         Ok(id) => id,
         Err(ServiceError::Invalid(errors)) => {
-            return render_editor(
-                &state,
-                &staff,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                &form,
-                EditorExtras {
-                    errors,
-                    ..Default::default()
-                },
-            )
-            .await;
+            return field_errors(&state, &staff, None, &form, errors).await;
         }
         Err(e) => return Err(web_error(e)),
     };
@@ -508,25 +520,9 @@ pub async fn update(
         .map_err(|_| WebError::BadRequest("সংস্করণ নম্বর নেই।".into()))?;
     let (fields, publish_at, errors) = form.parse(&state);
     if !errors.is_empty() {
-        return render_editor(
-            &state,
-            &staff,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(&story),
-            &form,
-            EditorExtras {
-                errors,
-                ..Default::default()
-            },
-        )
-        .await;
+        return field_errors(&state, &staff, Some(&story), &form, errors).await;
     }
-    // A move this person may not make is refused before anything is saved.
-    if let Some(t) = Transition::parse(&form.action) {
-        if !t.allowed_for(staff.user.role, staff.user.id, story.created_by) {
-            return Err(super::session::forbidden());
-        }
-    }
+    refuse_forbidden_move(&staff, &form, story.created_by)?;
     let editable = may_edit(
         staff.user.role,
         staff.user.id,
@@ -537,18 +533,7 @@ pub async fn update(
         match service::save(&state, &who, id, version, fields.clone(), "save").await {
             Ok(v) => v,
             Err(ServiceError::Invalid(errors)) => {
-                return render_editor(
-                    &state,
-                    &staff,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Some(&story),
-                    &form,
-                    EditorExtras {
-                        errors,
-                        ..Default::default()
-                    },
-                )
-                .await;
+                return field_errors(&state, &staff, Some(&story), &form, errors).await;
             }
             Err(ServiceError::Conflict { current, by, .. }) => {
                 let changes = diff(&fields.clone().cleaned(), &current.fields);

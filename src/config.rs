@@ -18,7 +18,33 @@ pub struct Config {
     /// Extra Banglish spellings for search: Latin word → Bengali words (names whose Bengali
     /// spelling isn't phonetic). From the TOML file's `[search.aliases]`.
     pub search_aliases: HashMap<String, Vec<String>>,
+    pub cache: CacheConfig,
 }
+
+/// `Cache-Control` of public responses, in seconds (TOML `[cache]`). Browsers revalidate
+/// (`max_age` 0: an ETag check costs one small request, and a publish shows at once); a CDN
+/// keeps pages for `s_maxage` and may serve them `stale_while_revalidate` longer while it
+/// refetches, and is purged by the `Surrogate-Key` tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    pub max_age: u32,
+    pub s_maxage: u32,
+    pub stale_while_revalidate: u32,
+}
+
+impl Default for CacheConfig {
+    fn default() -> CacheConfig {
+        CacheConfig {
+            max_age: 0,
+            s_maxage: 60,
+            stale_while_revalidate: 30,
+        }
+    }
+}
+
+/// The longest cache lifetime accepted (a year), so a typo cannot pin pages for decades.
+pub const MAX_CACHE_SECONDS: u32 = 365 * 24 * 3600;
 
 #[derive(Debug, Clone)]
 pub struct SiteConfig {
@@ -44,6 +70,8 @@ pub struct FileConfig {
     pub site: FileSite,
     #[serde(default)]
     pub search: FileSearch,
+    #[serde(default)]
+    pub cache: CacheConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -110,6 +138,8 @@ pub enum ConfigError {
     Alias(String),
     #[error("{0} must not be empty")]
     Empty(&'static str),
+    #[error("[cache] {0} must be at most {MAX_CACHE_SECONDS} seconds (a year)")]
+    CacheTooLong(&'static str),
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -171,10 +201,21 @@ impl Config {
                 Ok((latin, words))
             })
             .collect::<Result<_, _>>()?;
+        let cache = file.cache;
+        for (name, value) in [
+            ("max_age", cache.max_age),
+            ("s_maxage", cache.s_maxage),
+            ("stale_while_revalidate", cache.stale_while_revalidate),
+        ] {
+            if value > MAX_CACHE_SECONDS {
+                return Err(ConfigError::CacheTooLong(name));
+            }
+        }
         Ok(Config {
             addr,
             data_dir,
             search_aliases,
+            cache,
             site: SiteConfig {
                 name: nfc(&name),
                 short_name: nfc(&short_name),
@@ -294,6 +335,17 @@ mod tests {
         assert_eq!(c.site.name, "সকালের খবর");
         assert_eq!(c.site.timezone, chrono_tz::Asia::Dhaka);
         assert_eq!(c.search_aliases["zelensky"], vec!["জেলেনস্কি".to_owned()]);
+        assert_eq!(c.cache, CacheConfig::default());
+        std::fs::write(&path, "[cache]\ns_maxage = 120\n").unwrap();
+        let c = Config::load(&over, None).unwrap();
+        assert_eq!((c.cache.max_age, c.cache.s_maxage), (0, 120));
+        std::fs::write(&path, "[cache]\nmax_age = 99999999\n").unwrap();
+        assert!(matches!(
+            Config::load(&over, None),
+            Err(ConfigError::CacheTooLong("max_age"))
+        ));
+        std::fs::write(&path, "[cache]\nmaxage = 1\n").unwrap();
+        assert!(Config::load(&over, None).is_err(), "unknown [cache] key");
         std::fs::write(&path, "colour = 1\n").unwrap();
         assert!(matches!(
             Config::load(&over, None),

@@ -49,3 +49,15 @@ impl Store {
         )
     }
 }
+
+impl Store {
+    /// When the newest change to what readers see was made (`None` on an empty store): the
+    /// `Last-Modified` of every public page.
+    pub async fn last_change_time(&self) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT created_at FROM changes ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+}

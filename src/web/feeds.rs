@@ -11,6 +11,7 @@ use crate::feeds::{self, sitemap, FeedMeta};
 use crate::storage::articles::Filter;
 use crate::storage::now;
 
+use super::http_cache::CacheTags;
 use super::{absolute, AppState, WebError};
 
 /// Stories per feed.
@@ -75,7 +76,9 @@ async fn feed(
         Kind::Atom => feeds::atom(&meta, &articles),
         Kind::Json => feeds::json_feed(&meta, &articles),
     };
-    Ok(([(header::CONTENT_TYPE, kind.mime())], body).into_response())
+    let mut tags = vec!["feed".to_owned(), "latest".to_owned()];
+    tags.extend(section.map(|s| format!("section:{}", s.id)));
+    Ok((CacheTags(tags), [(header::CONTENT_TYPE, kind.mime())], body).into_response())
 }
 
 async fn section_named(state: &AppState, slug: &str) -> Result<Section, WebError> {

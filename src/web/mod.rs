@@ -6,6 +6,7 @@ pub mod api;
 pub mod assets;
 pub mod error;
 pub mod feeds;
+pub mod http_cache;
 pub mod newsroom;
 pub mod reader;
 pub mod search;
@@ -283,15 +284,25 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             error::render_error_pages,
         ));
-    let newsroom = newsroom::router().layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        error::render_error_pages,
-    ));
+    let newsroom = newsroom::router()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::render_error_pages,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store, private"),
+        ));
     Router::new()
         .merge(newsroom)
         .merge(reader)
         .nest("/api/v1", api::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http_cache::conditional,
+        ))
         .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn(http_cache::mark_encoding))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),

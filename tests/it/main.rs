@@ -6,6 +6,7 @@ mod api;
 mod cli;
 mod feeds;
 mod helpers;
+mod http_cache;
 mod import;
 mod newsroom;
 mod reader;

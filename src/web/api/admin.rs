@@ -43,6 +43,11 @@ pub fn router() -> Router<AppState> {
                 )),
         )
         .route("/media/{id}", get(media_one))
+        // Everything here is private to the newsroom: never stored by a browser or a CDN.
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store, private"),
+        ))
 }
 
 /// An admin API error: `{"error": {"code", "message", "fields"?}, "current"?}`.

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::domain::{urls, Article};
 use crate::feeds::sitemap::w3c_time;
 use crate::storage::articles::Filter;
+use crate::web::http_cache::CacheTags;
 use crate::web::{absolute, ApiError, AppState};
 
 pub const MAX_LIMIT: i64 = 100;
@@ -82,7 +83,7 @@ fn positive(params: &HashMap<String, String>, name: &str, default: i64) -> Resul
 pub async fn list(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<(CacheTags, Json<Value>), ApiError> {
     for key in params.keys() {
         if !matches!(key.as_str(), "page" | "limit" | "section" | "tag") {
             return Err(ApiError::invalid(
@@ -132,20 +133,23 @@ pub async fn list(
     let total = state.store().count_published(filter).await?;
     let articles = state.store().published_articles(&ids).await?;
     let items: Vec<ArticleJson> = articles.iter().map(|a| to_json(&state, a)).collect();
-    Ok(Json(json!({
-        "articles": items,
-        "page": page,
-        "limit": limit,
-        "total": total,
-        "pages": (total + limit - 1) / limit,
-    })))
+    Ok((
+        CacheTags::new(["latest"]),
+        Json(json!({
+            "articles": items,
+            "page": page,
+            "limit": limit,
+            "total": total,
+            "pages": (total + limit - 1) / limit,
+        })),
+    ))
 }
 
 /// `GET /api/v1/articles/{id}`.
 pub async fn one(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<(CacheTags, Json<Value>), ApiError> {
     let id: i64 = id
         .parse()
         .ok()
@@ -156,7 +160,11 @@ pub async fn one(
         .published_article(id)
         .await?
         .ok_or_else(|| ApiError::not_found("article"))?;
-    Ok(Json(json!({"article": to_json(&state, &a)})))
+    let tags = CacheTags(vec![
+        format!("article:{id}"),
+        format!("section:{}", a.section.id),
+    ]);
+    Ok((tags, Json(json!({"article": to_json(&state, &a)}))))
 }
 
 pub async fn sections(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {

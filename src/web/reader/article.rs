@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::domain::{urls, Article};
 use crate::storage::now;
+use crate::web::http_cache::CacheTags;
 use crate::web::view::{ArticleView, CardView};
 use crate::web::{AppState, WebError};
 
@@ -59,7 +60,14 @@ pub async fn article(
             },
         )
         .await?;
-    Ok(Html(html).into_response())
+    let mut tags = vec![
+        format!("article:{id}"),
+        format!("section:{}", article.section.id),
+        "latest".to_owned(),
+    ];
+    tags.extend(article.tags.iter().map(|t| format!("tag:{}", t.id)));
+    tags.extend(article.authors.iter().map(|a| format!("author:{}", a.id)));
+    Ok((CacheTags(tags), Html(html)).into_response())
 }
 
 /// Stories like this one, from the search index. The page does without them rather than fail

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::storage::articles::Filter;
 use crate::storage::now;
+use crate::web::http_cache::CacheTags;
 use crate::web::view::{CardView, SectionView};
 use crate::web::{AppState, WebError};
 
@@ -17,7 +18,7 @@ struct SectionBlock {
     cards: Vec<CardView>,
 }
 
-pub async fn home(State(state): State<AppState>) -> Result<Html<String>, WebError> {
+pub async fn home(State(state): State<AppState>) -> Result<(CacheTags, Html<String>), WebError> {
     let now = now();
     let top = latest_cards(&state, 15, None, now).await?;
     let (lead, rest) = match top.split_first() {
@@ -47,5 +48,5 @@ pub async fn home(State(state): State<AppState>) -> Result<Html<String>, WebErro
             },
         )
         .await?;
-    Ok(Html(html))
+    Ok((CacheTags::new(["home", "latest"]), Html(html)))
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::domain::urls;
 use crate::storage::articles::{Cursor, Filter};
 use crate::storage::now;
+use crate::web::http_cache::CacheTags;
 use crate::web::view::{CardView, DateView};
 use crate::web::{AppState, WebError};
 
@@ -98,7 +99,7 @@ pub async fn section(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     Query(paging): Query<Paging>,
-) -> Result<Html<String>, WebError> {
+) -> Result<(CacheTags, Html<String>), WebError> {
     let section = state
         .store()
         .section_by_slug(&slug)
@@ -114,14 +115,15 @@ pub async fn section(
         prev_day: None,
         next_day: None,
     };
-    render_list(&state, spec, &paging).await
+    let tags = CacheTags::new([format!("section:{}", section.id), "latest".to_owned()]);
+    Ok((tags, render_list(&state, spec, &paging).await?))
 }
 
 pub async fn tag(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     Query(paging): Query<Paging>,
-) -> Result<Html<String>, WebError> {
+) -> Result<(CacheTags, Html<String>), WebError> {
     let tag = state
         .store()
         .tag_by_slug(&slug)
@@ -136,14 +138,15 @@ pub async fn tag(
         prev_day: None,
         next_day: None,
     };
-    render_list(&state, spec, &paging).await
+    let tags = CacheTags::new([format!("tag:{}", tag.id), "latest".to_owned()]);
+    Ok((tags, render_list(&state, spec, &paging).await?))
 }
 
 pub async fn author(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     Query(paging): Query<Paging>,
-) -> Result<Html<String>, WebError> {
+) -> Result<(CacheTags, Html<String>), WebError> {
     let author = state
         .store()
         .author_by_slug(&slug)
@@ -158,13 +161,14 @@ pub async fn author(
         prev_day: None,
         next_day: None,
     };
-    render_list(&state, spec, &paging).await
+    let tags = CacheTags::new([format!("author:{}", author.id), "latest".to_owned()]);
+    Ok((tags, render_list(&state, spec, &paging).await?))
 }
 
 pub async fn latest(
     State(state): State<AppState>,
     Query(paging): Query<Paging>,
-) -> Result<Html<String>, WebError> {
+) -> Result<(CacheTags, Html<String>), WebError> {
     let spec = ListSpec {
         title: "সর্বশেষ".to_owned(),
         description: "সর্বশেষ প্রকাশিত সব খবর".to_owned(),
@@ -174,7 +178,8 @@ pub async fn latest(
         prev_day: None,
         next_day: None,
     };
-    render_list(&state, spec, &paging).await
+    let tags = CacheTags::new(["latest".to_owned()]);
+    Ok((tags, render_list(&state, spec, &paging).await?))
 }
 
 /// `/archive/YYYY/MM/DD`: the stories published that day in the paper's time zone.
@@ -182,7 +187,7 @@ pub async fn archive(
     State(state): State<AppState>,
     Path((year, month, day)): Path<(String, String, String)>,
     Query(paging): Query<Paging>,
-) -> Result<Html<String>, WebError> {
+) -> Result<(CacheTags, Html<String>), WebError> {
     let date = parse_day(&year, &month, &day).ok_or(WebError::NotFound)?;
     let tz = state.tz();
     let start = day_start(tz, date).ok_or(WebError::NotFound)?;
@@ -207,7 +212,8 @@ pub async fn archive(
         prev_day: prev.map(link),
         next_day: (next <= today).then(|| link(next)),
     };
-    render_list(&state, spec, &paging).await
+    let tags = CacheTags::new(["archive".to_owned(), "latest".to_owned()]);
+    Ok((tags, render_list(&state, spec, &paging).await?))
 }
 
 fn parse_day(y: &str, m: &str, d: &str) -> Option<NaiveDate> {

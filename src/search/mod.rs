@@ -228,6 +228,10 @@ impl SearchIndex {
 
     /// Runs a reader's query: BM25 over the analysed fields with a mild recency boost.
     pub fn search(&self, req: &SearchRequest, now: i64) -> Result<SearchResults> {
+        // Ages are measured from the start of the (UTC) day, so the boost moves once a day:
+        // the same query ranks the same way all day and page 2 continues page 1 exactly,
+        // instead of near-ties swapping between two requests a second apart.
+        let now = now - now.rem_euclid(86_400);
         let searcher = self.reader.searcher();
         let plan = query::plan(&searcher, &self.fields, &self.translit, &req.q);
         let Some(text_query) = plan.query(&self.fields) else {

@@ -10,7 +10,6 @@ use crate::auth;
 use crate::domain::text::clean_line;
 use crate::domain::{Action, Role};
 use crate::storage::now;
-use crate::storage::users::Audit;
 use crate::web::view::DateView;
 use crate::web::{AppState, WebError};
 
@@ -103,12 +102,7 @@ pub async fn add_user(
         )
         .await;
     };
-    let by = Audit {
-        user_id: Some(staff.user.id),
-        actor: &staff.user.name,
-        address: &staff.address,
-        ..Default::default()
-    };
+    let by = staff.audit("", "", None, String::new());
     match crate::accounts::add_user(
         state.store(),
         &form.email,
@@ -191,15 +185,7 @@ pub async fn update_user(
             role,
             &initials,
             disabled,
-            &Audit {
-                user_id: Some(staff.user.id),
-                actor: &staff.user.name,
-                action,
-                entity: "user",
-                entity_id: Some(id),
-                detail: detail.join("; "),
-                address: &staff.address,
-            },
+            &staff.audit(action, "user", Some(id), detail.join("; ")),
         )
         .await?;
     Ok(Redirect::to("/newsroom/users?done=updated").into_response())
@@ -294,15 +280,12 @@ pub async fn create_token(
             &auth::token_hash(&token),
             role,
             staff.user.id,
-            &Audit {
-                user_id: Some(staff.user.id),
-                actor: &staff.user.name,
-                action: "token.create",
-                entity: "token",
-                detail: format!("{name} ({})", role.as_str()),
-                address: &staff.address,
-                ..Default::default()
-            },
+            &staff.audit(
+                "token.create",
+                "token",
+                None,
+                format!("{name} ({})", role.as_str()),
+            ),
         )
         .await?;
     // Shown once, in this response only; the store keeps its hash.
@@ -327,15 +310,7 @@ pub async fn revoke_token(
         .store()
         .revoke_api_token(
             id,
-            &Audit {
-                user_id: Some(staff.user.id),
-                actor: &staff.user.name,
-                action: "token.revoke",
-                entity: "token",
-                entity_id: Some(id),
-                address: &staff.address,
-                ..Default::default()
-            },
+            &staff.audit("token.revoke", "token", Some(id), String::new()),
         )
         .await?;
     Ok(Redirect::to("/newsroom/tokens").into_response())
@@ -382,15 +357,12 @@ pub async fn save_settings(
         .set_setting(
             "site.short_name",
             &short,
-            &Audit {
-                user_id: Some(staff.user.id),
-                actor: &staff.user.name,
-                action: "settings.update",
-                entity: "settings",
-                detail: format!("short_name = {short}"),
-                address: &staff.address,
-                ..Default::default()
-            },
+            &staff.audit(
+                "settings.update",
+                "settings",
+                None,
+                format!("short_name = {short}"),
+            ),
         )
         .await?;
     page(
@@ -503,15 +475,12 @@ pub async fn change_password(
         .await?;
     state
         .store()
-        .write_audit(&Audit {
-            user_id: Some(staff.user.id),
-            actor: &staff.user.name,
-            action: "password.change",
-            entity: "user",
-            entity_id: Some(staff.user.id),
-            address: &staff.address,
-            ..Default::default()
-        })
+        .write_audit(&staff.audit(
+            "password.change",
+            "user",
+            Some(staff.user.id),
+            String::new(),
+        ))
         .await?;
     page(
         &state,

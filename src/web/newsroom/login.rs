@@ -168,13 +168,7 @@ pub async fn logout(
     state.store().delete_session(&staff.session_hash).await?;
     state
         .store()
-        .write_audit(&Audit {
-            user_id: Some(staff.user.id),
-            actor: &staff.user.name,
-            action: "logout",
-            address: &staff.address,
-            ..Default::default()
-        })
+        .write_audit(&staff.audit("logout", "", None, String::new()))
         .await?;
     let jar = jar.add(expired_cookie(&state, SESSION_COOKIE));
     Ok((jar, Redirect::to("/newsroom/login")).into_response())

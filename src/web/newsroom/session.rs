@@ -76,6 +76,25 @@ impl Staff {
         }
     }
 
+    /// An audit-log line for something this person did.
+    pub fn audit<'a>(
+        &'a self,
+        action: &'a str,
+        entity: &'a str,
+        entity_id: Option<i64>,
+        detail: String,
+    ) -> crate::storage::users::Audit<'a> {
+        crate::storage::users::Audit {
+            user_id: Some(self.user.id),
+            actor: &self.user.name,
+            action,
+            entity,
+            entity_id,
+            detail,
+            address: &self.address,
+        }
+    }
+
     pub fn is(&self, role: Role) -> bool {
         self.user.role >= role
     }

@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use crate::domain::text::clean_line;
 use crate::domain::Action;
-use crate::storage::users::Audit;
 use crate::web::{AppState, WebError};
 
 use super::{page, Staff};
@@ -78,24 +77,6 @@ fn valid_colour(c: &str) -> bool {
     hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-fn audit<'a>(
-    staff: &'a Staff,
-    action: &'a str,
-    entity: &'a str,
-    id: Option<i64>,
-    detail: String,
-) -> Audit<'a> {
-    Audit {
-        user_id: Some(staff.user.id),
-        actor: &staff.user.name,
-        action,
-        entity,
-        entity_id: id,
-        detail,
-        address: &staff.address,
-    }
-}
-
 pub async fn add_section(
     State(state): State<AppState>,
     staff: Staff,
@@ -121,7 +102,7 @@ pub async fn add_section(
     let id = state.store().add_section(&name, &colour).await?;
     state
         .store()
-        .write_audit(&audit(&staff, "section.add", "section", Some(id), name))
+        .write_audit(&staff.audit("section.add", "section", Some(id), name))
         .await?;
     Ok(Redirect::to("/newsroom/sections").into_response())
 }
@@ -164,7 +145,7 @@ pub async fn update_section(
     }
     state
         .store()
-        .write_audit(&audit(&staff, "section.update", "section", Some(id), name))
+        .write_audit(&staff.audit("section.update", "section", Some(id), name))
         .await?;
     Ok(Redirect::to("/newsroom/sections").into_response())
 }
@@ -204,7 +185,7 @@ pub async fn rename(
     };
     state
         .store()
-        .write_audit(&audit(&staff, action, &kind, Some(id), name))
+        .write_audit(&staff.audit(action, &kind, Some(id), name))
         .await?;
     Ok(Redirect::to("/newsroom/sections").into_response())
 }

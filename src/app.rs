@@ -75,6 +75,7 @@ impl App {
             stopped.clone(),
         ));
         let scheduler = tokio::spawn(crate::jobs::scheduler::run(store.clone(), stopped.clone()));
+        let cache = tokio::spawn(web::cache::follow(self.state.clone(), stopped.clone()));
         let media = tokio::spawn(crate::jobs::media_variants::run(
             store.clone(),
             self.state.config().media_dir(),
@@ -92,6 +93,7 @@ impl App {
         let _ = indexer.await;
         let _ = scheduler.await;
         let _ = media.await;
+        let _ = cache.await;
         store.close().await;
         Ok(())
     }

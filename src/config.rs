@@ -31,6 +31,11 @@ pub struct CacheConfig {
     pub max_age: u32,
     pub s_maxage: u32,
     pub stale_while_revalidate: u32,
+    /// Memory for the server's own page and fragment cache, in MiB (0 turns it off).
+    pub memory_mb: u32,
+    /// How long a cached page or fragment is used before it is rendered again, in seconds,
+    /// even if nothing changed: lists say "৫ মিনিট আগে", and that text ages with the clock.
+    pub ttl: u32,
 }
 
 impl Default for CacheConfig {
@@ -39,12 +44,19 @@ impl Default for CacheConfig {
             max_age: 0,
             s_maxage: 60,
             stale_while_revalidate: 30,
+            memory_mb: 64,
+            ttl: 60,
         }
     }
 }
 
 /// The longest cache lifetime accepted (a year), so a typo cannot pin pages for decades.
 pub const MAX_CACHE_SECONDS: u32 = 365 * 24 * 3600;
+/// The largest in-server cache accepted, in MiB.
+pub const MAX_CACHE_MB: u32 = 64 * 1024;
+/// The longest a page may stay in the server's cache without a change (an hour): relative
+/// times ("৩ ঘণ্টা আগে") must not drift far.
+pub const MAX_CACHE_TTL: u32 = 3600;
 
 #[derive(Debug, Clone)]
 pub struct SiteConfig {
@@ -140,6 +152,10 @@ pub enum ConfigError {
     Empty(&'static str),
     #[error("[cache] {0} must be at most {MAX_CACHE_SECONDS} seconds (a year)")]
     CacheTooLong(&'static str),
+    #[error("[cache] memory_mb must be at most {MAX_CACHE_MB} (MiB); 0 turns the cache off")]
+    CacheTooBig,
+    #[error("[cache] ttl must be between 1 and {MAX_CACHE_TTL} seconds")]
+    CacheTtl,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -210,6 +226,12 @@ impl Config {
             if value > MAX_CACHE_SECONDS {
                 return Err(ConfigError::CacheTooLong(name));
             }
+        }
+        if cache.memory_mb > MAX_CACHE_MB {
+            return Err(ConfigError::CacheTooBig);
+        }
+        if cache.ttl == 0 || cache.ttl > MAX_CACHE_TTL {
+            return Err(ConfigError::CacheTtl);
         }
         Ok(Config {
             addr,
@@ -346,6 +368,18 @@ mod tests {
         ));
         std::fs::write(&path, "[cache]\nmaxage = 1\n").unwrap();
         assert!(Config::load(&over, None).is_err(), "unknown [cache] key");
+        std::fs::write(&path, "[cache]\nttl = 0\n").unwrap();
+        assert!(matches!(
+            Config::load(&over, None),
+            Err(ConfigError::CacheTtl)
+        ));
+        std::fs::write(&path, "[cache]\nmemory_mb = 1000000\n").unwrap();
+        assert!(matches!(
+            Config::load(&over, None),
+            Err(ConfigError::CacheTooBig)
+        ));
+        std::fs::write(&path, "[cache]\nmemory_mb = 0\n").unwrap();
+        assert_eq!(Config::load(&over, None).unwrap().cache.memory_mb, 0);
         std::fs::write(&path, "colour = 1\n").unwrap();
         assert!(matches!(
             Config::load(&over, None),

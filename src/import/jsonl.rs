@@ -358,7 +358,7 @@ async fn write_batch(
             UpsertOutcome::Unchanged(_) => report.unchanged += 1,
         }
     }
-    tx.commit().await.map_err(StorageError::from)?;
+    store.commit(tx).await?;
     batch.clear();
     Ok(())
 }

@@ -177,7 +177,7 @@ impl Store {
         for a in articles {
             super::changes::append(&mut tx, "article.updated", "article", a).await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 

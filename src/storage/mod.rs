@@ -10,6 +10,8 @@ pub mod users;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -40,6 +42,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// Counts transactions this process committed with entries in the change feed, so that
+    /// caches in this process can tell at once, without a query, that they must catch up.
+    writes: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -65,7 +70,10 @@ impl Store {
             .min_connections(1)
             .connect_with(options)
             .await?;
-        let store = Store { pool };
+        let store = Store {
+            pool,
+            writes: Arc::new(AtomicU64::new(0)),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -88,6 +96,21 @@ impl Store {
     /// read-then-write transaction starts here and waits its turn instead of failing.
     pub async fn begin_write(&self) -> Result<Tx<'static>> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Commits a transaction that appended to the change feed and lets this process's caches
+    /// know (see [`Store::writes`]).
+    pub async fn commit(&self, tx: Tx<'_>) -> Result<()> {
+        tx.commit().await?;
+        self.writes.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+
+    /// How many change-feed transactions this process has committed: a cheap "has anything
+    /// changed here since I last looked" for caches. Other processes' changes are found by
+    /// polling the feed.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Acquire)
     }
 
     pub async fn close(&self) {

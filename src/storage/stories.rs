@@ -346,7 +346,7 @@ impl Store {
         )
         .await?;
         changes::append(&mut tx, "article.draft", "article", id).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(id)
     }
 
@@ -435,7 +435,7 @@ impl Store {
         )
         .await?;
         changes::append(&mut tx, "article.updated", "article", id).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(SaveOutcome::Saved { version })
     }
 
@@ -522,7 +522,7 @@ impl Store {
         )
         .await?;
         changes::append(&mut tx, &format!("article.{}", to.as_str()), "article", id).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(MoveOutcome::Moved {
             version: version + 1,
         })
@@ -567,7 +567,7 @@ impl Store {
             )
             .await?;
             changes::append(&mut tx, "article.published", "article", id).await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             published.push(id);
         }
         Ok(published)
@@ -610,7 +610,7 @@ impl Store {
         )
         .await?;
         changes::append(&mut tx, "article.deleted", "article", id).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(true)
     }
 

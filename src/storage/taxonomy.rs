@@ -276,7 +276,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         super::changes::append(&mut tx, "section.updated", "section", id).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(id)
     }
 
@@ -303,7 +303,7 @@ impl Store {
         if done {
             super::changes::append(&mut tx, "section.updated", "section", id).await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(done)
     }
 
@@ -325,7 +325,7 @@ impl Store {
         if done {
             super::changes::append(&mut tx, &format!("{kind}.updated"), kind, id).await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(done)
     }
 

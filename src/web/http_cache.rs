@@ -16,6 +16,7 @@ use axum::response::{IntoResponseParts, Response, ResponseParts};
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 
+use super::cache::Storable;
 use super::AppState;
 
 /// Largest body that is hashed for an ETag; anything bigger is streamed as it is.
@@ -69,7 +70,7 @@ fn none_match(headers: &HeaderMap, etag: &str) -> Option<bool> {
     )
 }
 
-fn http_date(t: i64) -> Option<HeaderValue> {
+pub(crate) fn http_date(t: i64) -> Option<HeaderValue> {
     let d = chrono::DateTime::from_timestamp(t, 0)?;
     HeaderValue::from_str(&d.format("%a, %d %b %Y %H:%M:%S GMT").to_string()).ok()
 }
@@ -88,11 +89,33 @@ fn is_private(headers: &HeaderMap) -> bool {
             .is_some_and(|v| v.contains("no-store") || v.contains("private"))
 }
 
+/// Whether the client's copy is current: its `If-None-Match` lists `etag`, or, when it sent
+/// no ETag, its `If-Modified-Since` is not older than the last change. Dates are trusted only
+/// for bodies without relative times ("৩ ঘণ্টা আগে" on HTML pages changes with the clock, not
+/// with the content).
+pub(crate) fn not_modified(
+    conditions: &HeaderMap,
+    etag: &str,
+    html: bool,
+    last_change: Option<i64>,
+) -> bool {
+    match none_match(conditions, etag) {
+        Some(matched) => matched,
+        None => {
+            let since = conditions
+                .get(header::IF_MODIFIED_SINCE)
+                .and_then(parse_http_date);
+            !html && matches!((since, last_change), (Some(s), Some(l)) if l <= s)
+        }
+    }
+}
+
 /// Middleware: validators, conditional requests and cache headers for public responses.
 pub async fn conditional(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
         return next.run(request).await;
     }
+    let method = request.method().clone();
     let conditions = request.headers().clone();
     let response = next.run(request).await;
     if response.status() != StatusCode::OK || is_private(response.headers()) {
@@ -123,12 +146,15 @@ pub async fn conditional(State(state): State<AppState>, request: Request, next: 
     if let Ok(v) = HeaderValue::from_str(&etag) {
         parts.headers.insert(header::ETAG, v);
     }
-    let last_change = match state.store().last_change_time().await {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::warn!(error = %e, "last change time unavailable");
-            None
-        }
+    let last_change = match state.cache().last_change() {
+        Some(t) => Some(t),
+        None => match state.store().last_change_time().await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(error = %e, "last change time unavailable");
+                None
+            }
+        },
     };
     if let Some(v) = last_change.and_then(http_date) {
         parts.headers.insert(header::LAST_MODIFIED, v);
@@ -143,28 +169,26 @@ pub async fn conditional(State(state): State<AppState>, request: Request, next: 
             parts.headers.insert(header::CACHE_CONTROL, v);
         }
     }
-    if let Some(CacheTags(tags)) = parts.extensions.get::<CacheTags>() {
-        if let Ok(v) = HeaderValue::from_str(&tags.join(" ")) {
-            parts.headers.insert("surrogate-key", v);
+    let tagged = match parts.extensions.get::<CacheTags>() {
+        Some(CacheTags(tags)) => {
+            if let Ok(v) = HeaderValue::from_str(&tags.join(" ")) {
+                parts.headers.insert("surrogate-key", v);
+            }
+            true
         }
-    }
-    let not_modified = match none_match(&conditions, &etag) {
-        Some(matched) => matched,
-        // Dates only when the client sent no ETag, and only for bodies without relative times
-        // ("৩ ঘণ্টা আগে" on HTML pages changes with the clock, not with the content).
-        None => {
-            let html = parts
-                .headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.starts_with("text/html"));
-            let since = conditions
-                .get(header::IF_MODIFIED_SINCE)
-                .and_then(parse_http_date);
-            !html && matches!((since, last_change), (Some(s), Some(l)) if l <= s)
-        }
+        None => false,
     };
-    if not_modified {
+    if tagged && method == Method::GET && state.cache().enabled() {
+        // The cache layer outside stores it and answers conditional requests itself.
+        parts.extensions.insert(Storable);
+        return Response::from_parts(parts, Body::from(bytes));
+    }
+    let html = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if not_modified(&conditions, &etag, html, last_change) {
         parts.status = StatusCode::NOT_MODIFIED;
         for h in [header::CONTENT_LENGTH, header::CONTENT_TYPE] {
             parts.headers.remove(h);

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod cache;
 pub mod error;
 pub mod feeds;
 pub mod http_cache;
@@ -19,6 +20,7 @@ use axum::routing::get;
 use axum::Router;
 use minijinja::Environment;
 use serde::Serialize;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -44,6 +46,8 @@ struct Inner {
     media_wake: Arc<tokio::sync::Notify>,
     /// Decoding an upload takes tens of megabytes; at most two are decoded at once.
     image_permits: Arc<tokio::sync::Semaphore>,
+    /// Rendered pages and fragments (see [`cache`]).
+    cache: cache::Cache,
 }
 
 /// Site-wide values every page's chrome needs.
@@ -64,6 +68,18 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("list.html", include_str!("../../templates/list.html")),
     ("error.html", include_str!("../../templates/error.html")),
     ("search.html", include_str!("../../templates/search.html")),
+    (
+        "fragments/latest.html",
+        include_str!("../../templates/fragments/latest.html"),
+    ),
+    (
+        "fragments/related.html",
+        include_str!("../../templates/fragments/related.html"),
+    ),
+    (
+        "fragments/section_block.html",
+        include_str!("../../templates/fragments/section_block.html"),
+    ),
     (
         "newsroom/base.html",
         include_str!("../../templates/newsroom/base.html"),
@@ -162,10 +178,11 @@ impl AppState {
             inner: Arc::new(Inner {
                 store,
                 search,
-                config,
                 templates: templates(),
                 media_wake: Arc::new(tokio::sync::Notify::new()),
                 image_permits: Arc::new(tokio::sync::Semaphore::new(2)),
+                cache: cache::Cache::new(&config.cache),
+                config,
             }),
         }
     }
@@ -180,6 +197,10 @@ impl AppState {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    pub fn cache(&self) -> &cache::Cache {
+        &self.inner.cache
     }
 
     pub fn media_wake(&self) -> &Arc<tokio::sync::Notify> {
@@ -223,6 +244,11 @@ impl AppState {
     ) -> Result<String, WebError> {
         let chrome = self.chrome(now).await?;
         let ctx = minijinja::context! { site => chrome, ..ctx };
+        Ok(self.inner.templates.get_template(name)?.render(ctx)?)
+    }
+
+    /// Renders a fragment template: a part of a page, without the site chrome.
+    pub fn render_part(&self, name: &str, ctx: minijinja::Value) -> Result<String, WebError> {
         Ok(self.inner.templates.get_template(name)?.render(ctx)?)
     }
 
@@ -301,8 +327,17 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             http_cache::conditional,
         ))
-        .layer(CompressionLayer::new())
+        // Responses bound for the cache are stored plain and compressed by it, once.
+        .layer(
+            CompressionLayer::new().compress_when(DefaultPredicate::new().and(
+                |_, _, _: &_, ext: &axum::http::Extensions| ext.get::<cache::Storable>().is_none(),
+            )),
+        )
         .layer(axum::middleware::from_fn(http_cache::mark_encoding))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cache::serve,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
@@ -335,7 +370,7 @@ mod tests {
     fn every_template_file_is_registered() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
         let mut files = Vec::new();
-        for dir in [root.clone(), root.join("newsroom")] {
+        for dir in [root.clone(), root.join("newsroom"), root.join("fragments")] {
             for entry in std::fs::read_dir(&dir).unwrap() {
                 let path = entry.unwrap().path();
                 if path.extension().is_some_and(|e| e == "html") {

@@ -9,6 +9,7 @@ mod helpers;
 mod http_cache;
 mod import;
 mod newsroom;
+mod page_cache;
 mod reader;
 mod search;
 mod smoke;

@@ -7,6 +7,9 @@ use serde_json::json;
 
 use crate::domain::{urls, Article};
 use crate::storage::now;
+use std::sync::Arc;
+
+use crate::web::cache::Fragment;
 use crate::web::http_cache::CacheTags;
 use crate::web::view::{ArticleView, CardView};
 use crate::web::{AppState, WebError};
@@ -32,46 +35,140 @@ fn parse_id(s: &str) -> Result<i64, WebError> {
     }
 }
 
+/// Where the latest list and the related stories go in a cached story page.
+const LATEST_SLOT: &str = "<!--khobor:latest-->";
+const RELATED_SLOT: &str = "<!--khobor:related-->";
+
 /// `/{section}/{id}`: the story, or a 301 to its canonical path if the section is not its own.
+///
+/// The page is put together from three cached fragments: the story's own page (tagged with
+/// its id only), the latest list (`latest`) and its related stories (their ids). A publish
+/// elsewhere drops the latest list, not the story.
 pub async fn article(
     State(state): State<AppState>,
     Path((section, id)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
-    let article = state
-        .store()
-        .published_article(id)
+    let cache = state.cache();
+    let mut loaded: Option<Article> = None;
+    let story = cache
+        .fragment(&format!("story:{id}"), || {
+            story_fragment(&state, id, &mut loaded)
+        })
         .await?
         .ok_or(WebError::NotFound)?;
-    if article.section.slug != section {
-        return Ok(moved_permanently(&urls::article(&article.section.slug, id)));
+    let canonical = story.canonical.clone().unwrap_or_default();
+    if canonical != urls::article(&section, id) {
+        return Ok(moved_permanently(&canonical));
     }
+    let latest = latest_fragment(&state, id).await?;
+    let related = cache
+        .fragment(&format!("related:{id}"), || {
+            related_fragment(&state, id, loaded.take())
+        })
+        .await?
+        .unwrap_or_default();
+    let (html, tags) = story.compose(&[(LATEST_SLOT, &latest), (RELATED_SLOT, &related)]);
+    Ok((CacheTags(tags), Html(html)).into_response())
+}
+
+/// The story's page with empty slots for the latest list and related stories.
+async fn story_fragment(
+    state: &AppState,
+    id: i64,
+    loaded: &mut Option<Article>,
+) -> Result<Option<Fragment>, WebError> {
+    let Some(article) = state.store().published_article(id).await? else {
+        return Ok(None);
+    };
     let now = now();
     let view = ArticleView::new(&article, state.base_url(), state.tz(), now);
-    let latest = latest_cards(&state, LATEST_SIZE, Some(id), now).await?;
-    let related = related_cards(&state, &article, now).await;
-    let ld = json_ld(&state, &article, &view);
+    let ld = json_ld(state, &article, &view);
     let html = state
         .render(
             "article.html",
             now,
             minijinja::context! {
-                article => view, latest => latest, related => related, json_ld => ld,
+                article => view, json_ld => ld,
+                latest_html => LATEST_SLOT, related_html => RELATED_SLOT,
             },
         )
         .await?;
-    let mut tags = vec![
-        format!("article:{id}"),
-        format!("section:{}", article.section.id),
-        "latest".to_owned(),
-    ];
-    tags.extend(article.tags.iter().map(|t| format!("tag:{}", t.id)));
-    tags.extend(article.authors.iter().map(|a| format!("author:{}", a.id)));
-    Ok((CacheTags(tags), Html(html)).into_response())
+    let canonical = Some(urls::article(&article.section.slug, id));
+    *loaded = Some(article);
+    Ok(Some(Fragment {
+        html,
+        tags: vec![format!("article:{id}")],
+        canonical,
+    }))
 }
 
-/// Stories like this one, from the search index. The page does without them rather than fail
-/// if the index is unavailable.
+/// The সর্বশেষ list beside a story: the newest stories, without the story itself. One list is
+/// shared by every story not in it; a story that is in it gets its own variant.
+async fn latest_fragment(state: &AppState, id: i64) -> Result<Arc<Fragment>, WebError> {
+    let cache = state.cache();
+    let shared = cache
+        .fragment("latest", || latest_list(state, None))
+        .await?
+        .unwrap_or_default();
+    if !shared.tags.contains(&format!("article:{id}")) {
+        return Ok(shared);
+    }
+    Ok(cache
+        .fragment(&format!("latest-without:{id}"), || {
+            latest_list(state, Some(id))
+        })
+        .await?
+        .unwrap_or_default())
+}
+
+async fn latest_list(state: &AppState, except: Option<i64>) -> Result<Option<Fragment>, WebError> {
+    let now = now();
+    let cards = latest_cards(state, LATEST_SIZE, except, now).await?;
+    let mut tags = vec!["latest".to_owned()];
+    tags.extend(cards.iter().map(|c| format!("article:{}", c.id)));
+    let html = state.render_part(
+        "fragments/latest.html",
+        minijinja::context! { latest => cards },
+    )?;
+    Ok(Some(Fragment {
+        html,
+        tags,
+        canonical: None,
+    }))
+}
+
+/// Stories like this one, from the search index, tagged with their ids (and this story's, as
+/// its text decides them). The page does without them rather than fail if the index is
+/// unavailable.
+async fn related_fragment(
+    state: &AppState,
+    id: i64,
+    loaded: Option<Article>,
+) -> Result<Option<Fragment>, WebError> {
+    let article = match loaded {
+        Some(a) => a,
+        None => match state.store().published_article(id).await? {
+            Some(a) => a,
+            None => return Ok(None),
+        },
+    };
+    let now = now();
+    let related = related_cards(state, &article, now).await;
+    let mut tags = vec![format!("article:{id}")];
+    tags.extend(related.iter().map(|c| format!("article:{}", c.id)));
+    let html = state.render_part(
+        "fragments/related.html",
+        minijinja::context! { related => related },
+    )?;
+    Ok(Some(Fragment {
+        html,
+        tags,
+        canonical: None,
+    }))
+}
+
+/// Stories like this one, from the search index.
 async fn related_cards(state: &AppState, article: &Article, now: i64) -> Vec<CardView> {
     let index = std::sync::Arc::clone(state.search());
     let a = article.clone();

@@ -2,22 +2,19 @@
 
 use axum::extract::State;
 use axum::response::Html;
-use serde::Serialize;
 
+use crate::domain::Section;
 use crate::storage::articles::Filter;
 use crate::storage::now;
+use crate::web::cache::Fragment;
 use crate::web::http_cache::CacheTags;
 use crate::web::view::{CardView, SectionView};
 use crate::web::{AppState, WebError};
 
 use super::latest_cards;
 
-#[derive(Serialize)]
-struct SectionBlock {
-    section: SectionView,
-    cards: Vec<CardView>,
-}
-
+/// The home page. Each section's block is a cached fragment tagged with the section and the
+/// stories it shows, so a publish in one section renders only that block again.
 pub async fn home(State(state): State<AppState>) -> Result<(CacheTags, Html<String>), WebError> {
     let now = now();
     let top = latest_cards(&state, 15, None, now).await?;
@@ -26,17 +23,18 @@ pub async fn home(State(state): State<AppState>) -> Result<(CacheTags, Html<Stri
         None => (None, Vec::new()),
     };
     let (top_stories, latest) = rest.split_at(rest.len().min(4));
+    let mut tags = vec!["home".to_owned(), "latest".to_owned()];
     let mut blocks = Vec::new();
     for section in state.store().sections().await? {
-        let cards = state
-            .store()
-            .list_published(Filter::Section(section.id), None, 5)
+        let block = state
+            .cache()
+            .fragment(&format!("home-block:{}", section.id), || {
+                section_block(&state, section, now)
+            })
             .await?;
-        if !cards.is_empty() {
-            blocks.push(SectionBlock {
-                section: SectionView::from(&section),
-                cards: CardView::list(&cards, state.tz(), now),
-            });
+        if let Some(block) = block {
+            tags.extend(block.tags.iter().cloned());
+            blocks.push(block.html.clone());
         }
     }
     let html = state
@@ -48,5 +46,35 @@ pub async fn home(State(state): State<AppState>) -> Result<(CacheTags, Html<Stri
             },
         )
         .await?;
-    Ok((CacheTags::new(["home", "latest"]), Html(html)))
+    tags.sort();
+    tags.dedup();
+    Ok((CacheTags(tags), Html(html)))
+}
+
+async fn section_block(
+    state: &AppState,
+    section: Section,
+    now: i64,
+) -> Result<Option<Fragment>, WebError> {
+    let cards = state
+        .store()
+        .list_published(Filter::Section(section.id), None, 5)
+        .await?;
+    if cards.is_empty() {
+        return Ok(None);
+    }
+    let mut tags = vec![format!("section:{}", section.id)];
+    tags.extend(cards.iter().map(|c| format!("article:{}", c.id)));
+    let html = state.render_part(
+        "fragments/section_block.html",
+        minijinja::context! {
+            section => SectionView::from(&section),
+            cards => CardView::list(&cards, state.tz(), now),
+        },
+    )?;
+    Ok(Some(Fragment {
+        html,
+        tags,
+        canonical: None,
+    }))
 }

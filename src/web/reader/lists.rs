@@ -48,11 +48,13 @@ struct ListSpec {
     next_day: Option<DayLink>,
 }
 
+/// Renders a list page; `tags` (what the list is of) get the ids of the stories shown added.
 async fn render_list(
     state: &AppState,
     spec: ListSpec,
     paging: &Paging,
-) -> Result<Html<String>, WebError> {
+    mut tags: Vec<String>,
+) -> Result<(CacheTags, Html<String>), WebError> {
     let cursor = paging.cursor()?;
     let now = now();
     let cards = state
@@ -92,7 +94,8 @@ async fn render_list(
     let html = state
         .render("list.html", now, minijinja::Value::from_serialize(&page))
         .await?;
-    Ok(Html(html))
+    tags.extend(shown.iter().map(|c| format!("article:{}", c.id)));
+    Ok((CacheTags(tags), Html(html)))
 }
 
 pub async fn section(
@@ -115,8 +118,8 @@ pub async fn section(
         prev_day: None,
         next_day: None,
     };
-    let tags = CacheTags::new([format!("section:{}", section.id), "latest".to_owned()]);
-    Ok((tags, render_list(&state, spec, &paging).await?))
+    let tags = vec![format!("section:{}", section.id)];
+    render_list(&state, spec, &paging, tags).await
 }
 
 pub async fn tag(
@@ -138,8 +141,8 @@ pub async fn tag(
         prev_day: None,
         next_day: None,
     };
-    let tags = CacheTags::new([format!("tag:{}", tag.id), "latest".to_owned()]);
-    Ok((tags, render_list(&state, spec, &paging).await?))
+    let tags = vec![format!("tag:{}", tag.id)];
+    render_list(&state, spec, &paging, tags).await
 }
 
 pub async fn author(
@@ -161,8 +164,8 @@ pub async fn author(
         prev_day: None,
         next_day: None,
     };
-    let tags = CacheTags::new([format!("author:{}", author.id), "latest".to_owned()]);
-    Ok((tags, render_list(&state, spec, &paging).await?))
+    let tags = vec![format!("author:{}", author.id)];
+    render_list(&state, spec, &paging, tags).await
 }
 
 pub async fn latest(
@@ -178,8 +181,7 @@ pub async fn latest(
         prev_day: None,
         next_day: None,
     };
-    let tags = CacheTags::new(["latest".to_owned()]);
-    Ok((tags, render_list(&state, spec, &paging).await?))
+    render_list(&state, spec, &paging, vec!["latest".to_owned()]).await
 }
 
 /// `/archive/YYYY/MM/DD`: the stories published that day in the paper's time zone.
@@ -212,8 +214,7 @@ pub async fn archive(
         prev_day: prev.map(link),
         next_day: (next <= today).then(|| link(next)),
     };
-    let tags = CacheTags::new(["archive".to_owned(), "latest".to_owned()]);
-    Ok((tags, render_list(&state, spec, &paging).await?))
+    render_list(&state, spec, &paging, vec!["archive".to_owned()]).await
 }
 
 fn parse_day(y: &str, m: &str, d: &str) -> Option<NaiveDate> {

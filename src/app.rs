@@ -82,6 +82,12 @@ impl App {
             Arc::clone(self.state.media_wake()),
             stopped,
         ));
+        // Small responses go out at once instead of waiting for Nagle's algorithm.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "TCP_NODELAY not set");
+            }
+        });
         axum::serve(
             listener,
             self.router

@@ -274,6 +274,20 @@ impl Store {
         Ok(rows.into_iter().map(ArticleCard::from).collect())
     }
 
+    /// Cards of published stories, in the order given; ids not published are left out.
+    pub async fn published_cards(&self, ids: &[i64]) -> Result<Vec<ArticleCard>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = QueryBuilder::new(format!("SELECT {CARD_COLUMNS} FROM articles a "));
+        q.push("JOIN sections s ON s.id = a.section_id WHERE a.status = 'published' AND a.id IN ");
+        push_id_list(&mut q, ids);
+        let rows: Vec<CardRow> = q.build_query_as().fetch_all(&self.pool).await?;
+        let mut cards: Vec<ArticleCard> = rows.into_iter().map(ArticleCard::from).collect();
+        cards.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
+        Ok(cards)
+    }
+
     /// The API's page-numbered listing: ids of published stories, newest first.
     pub async fn published_ids_page(
         &self,

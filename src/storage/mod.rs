@@ -1,6 +1,7 @@
 //! All SQL lives here, one file per aggregate; callers get domain types, never rows. The SQL
 //! stays in the subset SQLite and PostgreSQL both accept. May import `domain`, nothing above it.
 
+pub mod archive;
 pub mod articles;
 pub mod changes;
 pub mod media;

@@ -158,6 +158,8 @@ pub async fn section_for_name(tx: &mut Tx<'_>, name: &str) -> Result<i64> {
     .bind(now())
     .fetch_one(&mut **tx)
     .await?;
+    // A new section joins every page's menu.
+    super::changes::append(tx, "section.created", "section", id).await?;
     Ok(id)
 }
 

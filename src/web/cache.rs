@@ -33,6 +33,7 @@ use lru::LruCache;
 use super::http_cache::{self, CacheTags};
 use super::AppState;
 use crate::config::CacheConfig;
+use crate::domain::Section;
 use crate::storage::{StorageError, Store};
 
 /// How often the change feed is polled for other processes' writes: well inside the second
@@ -79,14 +80,21 @@ impl Fragment {
     }
 }
 
-/// A stored response. Compressed forms are made the first time a reader asks for them.
+/// A stored response. Compressed forms are made the first time a reader asks for them; each
+/// form keeps its headers ready, so a hit only copies them.
 pub struct Page {
-    headers: HeaderMap,
-    etag: String,
     html: bool,
-    identity: Bytes,
-    gzip: OnceLock<Bytes>,
-    br: OnceLock<Bytes>,
+    etag: String,
+    base: HeaderMap,
+    identity: Representation,
+    gzip: OnceLock<Representation>,
+    br: OnceLock<Representation>,
+}
+
+struct Representation {
+    body: Bytes,
+    etag: String,
+    headers: HeaderMap,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,62 +180,77 @@ impl Page {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/html"));
+        let identity = Page::representation(&headers, &etag, identity, None);
         Page {
-            headers,
-            etag,
             html,
+            etag,
+            base: headers,
             identity,
             gzip: OnceLock::new(),
             br: OnceLock::new(),
         }
     }
 
-    /// Bytes this entry is charged for: the body and room for its compressed forms.
-    fn size(&self) -> usize {
-        self.identity.len() + self.identity.len() / 2 + 512
-    }
-
-    fn respond(
-        &self,
-        request: &HeaderMap,
-        last_change: Option<i64>,
-        state: &'static str,
-    ) -> Response {
-        let encoding = choose_encoding(request);
-        let (body, suffix) = match encoding {
-            Encoding::Identity => (self.identity.clone(), ""),
-            Encoding::Gzip => (
-                self.gzip.get_or_init(|| gzip(&self.identity)).clone(),
-                "-gzip",
-            ),
-            Encoding::Brotli => (
-                self.br
-                    .get_or_init(|| brotli_compress(&self.identity))
-                    .clone(),
-                "-br",
-            ),
+    fn representation(
+        base: &HeaderMap,
+        etag: &str,
+        body: Bytes,
+        encoding: Option<&'static str>,
+    ) -> Representation {
+        let etag = match encoding {
+            Some(e) => format!("\"{etag}-{e}\""),
+            None => format!("\"{etag}\""),
         };
-        let etag = format!("\"{}{suffix}\"", self.etag);
-        let mut headers = self.headers.clone();
+        let mut headers = base.clone();
         if let Ok(v) = HeaderValue::from_str(&etag) {
             headers.insert(header::ETAG, v);
         }
-        if let Some(v) = last_change.and_then(http_cache::http_date) {
+        if let Some(e) = encoding {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(e));
+        }
+        Representation {
+            body,
+            etag,
+            headers,
+        }
+    }
+
+    /// Bytes this entry is charged for: the body and room for its compressed forms.
+    fn size(&self) -> usize {
+        self.identity.body.len() + self.identity.body.len() / 2 + 1024
+    }
+
+    fn form(&self, encoding: Encoding) -> &Representation {
+        match encoding {
+            Encoding::Identity => &self.identity,
+            Encoding::Gzip => self.gzip.get_or_init(|| {
+                let body = gzip(&self.identity.body);
+                Page::representation(&self.base, &self.etag, body, Some("gzip"))
+            }),
+            Encoding::Brotli => self.br.get_or_init(|| {
+                let body = brotli_compress(&self.identity.body);
+                Page::representation(&self.base, &self.etag, body, Some("br"))
+            }),
+        }
+    }
+
+    fn respond(&self, request: &HeaderMap, cache: &Cache, state: &'static str) -> Response {
+        let form = self.form(choose_encoding(request));
+        let mut headers = form.headers.clone();
+        let last_change = cache.last_change();
+        if let Some(v) = cache.last_modified() {
             headers.insert(header::LAST_MODIFIED, v);
         }
         headers.insert("x-cache", HeaderValue::from_static(state));
-        let mut response = if http_cache::not_modified(request, &etag, self.html, last_change) {
+        let mut response = if http_cache::not_modified(request, &form.etag, self.html, last_change)
+        {
             headers.remove(header::CONTENT_TYPE);
+            headers.remove(header::CONTENT_ENCODING);
             let mut r = Response::new(Body::empty());
             *r.status_mut() = StatusCode::NOT_MODIFIED;
             r
         } else {
-            if suffix == "-gzip" {
-                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            } else if suffix == "-br" {
-                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
-            }
-            Response::new(Body::from(body))
+            Response::new(Body::from(form.body.clone()))
         };
         *response.headers_mut() = headers;
         response
@@ -344,6 +367,10 @@ pub struct Cache {
     seen_writes: AtomicU64,
     /// Time of the newest change (0: none yet): every public page's `Last-Modified`.
     last_change: AtomicI64,
+    /// The sections, as every page's menu shows them; emptied with everything else.
+    sections: Mutex<Option<Arc<Vec<Section>>>>,
+    /// `last_change` as an HTTP date, made once per change rather than once per response.
+    last_modified: Mutex<(i64, Option<HeaderValue>)>,
     catching_up: tokio::sync::Mutex<()>,
     /// Pages being rendered: later requests for the same page wait for the first one.
     in_flight: Mutex<HashMap<String, tokio::sync::watch::Receiver<()>>>,
@@ -379,6 +406,8 @@ impl Cache {
             applied_seq: AtomicI64::new(-1),
             seen_writes: AtomicU64::new(0),
             last_change: AtomicI64::new(0),
+            last_modified: Mutex::new((0, None)),
+            sections: Mutex::new(None),
             catching_up: tokio::sync::Mutex::new(()),
             in_flight: Mutex::new(HashMap::new()),
             counters: Counters::default(),
@@ -420,6 +449,15 @@ impl Cache {
             return None;
         }
         Some(self.last_change.load(Ordering::Acquire)).filter(|t| *t > 0)
+    }
+
+    fn last_modified(&self) -> Option<HeaderValue> {
+        let t = self.last_change()?;
+        let mut memo = lock(&self.last_modified);
+        if memo.0 != t {
+            *memo = (t, http_cache::http_date(t));
+        }
+        memo.1.clone()
     }
 
     /// The cached fragment under `key`, or the one `render` makes (stored unless a change came
@@ -498,9 +536,25 @@ impl Cache {
         let n = pages.map.len() + fragments.map.len();
         pages.clear();
         fragments.clear();
+        *lock(&self.sections) = None;
         self.counters
             .invalidated
             .fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// The sections in menu order, read from the store once until a taxonomy change.
+    pub async fn sections(&self, store: &Store) -> Result<Arc<Vec<Section>>, StorageError> {
+        if self.enabled {
+            if let Some(s) = lock(&self.sections).as_ref() {
+                return Ok(Arc::clone(s));
+            }
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let sections = Arc::new(store.sections().await?);
+        if self.enabled && self.generation.load(Ordering::Acquire) == generation {
+            *lock(&self.sections) = Some(Arc::clone(&sections));
+        }
+        Ok(sections)
     }
 
     /// Whether this process wrote something the cache has not applied yet.
@@ -625,7 +679,7 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     let key = key_for(request.uri());
     if let Some(page) = cache.page(&key) {
         cache.counters.page_hits.fetch_add(1, Ordering::Relaxed);
-        return page.respond(request.headers(), cache.last_change(), "hit");
+        return page.respond(request.headers(), cache, "hit");
     }
     let _flight = match cache.join_flight(&key) {
         Ok(guard) => Some(guard),
@@ -634,7 +688,7 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
             let _ = rx.changed().await;
             if let Some(page) = cache.page(&key) {
                 cache.counters.page_hits.fetch_add(1, Ordering::Relaxed);
-                return page.respond(request.headers(), cache.last_change(), "hit");
+                return page.respond(request.headers(), cache, "hit");
             }
             None
         }
@@ -661,7 +715,7 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         .unwrap_or_default();
     let page = Arc::new(Page::new(parts.headers, bytes));
     cache.store_page(key, Arc::clone(&page), &tags, generation);
-    page.respond(&conditions, cache.last_change(), "miss")
+    page.respond(&conditions, cache, "miss")
 }
 
 #[cfg(test)]

@@ -225,7 +225,7 @@ impl AppState {
 
     async fn chrome(&self, now: i64) -> Result<Chrome<'_>, WebError> {
         let site = &self.inner.config.site;
-        let sections = self.store().sections().await?;
+        let sections = self.cache().sections(self.store()).await?;
         Ok(Chrome {
             name: &site.name,
             tagline: &site.tagline,
@@ -334,10 +334,6 @@ pub fn router(state: AppState) -> Router {
             )),
         )
         .layer(axum::middleware::from_fn(http_cache::mark_encoding))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            cache::serve,
-        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
@@ -355,6 +351,12 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("DENY"),
         ))
         .layer(TraceLayer::new_for_http())
+        // Outermost: a cached response is answered before any other layer runs; it was stored
+        // with the headers those layers gave it.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cache::serve,
+        ))
         .with_state(state)
 }
 

@@ -3,6 +3,7 @@
 //! directory) through `helpers::TestApp`.
 
 mod api;
+mod archive;
 mod cli;
 mod feeds;
 mod helpers;

@@ -183,11 +183,8 @@ async fn related_cards(state: &AppState, article: &Article, now: i64) -> Vec<Car
             return Vec::new();
         }
     };
-    match state.store().published_articles(&ids).await {
-        Ok(list) => list
-            .iter()
-            .map(|a| CardView::new(&a.card(), state.tz(), now))
-            .collect(),
+    match state.store().published_cards(&ids).await {
+        Ok(cards) => CardView::list(&cards, state.tz(), now),
         Err(e) => {
             tracing::warn!(error = %e, "related stories unavailable");
             Vec::new()

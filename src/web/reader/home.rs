@@ -25,7 +25,7 @@ pub async fn home(State(state): State<AppState>) -> Result<(CacheTags, Html<Stri
     let (top_stories, latest) = rest.split_at(rest.len().min(4));
     let mut tags = vec!["home".to_owned(), "latest".to_owned()];
     let mut blocks = Vec::new();
-    for section in state.store().sections().await? {
+    for section in state.cache().sections(state.store()).await?.iter().cloned() {
         let block = state
             .cache()
             .fragment(&format!("home-block:{}", section.id), || {

@@ -1,0 +1,93 @@
+//! A large archive for load tests: the published stories already in the store, copied again and
+//! again under new ids, spread evenly over the years and across every section. Rows are copied
+//! inside SQLite (`INSERT … SELECT`) in large transactions, so a million stories take minutes,
+//! not hours. The copies are not put in the change feed one by one: one `archive.generated`
+//! entry at the end tells caches that everything changed, and `khobor reindex` makes them
+//! searchable.
+
+use super::{changes, Result, Store};
+
+/// Stories copied per transaction.
+const BATCH: i64 = 5_000;
+
+impl Store {
+    /// Adds `count` copies of the published stories now in the store, dated from `years` ago up
+    /// to `now` and dealt round the sections. Returns how many were added; `progress` is told
+    /// the running total after each transaction.
+    pub async fn generate_archive(
+        &self,
+        count: i64,
+        years: i64,
+        now: i64,
+        mut progress: impl FnMut(i64),
+    ) -> Result<i64> {
+        let sources: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM articles WHERE status = 'published' ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        let sections: Vec<i64> = sqlx::query_scalar("SELECT id FROM sections ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        if sources.is_empty() || sections.is_empty() || count <= 0 {
+            return Ok(0);
+        }
+        let first: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM articles")
+            .fetch_one(&self.pool)
+            .await?;
+        let span = years.max(1) * 365 * 86_400;
+        let start = now - span;
+        let mut done = 0;
+        while done < count {
+            let mut tx = self.begin_write().await?;
+            let end = (done + BATCH).min(count);
+            for k in done..end {
+                let section = sections[(k as usize) % sections.len()];
+                // Copies of one source land in different sections, not always the same one.
+                let source = sources[((k + k / sections.len() as i64) as usize) % sources.len()];
+                let at = start + (span as i128 * (k + 1) as i128 / count as i128) as i64;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO articles (external_id, headline, kicker, summary, body_html,
+                         body_text, section_id, credit, signature, dateline, hero_url,
+                         hero_caption, hero_credit, source_name, source_url, language, status,
+                         published_at, updated_at, created_at)
+                     SELECT 'archive-' || $1, headline, kicker, summary, body_html, body_text, $2,
+                         credit, signature, dateline, hero_url, hero_caption, hero_credit,
+                         source_name, source_url, language, 'published', $3, $3, $3
+                     FROM articles WHERE id = $4
+                     RETURNING id",
+                )
+                .bind(first + k)
+                .bind(section)
+                .bind(at)
+                .bind(source)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO article_tags (article_id, tag_id, position)
+                     SELECT $1, tag_id, position FROM article_tags WHERE article_id = $2",
+                )
+                .bind(id)
+                .bind(source)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO article_authors (article_id, author_id, position)
+                     SELECT $1, author_id, position FROM article_authors WHERE article_id = $2",
+                )
+                .bind(id)
+                .bind(source)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if end == count {
+                changes::append(&mut tx, "archive.generated", "site", 0).await?;
+            }
+            self.commit(tx).await?;
+            done = end;
+            progress(done);
+        }
+        // Fresh statistics, so the planner knows how large the tables have become.
+        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        Ok(done)
+    }
+}

@@ -46,13 +46,13 @@ impl Store {
                 let source = sources[((k + k / sections.len() as i64) as usize) % sources.len()];
                 let at = start + (span as i128 * (k + 1) as i128 / count as i128) as i64;
                 let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO articles (external_id, headline, kicker, summary, body_html,
-                         body_text, section_id, credit, signature, dateline, hero_url,
-                         hero_caption, hero_credit, source_name, source_url, language, status,
-                         published_at, updated_at, created_at)
-                     SELECT 'archive-' || $1, headline, kicker, summary, body_html, body_text, $2,
+                    "INSERT INTO articles (external_id, headline, kicker, summary, section_id,
                          credit, signature, dateline, hero_url, hero_caption, hero_credit,
-                         source_name, source_url, language, 'published', $3, $3, $3
+                         source_name, source_url, language, status, published_at, updated_at,
+                         created_at)
+                     SELECT 'archive-' || $1, headline, kicker, summary, $2, credit, signature,
+                         dateline, hero_url, hero_caption, hero_credit, source_name, source_url,
+                         language, 'published', $3, $3, $3
                      FROM articles WHERE id = $4
                      RETURNING id",
                 )
@@ -62,22 +62,21 @@ impl Store {
                 .bind(source)
                 .fetch_one(&mut *tx)
                 .await?;
-                sqlx::query(
-                    "INSERT INTO article_tags (article_id, tag_id, position)
-                     SELECT $1, tag_id, position FROM article_tags WHERE article_id = $2",
-                )
-                .bind(id)
-                .bind(source)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO article_authors (article_id, author_id, position)
-                     SELECT $1, author_id, position FROM article_authors WHERE article_id = $2",
-                )
-                .bind(id)
-                .bind(source)
-                .execute(&mut *tx)
-                .await?;
+                // The body, tags and byline go with it.
+                for (table, columns) in [
+                    ("article_bodies", "body_html, body_text"),
+                    ("article_tags", "tag_id, position"),
+                    ("article_authors", "author_id, position"),
+                ] {
+                    sqlx::query(&format!(
+                        "INSERT INTO {table} (article_id, {columns}) \
+                         SELECT $1, {columns} FROM {table} WHERE article_id = $2"
+                    ))
+                    .bind(id)
+                    .bind(source)
+                    .execute(&mut *tx)
+                    .await?;
+                }
             }
             if end == count {
                 changes::append(&mut tx, "archive.generated", "site", 0).await?;

@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 
+use rusqlite::OptionalExtension;
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::QueryBuilder;
 
 use crate::domain::{Article, ArticleCard, Author, Section, Status, Tag};
 
-use super::{changes, now, taxonomy, Result, StorageError, Store, Tx};
+use super::{changes, now, read, taxonomy, Result, Store, Tx};
 
 /// Which published stories a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,69 +91,76 @@ const CARD_COLUMNS: &str = "a.id, a.headline, a.kicker, a.summary, a.hero_url, \
      a.published_at, a.updated_at, s.id AS section_id, s.slug AS section_slug, \
      s.name AS section_name, s.colour AS section_colour";
 
-#[derive(sqlx::FromRow)]
-struct CardRow {
-    id: i64,
-    headline: String,
-    kicker: Option<String>,
-    summary: Option<String>,
-    hero_url: Option<String>,
-    hero_picture: Option<String>,
-    published_at: Option<i64>,
-    updated_at: i64,
-    section_id: i64,
-    section_slug: String,
-    section_name: String,
-    section_colour: String,
+/// Reads a card from a row selected with [`CARD_COLUMNS`].
+fn card(r: &rusqlite::Row<'_>) -> rusqlite::Result<ArticleCard> {
+    let updated_at: i64 = r.get("updated_at")?;
+    Ok(ArticleCard {
+        id: r.get("id")?,
+        headline: r.get("headline")?,
+        kicker: r.get("kicker")?,
+        summary: r.get("summary")?,
+        section: section(r)?,
+        hero_url: r.get("hero_url")?,
+        hero_picture: picture(r.get::<_, Option<String>>("hero_picture")?.as_deref()),
+        published_at: r
+            .get::<_, Option<i64>>("published_at")?
+            .unwrap_or(updated_at),
+        updated_at,
+    })
 }
 
-impl From<CardRow> for ArticleCard {
-    fn from(r: CardRow) -> ArticleCard {
-        ArticleCard {
-            id: r.id,
-            headline: r.headline,
-            kicker: r.kicker,
-            summary: r.summary,
-            section: Section {
-                id: r.section_id,
-                slug: r.section_slug,
-                name: r.section_name,
-                colour: r.section_colour,
-            },
-            hero_url: r.hero_url,
-            hero_picture: picture(r.hero_picture.as_deref()),
-            published_at: r.published_at.unwrap_or(r.updated_at),
-            updated_at: r.updated_at,
-        }
-    }
+/// The story's section, from the `section_*` columns.
+fn section(r: &rusqlite::Row<'_>) -> rusqlite::Result<Section> {
+    Ok(Section {
+        id: r.get("section_id")?,
+        slug: r.get("section_slug")?,
+        name: r.get("section_name")?,
+        colour: r.get("section_colour")?,
+    })
 }
 
-#[derive(sqlx::FromRow)]
-struct ArticleRow {
-    id: i64,
-    external_id: Option<String>,
-    headline: String,
-    kicker: Option<String>,
-    summary: Option<String>,
-    body_html: String,
-    body_text: String,
-    credit: Option<String>,
-    signature: Option<String>,
-    dateline: Option<String>,
-    hero_url: Option<String>,
-    hero_picture: Option<String>,
-    hero_caption: Option<String>,
-    hero_credit: Option<String>,
-    source_name: Option<String>,
-    source_url: Option<String>,
-    status: String,
-    published_at: Option<i64>,
-    updated_at: i64,
-    created_at: i64,
-    section_id: i64,
-    section_slug: String,
-    section_name: String,
-    section_colour: String,
+const ARTICLE_COLUMNS: &str = "a.id, a.external_id, a.headline, a.kicker, a.summary, b.body_html, \
+     b.body_text, a.credit, a.signature, a.dateline, a.hero_url, a.hero_caption, a.hero_credit, \
+     (SELECT m.picture FROM media m WHERE m.id = a.hero_media_id) AS hero_picture, \
+     a.source_name, a.source_url, a.status, a.published_at, a.updated_at, a.created_at, \
+     s.id AS section_id, s.slug AS section_slug, s.name AS section_name, s.colour AS section_colour";
+
+/// Reads a story (without its tags and authors) from a row selected with [`ARTICLE_COLUMNS`].
+fn article(r: &rusqlite::Row<'_>) -> rusqlite::Result<Article> {
+    let id: i64 = r.get("id")?;
+    let status: String = r.get("status")?;
+    let status = Status::parse(&status).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("article {id} has status {status:?}").into(),
+        )
+    })?;
+    Ok(Article {
+        id,
+        external_id: r.get("external_id")?,
+        headline: r.get("headline")?,
+        kicker: r.get("kicker")?,
+        summary: r.get("summary")?,
+        body_html: r.get("body_html")?,
+        body_text: r.get("body_text")?,
+        section: section(r)?,
+        tags: Vec::new(),
+        authors: Vec::new(),
+        credit: r.get("credit")?,
+        signature: r.get("signature")?,
+        dateline: r.get("dateline")?,
+        hero_url: r.get("hero_url")?,
+        hero_picture: picture(r.get::<_, Option<String>>("hero_picture")?.as_deref()),
+        hero_caption: r.get("hero_caption")?,
+        hero_credit: r.get("hero_credit")?,
+        source_name: r.get("source_name")?,
+        source_url: r.get("source_url")?,
+        status,
+        published_at: r.get("published_at")?,
+        updated_at: r.get("updated_at")?,
+        created_at: r.get("created_at")?,
+    })
 }
 
 impl Store {
@@ -162,89 +170,57 @@ impl Store {
     }
 
     /// Several published stories in full, in the order given (for feeds and the API); ids
-    /// that are not published are left out. Three queries, whatever the number of stories.
+    /// that are not published are left out. Three queries in one read transaction, whatever
+    /// the number of stories.
     pub async fn published_articles(&self, ids: &[i64]) -> Result<Vec<Article>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut q = QueryBuilder::new(
-            "SELECT a.id, a.external_id, a.headline, a.kicker, a.summary, a.body_html, a.body_text, \
-             a.credit, a.signature, a.dateline, a.hero_url, a.hero_caption, a.hero_credit, \
-             (SELECT m.picture FROM media m WHERE m.id = a.hero_media_id) AS hero_picture, \
-             a.source_name, a.source_url, a.status, a.published_at, a.updated_at, a.created_at, \
-             s.id AS section_id, s.slug AS section_slug, s.name AS section_name, s.colour AS section_colour \
-             FROM articles a JOIN sections s ON s.id = a.section_id \
-             WHERE a.status = 'published' AND a.id IN ",
+        let list = read::placeholders(ids.len());
+        let stories = format!(
+            "SELECT {ARTICLE_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id \
+             JOIN article_bodies b ON b.article_id = a.id \
+             WHERE a.status = 'published' AND a.id IN ({list})"
         );
-        push_id_list(&mut q, ids);
-        let rows: Vec<ArticleRow> = q.build_query_as().fetch_all(&self.pool).await?;
-
-        let mut tags = self
-            .labels_by_article(
-                "SELECT at.article_id, t.id, t.slug, t.name FROM article_tags at \
-                 JOIN tags t ON t.id = at.tag_id WHERE at.article_id IN ",
-                "at",
-                ids,
-            )
-            .await?;
-        let mut authors = self
-            .labels_by_article(
-                "SELECT aa.article_id, u.id, u.slug, u.name FROM article_authors aa \
-                 JOIN authors u ON u.id = aa.author_id WHERE aa.article_id IN ",
-                "aa",
-                ids,
-            )
-            .await?;
-
-        let mut by_id: HashMap<i64, Article> = HashMap::with_capacity(rows.len());
-        for r in rows {
-            let status = Status::parse(&r.status).ok_or_else(|| {
-                StorageError::Corrupt(format!("article {} has status {:?}", r.id, r.status))
-            })?;
-            by_id.insert(
-                r.id,
-                Article {
-                    id: r.id,
-                    external_id: r.external_id,
-                    headline: r.headline,
-                    kicker: r.kicker,
-                    summary: r.summary,
-                    body_html: r.body_html,
-                    body_text: r.body_text,
-                    section: Section {
-                        id: r.section_id,
-                        slug: r.section_slug,
-                        name: r.section_name,
-                        colour: r.section_colour,
-                    },
-                    tags: tags
-                        .remove(&r.id)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|(id, slug, name)| Tag { id, slug, name })
-                        .collect(),
-                    authors: authors
-                        .remove(&r.id)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|(id, slug, name)| Author { id, slug, name })
-                        .collect(),
-                    credit: r.credit,
-                    signature: r.signature,
-                    dateline: r.dateline,
-                    hero_url: r.hero_url,
-                    hero_picture: picture(r.hero_picture.as_deref()),
-                    hero_caption: r.hero_caption,
-                    hero_credit: r.hero_credit,
-                    source_name: r.source_name,
-                    source_url: r.source_url,
-                    status,
-                    published_at: r.published_at,
-                    updated_at: r.updated_at,
-                    created_at: r.created_at,
-                },
-            );
-        }
+        let tags = format!(
+            "SELECT at.article_id, t.id, t.slug, t.name FROM article_tags at \
+             JOIN tags t ON t.id = at.tag_id WHERE at.article_id IN ({list}) \
+             ORDER BY at.article_id, at.position"
+        );
+        let authors = format!(
+            "SELECT aa.article_id, u.id, u.slug, u.name FROM article_authors aa \
+             JOIN authors u ON u.id = aa.author_id WHERE aa.article_id IN ({list}) \
+             ORDER BY aa.article_id, aa.position"
+        );
+        let params = rusqlite::params_from_iter(ids);
+        let mut by_id: HashMap<i64, Article> = self.readers.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let mut by_id = HashMap::with_capacity(ids.len());
+            for a in tx
+                .prepare_cached(&stories)?
+                .query_map(params.clone(), article)?
+            {
+                let a = a?;
+                by_id.insert(a.id, a);
+            }
+            for row in tx.prepare_cached(&tags)?.query_map(params.clone(), label)? {
+                let (article, id, slug, name) = row?;
+                if let Some(a) = by_id.get_mut(&article) {
+                    a.tags.push(Tag { id, slug, name });
+                }
+            }
+            for row in tx
+                .prepare_cached(&authors)?
+                .query_map(params.clone(), label)?
+            {
+                let (article, id, slug, name) = row?;
+                if let Some(a) = by_id.get_mut(&article) {
+                    a.authors.push(Author { id, slug, name });
+                }
+            }
+            tx.finish()?;
+            Ok(by_id)
+        })?;
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
@@ -256,22 +232,21 @@ impl Store {
         after: Option<Cursor>,
         limit: i64,
     ) -> Result<Vec<ArticleCard>> {
-        let mut q = QueryBuilder::new(format!("SELECT {CARD_COLUMNS} FROM articles a "));
-        q.push("JOIN sections s ON s.id = a.section_id ");
-        push_filter(&mut q, filter);
+        let (filter_sql, mut params) = filter_sql(filter);
+        let mut sql = format!(
+            "SELECT {CARD_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id {filter_sql}"
+        );
         if let Some(c) = after {
-            q.push(" AND (a.published_at < ")
-                .push_bind(c.published_at)
-                .push(" OR (a.published_at = ")
-                .push_bind(c.published_at)
-                .push(" AND a.id < ")
-                .push_bind(c.id)
-                .push("))");
+            sql.push_str(" AND (a.published_at < ? OR (a.published_at = ? AND a.id < ?))");
+            params.extend([c.published_at, c.published_at, c.id]);
         }
-        q.push(" ORDER BY a.published_at DESC, a.id DESC LIMIT ")
-            .push_bind(limit);
-        let rows: Vec<CardRow> = q.build_query_as().fetch_all(&self.pool).await?;
-        Ok(rows.into_iter().map(ArticleCard::from).collect())
+        sql.push_str(" ORDER BY a.published_at DESC, a.id DESC LIMIT ?");
+        params.push(limit);
+        self.readers.with(|c| {
+            c.prepare_cached(&sql)?
+                .query_map(rusqlite::params_from_iter(&params), card)?
+                .collect()
+        })
     }
 
     /// Cards of published stories, in the order given; ids not published are left out.
@@ -279,11 +254,16 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut q = QueryBuilder::new(format!("SELECT {CARD_COLUMNS} FROM articles a "));
-        q.push("JOIN sections s ON s.id = a.section_id WHERE a.status = 'published' AND a.id IN ");
-        push_id_list(&mut q, ids);
-        let rows: Vec<CardRow> = q.build_query_as().fetch_all(&self.pool).await?;
-        let mut cards: Vec<ArticleCard> = rows.into_iter().map(ArticleCard::from).collect();
+        let sql = format!(
+            "SELECT {CARD_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id \
+             WHERE a.status = 'published' AND a.id IN ({})",
+            read::placeholders(ids.len())
+        );
+        let mut cards: Vec<ArticleCard> = self.readers.with(|c| {
+            c.prepare_cached(&sql)?
+                .query_map(rusqlite::params_from_iter(ids), card)?
+                .collect()
+        })?;
         cards.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
         Ok(cards)
     }
@@ -295,19 +275,60 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<i64>> {
-        let mut q = QueryBuilder::new("SELECT a.id FROM articles a ");
-        push_filter(&mut q, filter);
-        q.push(" ORDER BY a.published_at DESC, a.id DESC LIMIT ")
-            .push_bind(limit)
-            .push(" OFFSET ")
-            .push_bind(offset);
-        Ok(q.build_query_scalar().fetch_all(&self.pool).await?)
+        let (filter_sql, mut params) = filter_sql(filter);
+        let sql = format!(
+            "SELECT a.id FROM articles a {filter_sql} \
+             ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?"
+        );
+        params.extend([limit, offset]);
+        self.readers.with(|c| {
+            c.prepare_cached(&sql)?
+                .query_map(rusqlite::params_from_iter(&params), |r| r.get(0))?
+                .collect()
+        })
     }
 
     pub async fn count_published(&self, filter: Filter) -> Result<i64> {
-        let mut q = QueryBuilder::new("SELECT COUNT(*) FROM articles a ");
-        push_filter(&mut q, filter);
-        Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
+        let (filter_sql, params) = filter_sql(filter);
+        let sql = format!("SELECT COUNT(*) FROM articles a {filter_sql}");
+        self.readers.with(|c| {
+            c.prepare_cached(&sql)?
+                .query_row(rusqlite::params_from_iter(&params), |r| r.get(0))
+        })
+    }
+
+    /// The related stories worked out for story `id` (best first; some may no longer be
+    /// published), or `None` if none were.
+    pub async fn related_ids(&self, id: i64) -> Result<Option<Vec<i64>>> {
+        let list: Option<String> = self.readers.with(|c| {
+            c.prepare_cached("SELECT related FROM article_related WHERE article_id = ?")?
+                .query_row([id], |r| r.get(0))
+                .optional()
+        })?;
+        Ok(list.map(|l| l.split(',').filter_map(|n| n.parse().ok()).collect()))
+    }
+
+    /// Stores the related stories worked out for each story (replacing earlier ones), in one
+    /// transaction. Derived data: no change-feed entry.
+    pub async fn set_related(&self, lists: &[(i64, Vec<i64>)]) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let t = now();
+        for (id, related) in lists {
+            let related: Vec<String> = related.iter().map(i64::to_string).collect();
+            sqlx::query(
+                "INSERT INTO article_related (article_id, related, computed_at) \
+                 SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM articles WHERE id = $1) \
+                 ON CONFLICT (article_id) DO UPDATE SET related = excluded.related, \
+                 computed_at = excluded.computed_at",
+            )
+            .bind(id)
+            .bind(related.join(","))
+            .bind(t)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn count_articles(&self) -> Result<i64> {
@@ -372,18 +393,16 @@ impl Store {
         let (id, outcome) = match existing {
             None => {
                 let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO articles (external_id, headline, kicker, summary, body_html, body_text, \
+                    "INSERT INTO articles (external_id, headline, kicker, summary, \
                      section_id, credit, signature, dateline, hero_url, source_name, source_url, status, \
                      published_at, updated_at, created_at, import_hash) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'published', $14, $17, $15, $16) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'published', $12, $15, $13, $14) \
                      RETURNING id",
                 )
                 .bind(&a.external_id)
                 .bind(&a.headline)
                 .bind(&a.kicker)
                 .bind(&a.summary)
-                .bind(&a.body_html)
-                .bind(&a.body_text)
                 .bind(section_id)
                 .bind(&a.credit)
                 .bind(&a.signature)
@@ -401,18 +420,16 @@ impl Store {
             }
             Some((id, _)) => {
                 sqlx::query(
-                    "UPDATE articles SET headline = $2, kicker = $3, summary = $4, body_html = $5, \
-                     body_text = $6, section_id = $7, credit = $8, signature = $9, dateline = $10, \
-                     hero_url = $11, source_name = $12, source_url = $13, \
-                     published_at = COALESCE($14, published_at), updated_at = $15, import_hash = $16, \
+                    "UPDATE articles SET headline = $2, kicker = $3, summary = $4, \
+                     section_id = $5, credit = $6, signature = $7, dateline = $8, \
+                     hero_url = $9, source_name = $10, source_url = $11, \
+                     published_at = COALESCE($12, published_at), updated_at = $13, import_hash = $14, \
                      version = version + 1 WHERE id = $1",
                 )
                 .bind(id)
                 .bind(&a.headline)
                 .bind(&a.kicker)
                 .bind(&a.summary)
-                .bind(&a.body_html)
-                .bind(&a.body_text)
                 .bind(section_id)
                 .bind(&a.credit)
                 .bind(&a.signature)
@@ -428,6 +445,7 @@ impl Store {
                 (id, UpsertOutcome::Updated(id))
             }
         };
+        write_body(tx, id, &a.body_html, &a.body_text).await?;
         taxonomy::set_labels(tx, id, &a.tags, &a.authors).await?;
         let kind = match outcome {
             UpsertOutcome::Inserted(_) => "article.published",
@@ -438,71 +456,48 @@ impl Store {
     }
 }
 
-impl Store {
-    /// `(id, slug, name)` of the tags or authors of each story in `ids`, in byline order.
-    /// `select` ends in `IN `; `link` is the alias of the link table, which has `position`.
-    async fn labels_by_article(
-        &self,
-        select: &str,
-        link: &str,
-        ids: &[i64],
-    ) -> Result<HashMap<i64, Vec<(i64, String, String)>>> {
-        let mut q = QueryBuilder::new(select);
-        push_id_list(&mut q, ids);
-        q.push(format!(" ORDER BY {link}.article_id, {link}.position"));
-        let mut out: HashMap<i64, Vec<(i64, String, String)>> = HashMap::new();
-        for (article, id, slug, name) in q
-            .build_query_as::<(i64, i64, String, String)>()
-            .fetch_all(&self.pool)
-            .await?
-        {
-            out.entry(article).or_default().push((id, slug, name));
-        }
-        Ok(out)
-    }
+/// Stores a story's body (kept in `article_bodies`, apart from the story's row, so that lists
+/// of cards read narrow rows).
+pub(super) async fn write_body(tx: &mut Tx<'_>, id: i64, html: &str, text: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO article_bodies (article_id, body_html, body_text) VALUES ($1, $2, $3) \
+         ON CONFLICT (article_id) DO UPDATE SET body_html = excluded.body_html, \
+         body_text = excluded.body_text",
+    )
+    .bind(id)
+    .bind(html)
+    .bind(text)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
-/// Appends `(id, id, …)`.
-fn push_id_list(q: &mut QueryBuilder<'_, sqlx::Sqlite>, ids: &[i64]) {
-    q.push("(");
-    let mut list = q.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
-    list.push_unseparated(")");
+/// `(article id, id, slug, name)` of a tag or author.
+fn label(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, i64, String, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
 }
 
-/// Appends the joins and `WHERE` clause that select the published stories in `filter`.
-fn push_filter(q: &mut QueryBuilder<'_, sqlx::Sqlite>, filter: Filter) {
+/// The joins and `WHERE` clause that select the published stories in `filter` (for a query
+/// on `articles a`), with their parameters.
+fn filter_sql(filter: Filter) -> (String, Vec<i64>) {
+    let published = "WHERE a.status = 'published'";
     match filter {
-        Filter::Tag(_) => {
-            q.push("JOIN article_tags f ON f.article_id = a.id ");
-        }
-        Filter::Author(_) => {
-            q.push("JOIN article_authors f ON f.article_id = a.id ");
-        }
-        _ => {}
-    }
-    q.push("WHERE a.status = 'published' ");
-    match filter {
-        Filter::All => {}
-        Filter::Section(id) => {
-            q.push(" AND a.section_id = ").push_bind(id);
-        }
-        Filter::Tag(id) | Filter::Author(id) => {
-            let col = if matches!(filter, Filter::Tag(_)) {
-                "f.tag_id"
-            } else {
-                "f.author_id"
-            };
-            q.push(format!(" AND {col} = ")).push_bind(id);
-        }
-        Filter::Between(from, to) => {
-            q.push(" AND a.published_at >= ")
-                .push_bind(from)
-                .push(" AND a.published_at < ")
-                .push_bind(to);
-        }
+        Filter::All => (published.to_owned(), Vec::new()),
+        Filter::Section(id) => (format!("{published} AND a.section_id = ?"), vec![id]),
+        Filter::Tag(id) => (
+            format!("JOIN article_tags f ON f.article_id = a.id {published} AND f.tag_id = ?"),
+            vec![id],
+        ),
+        Filter::Author(id) => (
+            format!(
+                "JOIN article_authors f ON f.article_id = a.id {published} AND f.author_id = ?"
+            ),
+            vec![id],
+        ),
+        Filter::Between(from, to) => (
+            format!("{published} AND a.published_at >= ? AND a.published_at < ?"),
+            vec![from, to],
+        ),
     }
 }
 

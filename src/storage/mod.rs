@@ -5,6 +5,7 @@ pub mod archive;
 pub mod articles;
 pub mod changes;
 pub mod media;
+mod read;
 pub mod stories;
 pub mod taxonomy;
 pub mod users;
@@ -24,6 +25,8 @@ pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Sqlite>;
 pub enum StorageError {
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Read(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create data directory {path}: {source}")]
@@ -46,6 +49,8 @@ pub struct Store {
     /// Counts transactions this process committed with entries in the change feed, so that
     /// caches in this process can tell at once, without a query, that they must catch up.
     writes: Arc<AtomicU64>,
+    /// Read-only connections for the reader site's hot reads (see [`read`]).
+    readers: Arc<read::Readers>,
 }
 
 impl Store {
@@ -74,6 +79,7 @@ impl Store {
         let store = Store {
             pool,
             writes: Arc::new(AtomicU64::new(0)),
+            readers: Arc::new(read::Readers::new(db_path)),
         };
         store.migrate().await?;
         Ok(store)

@@ -127,11 +127,12 @@ struct StoryDbRow {
 }
 
 const STORY_SELECT: &str =
-    "SELECT a.id, a.headline, a.kicker, a.summary, a.body_html, a.section_id, \
+    "SELECT a.id, a.headline, a.kicker, a.summary, b.body_html, a.section_id, \
     s.slug AS section_slug, a.credit, a.signature, a.dateline, a.hero_media_id, a.hero_caption, \
     a.hero_credit, a.embargo_until, a.status, a.version, a.created_by, a.signature_auto, \
     a.published_at, a.updated_at, a.created_at \
-    FROM articles a JOIN sections s ON s.id = a.section_id WHERE a.id = $1";
+    FROM articles a JOIN sections s ON s.id = a.section_id \
+    JOIN article_bodies b ON b.article_id = a.id WHERE a.id = $1";
 
 async fn load_story(tx: &mut Tx<'_>, id: i64) -> Result<Option<Story>> {
     let row: Option<StoryDbRow> = sqlx::query_as(STORY_SELECT)
@@ -197,17 +198,15 @@ async fn write_fields(tx: &mut Tx<'_>, id: i64, f: &StoryFields, auto: bool, t: 
         None => None,
     };
     sqlx::query(
-        "UPDATE articles SET headline = $2, kicker = $3, summary = $4, body_html = $5, body_text = $6, \
-         section_id = $7, credit = $8, signature = $9, dateline = $10, hero_media_id = $11, \
-         hero_url = $12, hero_caption = $13, hero_credit = $14, embargo_until = $15, \
-         signature_auto = $16, updated_at = $17 WHERE id = $1",
+        "UPDATE articles SET headline = $2, kicker = $3, summary = $4, \
+         section_id = $5, credit = $6, signature = $7, dateline = $8, hero_media_id = $9, \
+         hero_url = $10, hero_caption = $11, hero_credit = $12, embargo_until = $13, \
+         signature_auto = $14, updated_at = $15 WHERE id = $1",
     )
     .bind(id)
     .bind(&f.headline)
     .bind(none_if_empty(&f.kicker))
     .bind(none_if_empty(&f.summary))
-    .bind(&f.body_html)
-    .bind(f.body_text())
     .bind(f.section_id)
     .bind(none_if_empty(&f.credit))
     .bind(none_if_empty(&f.signature))
@@ -221,6 +220,7 @@ async fn write_fields(tx: &mut Tx<'_>, id: i64, f: &StoryFields, auto: bool, t: 
     .bind(t)
     .execute(&mut **tx)
     .await?;
+    super::articles::write_body(tx, id, &f.body_html, &f.body_text()).await?;
     taxonomy::set_labels(tx, id, &f.tags, &f.authors).await?;
     Ok(())
 }
@@ -306,8 +306,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let t = now();
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO articles (headline, body_html, body_text, section_id, status, updated_at, \
-             created_at, created_by) VALUES ($1, '', '', $2, 'draft', $3, $3, $4) RETURNING id",
+            "INSERT INTO articles (headline, section_id, status, updated_at, \
+             created_at, created_by) VALUES ($1, $2, 'draft', $3, $3, $4) RETURNING id",
         )
         .bind(&fields.headline)
         .bind(fields.section_id)

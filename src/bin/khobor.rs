@@ -69,8 +69,12 @@ enum Command {
         #[command(flatten)]
         settings: Overrides,
     },
-    /// Rebuild the search index from the store (run while the server is stopped)
+    /// Rebuild the search index from the store, then work out every story's related stories
+    /// (run while the server is stopped)
     Reindex {
+        /// Keep the index; only work out the related stories again
+        #[arg(long)]
+        related_only: bool,
         #[command(flatten)]
         settings: Overrides,
     },
@@ -247,7 +251,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Reindex { settings } => {
+        Command::Reindex {
+            related_only,
+            settings,
+        } => {
             let config = Config::load(&settings, None)?;
             let store = Store::open(&config.db_path()).await?;
             let index = std::sync::Arc::new(
@@ -265,8 +272,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 indicatif::ProgressBar::hidden()
             };
+            if !related_only {
+                let started = std::time::Instant::now();
+                let done = khobor::jobs::search_indexer::rebuild(&store, &index, |n| {
+                    bar.set_position(n as u64)
+                })
+                .await?;
+                let secs = started.elapsed().as_secs_f64();
+                println!(
+                    "indexed {done} stories in {secs:.1} s ({:.0} stories/s)",
+                    done as f64 / secs.max(1e-9)
+                );
+            }
+            bar.set_position(0);
             let started = std::time::Instant::now();
-            let done = khobor::jobs::search_indexer::rebuild(&store, &index, |n| {
+            let related = khobor::jobs::search_indexer::relate_all(&store, &index, |n| {
                 bar.set_position(n as u64)
             })
             .await?;
@@ -274,8 +294,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.close().await;
             let secs = started.elapsed().as_secs_f64();
             println!(
-                "indexed {done} stories in {secs:.1} s ({:.0} stories/s)",
-                done as f64 / secs.max(1e-9)
+                "related stories worked out for {related} stories in {secs:.1} s ({:.0} stories/s)",
+                related as f64 / secs.max(1e-9)
             );
             Ok(ExitCode::SUCCESS)
         }

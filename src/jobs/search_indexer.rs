@@ -12,6 +12,8 @@ use crate::storage::{StorageError, Store};
 
 /// Changes read per round.
 const BATCH: i64 = 1_000;
+/// Stories read (and committed to the index) at a time by a rebuild.
+const REBUILD_BATCH: i64 = 2_000;
 /// How often the feed is polled when idle: well inside the one second a publish may take to
 /// become searchable.
 pub const POLL: Duration = Duration::from_millis(200);
@@ -50,11 +52,14 @@ pub async fn catch_up(store: &Store, index: &Arc<SearchIndex>) -> Result<usize, 
             .filter(|id| !published.contains(id))
             .collect();
         let index = Arc::clone(index);
-        tokio::task::spawn_blocking(move || {
+        // Indexed, then related stories worked out against the index that now holds them.
+        let related = tokio::task::spawn_blocking(move || {
             let docs: Vec<IndexDoc<'_>> = articles.iter().map(IndexDoc::from).collect();
-            index.apply(&docs, &deletes, last)
+            index.apply(&docs, &deletes, last)?;
+            index.related_lists(&articles)
         })
         .await??;
+        store.set_related(&related).await?;
         applied += changes.len();
     }
 }
@@ -88,7 +93,7 @@ pub async fn rebuild(
     let mut after = 0;
     let mut done = 0;
     loop {
-        let ids = store.published_ids_after(after, 500).await?;
+        let ids = store.published_ids_after(after, REBUILD_BATCH).await?;
         let Some(&last) = ids.last() else { break };
         let articles = store.published_articles(&ids).await?;
         let idx = Arc::clone(index);
@@ -104,5 +109,28 @@ pub async fn rebuild(
     }
     let idx = Arc::clone(index);
     tokio::task::spawn_blocking(move || idx.apply(&[], &[], start_seq)).await??;
+    Ok(done)
+}
+
+/// Works out and stores the related stories of every published story (after a rebuild, so that
+/// no story page has to search for them when first shown). Returns how many stories.
+pub async fn relate_all(
+    store: &Store,
+    index: &Arc<SearchIndex>,
+    progress: impl Fn(usize),
+) -> Result<usize, IndexerError> {
+    let mut after = 0;
+    let mut done = 0;
+    loop {
+        let ids = store.published_ids_after(after, REBUILD_BATCH).await?;
+        let Some(&last) = ids.last() else { break };
+        let articles = store.published_articles(&ids).await?;
+        let idx = Arc::clone(index);
+        let related = tokio::task::spawn_blocking(move || idx.related_lists(&articles)).await??;
+        store.set_related(&related).await?;
+        done += ids.len();
+        progress(done);
+        after = last;
+    }
     Ok(done)
 }

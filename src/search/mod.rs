@@ -5,6 +5,7 @@
 pub mod analyzer;
 pub mod eval;
 pub mod query;
+mod related;
 pub mod snippet;
 
 use std::ops::Bound;
@@ -12,10 +13,9 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, MoreLikeThisQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, OwnedValue, Schema, TextFieldIndexing, TextOptions, Value, FAST,
-    INDEXED, STORED, STRING,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, TantivyDocument, Term,
@@ -117,9 +117,14 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
+    doc_freqs: related::DocFreqs,
 }
 
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+
+/// Related stories kept per story: more than a page shows, so that the list still fills when
+/// some of them are unpublished later.
+pub const RELATED_KEPT: usize = 8;
 
 impl SearchIndex {
     /// Opens the index in `dir`, creating it if there is none, and registers the analyzers.
@@ -155,6 +160,7 @@ impl SearchIndex {
             reader,
             writer: Mutex::new(writer),
             fields,
+            doc_freqs: related::DocFreqs::default(),
         })
     }
 
@@ -290,62 +296,60 @@ impl SearchIndex {
     ) -> Result<Vec<(i64, Score)>> {
         let mut out = Vec::new();
         for (score, addr) in docs {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            let id = doc
-                .get_first(self.fields.id)
-                .and_then(|v| v.as_i64())
+            // From the id's fast column: no stored document to decompress.
+            let id = searcher
+                .segment_reader(addr.segment_ord)
+                .fast_fields()
+                .i64("id")?
+                .first(addr.doc_id)
                 .ok_or_else(|| SearchError::Corrupt("document without id".into()))?;
             out.push((id, score));
         }
         Ok(out)
     }
 
-    /// Stories like `article` (its headline and body), itself excluded.
+    /// The related stories kept for each of `articles` ([`RELATED_KEPT`] each, best first),
+    /// worked out on as many threads as the machine has cores.
+    pub fn related_lists(&self, articles: &[Article]) -> Result<Vec<(i64, Vec<i64>)>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = articles.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = articles
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|a| Ok((a.id, self.related(a, RELATED_KEPT)?)))
+                            .collect::<Result<Vec<_>>>()
+                    })
+                })
+                .collect();
+            let mut out = Vec::with_capacity(articles.len());
+            for w in workers {
+                out.extend(w.join().expect("related-stories worker panicked")?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Stories like `article` (its headline and lead), itself excluded.
     pub fn related(&self, article: &Article, n: usize) -> Result<Vec<i64>> {
         let searcher = self.reader.searcher();
-        let f = &self.fields;
-        let mlt = MoreLikeThisQuery::builder()
-            .with_min_doc_frequency(2)
-            .with_max_doc_frequency((searcher.num_docs() / 5).max(10))
-            .with_min_term_frequency(1)
-            .with_max_query_terms(25)
-            .with_min_word_length(2)
-            .with_document_fields(vec![
-                (f.headline, vec![OwnedValue::Str(article.headline.clone())]),
-                (
-                    f.body,
-                    vec![OwnedValue::Str(lead(&article.body_text).to_owned())],
-                ),
-            ]);
-        let query = BooleanQuery::new(vec![
-            (Occur::Must, Box::new(mlt) as Box<dyn Query>),
-            (
-                Occur::MustNot,
-                Box::new(TermQuery::new(
-                    Term::from_field_i64(f.id, article.id),
-                    IndexRecordOption::Basic,
-                )),
-            ),
-        ]);
-        let top = searcher.search(&query, &TopDocs::with_limit(n).order_by_score())?;
+        let top = related::related(
+            &self.index,
+            &searcher,
+            &self.fields,
+            &self.doc_freqs,
+            article,
+            n,
+        )?;
         Ok(self
             .ids(&searcher, top.into_iter())?
             .into_iter()
             .map(|(id, _)| id)
+            .filter(|id| *id != article.id)
+            .take(n)
             .collect())
-    }
-}
-
-/// Characters of a story's body that decide its related stories.
-const RELATED_LEAD_CHARS: usize = 600;
-
-/// The opening of a story's text: news is written with the essentials first, and looking up the
-/// document frequency of every word in a long body was most of the cost of rendering a story
-/// page for the first time.
-fn lead(text: &str) -> &str {
-    match text.char_indices().nth(RELATED_LEAD_CHARS) {
-        Some((at, _)) => &text[..at],
-        None => text,
     }
 }
 

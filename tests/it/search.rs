@@ -931,6 +931,90 @@ async fn related_stories_in_a_larger_paper_are_the_similar_ones() {
     assert_related(&t, "padma-ferry", &["padma-toll", "padma-rail"], &never).await;
 }
 
+/// The store id of the story imported with `external_id`.
+async fn id_of(t: &TestApp, external_id: &str) -> i64 {
+    t.api_article(external_id).await["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn related_stories_are_worked_out_when_indexed_and_kept_in_the_store() {
+    let t = paper(&padma_and_others()).await;
+    let store = t.app.store();
+    let toll = id_of(&t, "padma-toll").await;
+    let kept = store
+        .related_ids(toll)
+        .await
+        .unwrap()
+        .expect("worked out by the indexer");
+    for s in ["padma-rail", "padma-ferry"] {
+        assert!(kept.contains(&id_of(&t, s).await), "{s} not in {kept:?}");
+    }
+    assert!(!kept.contains(&toll));
+    // The page shows the kept list: once the store's list for padma-toll names only the
+    // cricket story, that is what its page links (the related fragment is worked out again
+    // after the story's own change drops it).
+    let cricket = id_of(&t, "cricket").await;
+    store.set_related(&[(toll, vec![cricket])]).await.unwrap();
+    t.app.state.cache().clear();
+    assert_related(
+        &t,
+        "padma-toll",
+        &["cricket"],
+        &["padma-rail", "padma-ferry"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_story_the_indexer_has_not_reached_gets_its_related_stories_from_the_index() {
+    let t = paper(&padma_and_others()).await;
+    let toll = id_of(&t, "padma-toll").await;
+    sqlx::query("DELETE FROM article_related")
+        .execute(t.app.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(t.app.store().related_ids(toll).await.unwrap(), None);
+    t.app.state.cache().clear();
+    assert_related(
+        &t,
+        "padma-toll",
+        &["padma-rail", "padma-ferry"],
+        &["cricket"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn reindex_works_out_related_stories_for_every_story() {
+    let t = paper(&padma_and_others()).await;
+    sqlx::query("DELETE FROM article_related")
+        .execute(t.app.store().pool())
+        .await
+        .unwrap();
+    let done =
+        khobor::jobs::search_indexer::relate_all(t.app.store(), t.app.state.search(), |_| {})
+            .await
+            .unwrap();
+    let all = padma_and_others();
+    assert_eq!(done, all.len());
+    let rail = id_of(&t, "padma-rail").await;
+    for story in &all {
+        let id = id_of(&t, story["id"].as_str().unwrap()).await;
+        assert!(
+            t.app.store().related_ids(id).await.unwrap().is_some(),
+            "{story}"
+        );
+    }
+    let kept = t
+        .app
+        .store()
+        .related_ids(id_of(&t, "padma-toll").await)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(kept.contains(&rail), "{kept:?}");
+}
+
 #[tokio::test]
 async fn the_running_server_indexes_new_and_unpublished_stories_by_itself() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,6 +6,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
 use crate::domain::{urls, Article};
+use crate::search::RELATED_KEPT;
 use crate::storage::now;
 use std::sync::Arc;
 
@@ -123,13 +124,22 @@ async fn latest_fragment(state: &AppState, id: i64) -> Result<Arc<Fragment>, Web
 }
 
 async fn latest_list(state: &AppState, except: Option<i64>) -> Result<Option<Fragment>, WebError> {
-    let now = now();
-    let cards = latest_cards(state, LATEST_SIZE, except, now).await?;
-    let mut tags = vec!["latest".to_owned()];
+    let cards = latest_cards(state, LATEST_SIZE, except, now()).await?;
+    list_fragment(state, "latest", cards, vec!["latest".to_owned()])
+}
+
+/// A list of cards rendered by `fragments/{name}.html` (which sees them as `name`), tagged with
+/// `tags` and the id of every story it shows.
+fn list_fragment(
+    state: &AppState,
+    name: &str,
+    cards: Vec<CardView>,
+    mut tags: Vec<String>,
+) -> Result<Option<Fragment>, WebError> {
     tags.extend(cards.iter().map(|c| format!("article:{}", c.id)));
     let html = state.render_part(
-        "fragments/latest.html",
-        minijinja::context! { latest => cards },
+        &format!("fragments/{name}.html"),
+        minijinja::Value::from_serialize(std::collections::BTreeMap::from([(name, cards)])),
     )?;
     Ok(Some(Fragment {
         html,
@@ -153,34 +163,37 @@ async fn related_fragment(
             None => return Ok(None),
         },
     };
-    let now = now();
-    let related = related_cards(state, &article, now).await;
-    let mut tags = vec![format!("article:{id}")];
-    tags.extend(related.iter().map(|c| format!("article:{}", c.id)));
-    let html = state.render_part(
-        "fragments/related.html",
-        minijinja::context! { related => related },
-    )?;
-    Ok(Some(Fragment {
-        html,
-        tags,
-        canonical: None,
-    }))
+    let related = related_cards(state, &article, now()).await;
+    list_fragment(state, "related", related, vec![format!("article:{id}")])
 }
 
-/// Stories like this one, from the search index.
+/// Stories like this one: those the search indexer worked out when it indexed the story, or,
+/// for a story it has not reached yet, from the search index now.
 async fn related_cards(state: &AppState, article: &Article, now: i64) -> Vec<CardView> {
-    // A few hundred microseconds of work on the lead's words: done here rather than on the
-    // blocking pool, whose thread hand-offs cost more than the lookup.
-    let ids = match state.search().related(article, RELATED_SIZE) {
-        Ok(ids) => ids,
-        Err(e) => {
-            tracing::warn!(error = %e, "related stories unavailable");
-            return Vec::new();
-        }
+    let ids = match state.store().related_ids(article.id).await {
+        Ok(Some(ids)) => Ok(ids),
+        // Done here rather than on the blocking pool, whose thread hand-offs cost more than
+        // the search in all but the largest archives.
+        Ok(None) => state
+            .search()
+            .related(article, RELATED_KEPT)
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
     };
-    match state.store().published_cards(&ids).await {
-        Ok(cards) => CardView::list(&cards, state.tz(), now),
+    let cards = match ids {
+        Ok(ids) => state
+            .store()
+            .published_cards(&ids)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    match cards {
+        Ok(cards) => cards
+            .iter()
+            .take(RELATED_SIZE)
+            .map(|c| CardView::new(c, state.tz(), now))
+            .collect(),
         Err(e) => {
             tracing::warn!(error = %e, "related stories unavailable");
             Vec::new()

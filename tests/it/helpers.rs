@@ -112,6 +112,29 @@ impl TestApp {
         }
     }
 
+    /// A GET of `path` with `headers`, answered as bytes (compressed bodies stay compressed).
+    pub async fn raw(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let mut req = Request::get(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = self
+            .app
+            .router
+            .clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .expect("router answers");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        (status, headers, bytes.to_vec())
+    }
+
     /// The API's record of the story imported with `external_id`.
     pub async fn api_article(&self, external_id: &str) -> Value {
         let list = self.get("/api/v1/articles?limit=100").await.json();

@@ -4,40 +4,9 @@
 
 use std::io::Read;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+use axum::http::{header, StatusCode};
 
 use crate::helpers::*;
-
-async fn raw(
-    t: &TestApp,
-    path: &str,
-    headers: &[(&str, &str)],
-) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let mut req = Request::get(path);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let resp = t
-        .app
-        .router
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let h = resp.headers().clone();
-    let bytes = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, h, bytes)
-}
 
 fn header<'a>(h: &'a axum::http::HeaderMap, name: &str) -> &'a str {
     h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
@@ -65,7 +34,7 @@ async fn pages_feeds_and_the_api_carry_validators_and_cdn_headers() {
         &format!("/api/v1/articles/{id}"),
         "/api/v1/articles",
     ] {
-        let (status, h, body) = raw(&t, path, &[]).await;
+        let (status, h, body) = t.raw(path, &[]).await;
         assert_eq!(status, StatusCode::OK, "{path}");
         let etag = header(&h, "etag");
         assert!(
@@ -80,12 +49,14 @@ async fn pages_feeds_and_the_api_carry_validators_and_cdn_headers() {
         );
         assert!(!body.is_empty());
         // The same request with that ETag: 304, no body, the validator repeated.
-        let (status, h2, body) = raw(&t, path, &[("if-none-match", etag)]).await;
+        let (status, h2, body) = t.raw(path, &[("if-none-match", etag)]).await;
         assert_eq!(status, StatusCode::NOT_MODIFIED, "{path}");
         assert!(body.is_empty(), "{path}: a 304 has no body");
         assert_eq!(header(&h2, "etag"), etag);
         // Another ETag: the full response.
-        let (status, _, body) = raw(&t, path, &[("if-none-match", "\"something-else\"")]).await;
+        let (status, _, body) = t
+            .raw(path, &[("if-none-match", "\"something-else\"")])
+            .await;
         assert_eq!(status, StatusCode::OK);
         assert!(!body.is_empty());
     }
@@ -103,7 +74,7 @@ async fn surrogate_keys_name_what_a_response_shows() {
         .fetch_one(t.app.store().pool())
         .await
         .unwrap();
-    let (_, h, _) = raw(&t, &path, &[]).await;
+    let (_, h, _) = t.raw(&path, &[]).await;
     let keys: Vec<&str> = header(&h, "surrogate-key").split(' ').collect();
     for want in [format!("article:{id}"), "latest".into()] {
         assert!(keys.contains(&want.as_str()), "{want} not in {keys:?}");
@@ -115,7 +86,7 @@ async fn surrogate_keys_name_what_a_response_shows() {
             || k.starts_with("author:")),
         "{keys:?}"
     );
-    let (_, h, _) = raw(&t, "/", &[]).await;
+    let (_, h, _) = t.raw("/", &[]).await;
     let keys: Vec<&str> = header(&h, "surrogate-key").split(' ').collect();
     for want in [
         "home".to_owned(),
@@ -125,9 +96,9 @@ async fn surrogate_keys_name_what_a_response_shows() {
     ] {
         assert!(keys.contains(&want.as_str()), "{want} not in {keys:?}");
     }
-    let (_, h, _) = raw(&t, "/feed.xml", &[]).await;
+    let (_, h, _) = t.raw("/feed.xml", &[]).await;
     assert_eq!(header(&h, "surrogate-key"), "feed latest");
-    let (_, h, _) = raw(&t, &format!("/api/v1/articles/{id}"), &[]).await;
+    let (_, h, _) = t.raw(&format!("/api/v1/articles/{id}"), &[]).await;
     assert_eq!(
         header(&h, "surrogate-key"),
         format!("article:{id} section:{section}")
@@ -137,9 +108,9 @@ async fn surrogate_keys_name_what_a_response_shows() {
 #[tokio::test]
 async fn compressed_bodies_decode_to_the_plain_one_and_have_their_own_etag() {
     let t = TestApp::with_demo().await;
-    let (_, plain_h, plain) = raw(&t, "/", &[]).await;
-    let (_, gz_h, gz) = raw(&t, "/", &[("accept-encoding", "gzip")]).await;
-    let (_, br_h, br) = raw(&t, "/", &[("accept-encoding", "br")]).await;
+    let (_, plain_h, plain) = t.raw("/", &[]).await;
+    let (_, gz_h, gz) = t.raw("/", &[("accept-encoding", "gzip")]).await;
+    let (_, br_h, br) = t.raw("/", &[("accept-encoding", "br")]).await;
     assert_eq!(header(&gz_h, "content-encoding"), "gzip");
     assert_eq!(header(&br_h, "content-encoding"), "br");
     let mut unzipped = Vec::new();
@@ -160,12 +131,9 @@ async fn compressed_bodies_decode_to_the_plain_one_and_have_their_own_etag() {
         format!("{}-gzip\"", plain_tag.trim_end_matches('"'))
     );
     // A client holding the brotli body revalidates with its ETag: 304.
-    let (status, _, body) = raw(
-        &t,
-        "/",
-        &[("accept-encoding", "br"), ("if-none-match", br_tag)],
-    )
-    .await;
+    let (status, _, body) = t
+        .raw("/", &[("accept-encoding", "br"), ("if-none-match", br_tag)])
+        .await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     assert!(body.is_empty());
 }
@@ -173,20 +141,20 @@ async fn compressed_bodies_decode_to_the_plain_one_and_have_their_own_etag() {
 #[tokio::test]
 async fn feeds_answer_if_modified_since_but_pages_with_relative_times_do_not() {
     let t = TestApp::with_demo().await;
-    let (_, h, _) = raw(&t, "/feed.xml", &[]).await;
+    let (_, h, _) = t.raw("/feed.xml", &[]).await;
     let last = header(&h, "last-modified").to_owned();
-    let (status, _, body) = raw(&t, "/feed.xml", &[("if-modified-since", &last)]).await;
+    let (status, _, body) = t.raw("/feed.xml", &[("if-modified-since", &last)]).await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     assert!(body.is_empty());
-    let (status, _, _) = raw(
-        &t,
-        "/feed.xml",
-        &[("if-modified-since", "Mon, 01 Jan 2001 00:00:00 GMT")],
-    )
-    .await;
+    let (status, _, _) = t
+        .raw(
+            "/feed.xml",
+            &[("if-modified-since", "Mon, 01 Jan 2001 00:00:00 GMT")],
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     // The home page says "৩ ঘণ্টা আগে": its date alone never proves the client's copy current.
-    let (status, _, _) = raw(&t, "/", &[("if-modified-since", &last)]).await;
+    let (status, _, _) = t.raw("/", &[("if-modified-since", &last)]).await;
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -196,7 +164,7 @@ async fn an_unpublished_story_is_gone_even_for_a_client_holding_the_old_page() {
     t.import(&[wire_story()]).await;
     let a = t.api_article("wire-summit").await;
     let id = a["id"].as_i64().unwrap();
-    let (_, h, body) = raw(&t, "/", &[]).await;
+    let (_, h, body) = t.raw("/", &[]).await;
     let etag = header(&h, "etag").to_owned();
     assert!(String::from_utf8_lossy(&body).contains("দুই নেতার প্রথম শীর্ষ বৈঠক"));
     assert!(t
@@ -205,7 +173,7 @@ async fn an_unpublished_story_is_gone_even_for_a_client_holding_the_old_page() {
         .set_status(id, khobor::domain::Status::Unpublished)
         .await
         .unwrap());
-    let (status, _, body) = raw(&t, "/", &[("if-none-match", &etag)]).await;
+    let (status, _, body) = t.raw("/", &[("if-none-match", &etag)]).await;
     assert_eq!(status, StatusCode::OK, "the old ETag no longer matches");
     assert!(!String::from_utf8_lossy(&body).contains("দুই নেতার প্রথম শীর্ষ বৈঠক"));
 }
@@ -215,7 +183,7 @@ async fn private_newsroom_responses_are_never_made_cacheable() {
     let t = TestApp::new().await;
     t.add_user("editor@khobor.test", "সম্পাদক", "", "editor")
         .await;
-    let (_, h, _) = raw(&t, "/newsroom/login", &[]).await;
+    let (_, h, _) = t.raw("/newsroom/login", &[]).await;
     assert_eq!(header(&h, "cache-control"), "no-store, private");
     assert_eq!(header(&h, "etag"), "");
     let desk = t.login("editor@khobor.test").await;

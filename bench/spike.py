@@ -52,11 +52,12 @@ def get(url):
 
 def wrk(url, conc, script=None, env=None):
     """Runs wrk; returns (requests/s, p50 ms, p99 ms, errors)."""
-    args = ["wrk", f"-t{min(2, conc)}", f"-c{conc}", f"-d{DURATION}s", "--latency"]
+    threads = min(2, conc)
+    args = ["wrk", f"-t{threads}", f"-c{conc}", f"-d{DURATION}s", "--latency"]
     if script:
         args += ["-s", script]
     out = subprocess.run(args + [url], capture_output=True, text=True, check=True,
-                         env=dict(os.environ, **(env or {}))).stdout
+                         env=dict(os.environ, THREADS=str(threads), **(env or {}))).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
     def ms(p):
@@ -71,12 +72,18 @@ def row(label, conc, r, extra=""):
     print(f"| {label} | {conc} | {r[0]:,.0f} | {r[1]:.2f} | {r[2]:.2f} | {r[3]} | {extra} |", flush=True)
 
 
-def rss_mib(pid):
+def rss(pid):
+    """Resident memory: the total, and how much of it is the process's own (anonymous) memory
+    and how much is pages of mapped files (the search index is memory-mapped; the kernel may
+    drop those clean pages at any time)."""
+    kb = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "RssAnon", "RssFile"):
+                kb[key] = int(rest.split()[0])
+    return (f"{kb.get('VmRSS', 0) / 1024:.0f} MiB (own memory {kb.get('RssAnon', 0) / 1024:.0f} MiB, "
+            f"mapped files {kb.get('RssFile', 0) / 1024:.0f} MiB)")
 
 
 def nginx_serving(body, root):
@@ -131,7 +138,7 @@ def main():
         db = sqlite3.connect(f"file:{data}/khobor.db?mode=ro", uri=True)
         stories = db.execute("SELECT COUNT(*) FROM articles WHERE status = 'published'").fetchone()[0]
         print(f"stories: {stories:,}; start-up to first answered request: {startup:.2f} s; "
-              f"RSS after start: {rss_mib(server.pid):.0f} MiB\n")
+              f"RSS after start: {rss(server.pid)}\n")
         article = re.sub(r"^https?://[^/]+", "", json.loads(get(base + "/api/v1/articles?limit=1"))["articles"][0]["url"])
         section = "/" + article.split("/")[1]
         body = get(base + article)
@@ -181,7 +188,7 @@ def main():
                             ("feed /feed.xml", "/feed.xml")):
             for conc in (1, 16, 64):
                 row(label, conc, wrk(base + path, conc))
-        print(f"\nRSS after the runs: {rss_mib(server.pid):.0f} MiB")
+        print(f"\nRSS after the runs: {rss(server.pid)}")
         nginx.terminate()
         procs.remove(nginx)
         server.terminate()

@@ -91,31 +91,30 @@ const CARD_COLUMNS: &str = "a.id, a.headline, a.kicker, a.summary, a.hero_url, \
      a.published_at, a.updated_at, s.id AS section_id, s.slug AS section_slug, \
      s.name AS section_name, s.colour AS section_colour";
 
-/// Reads a card from a row selected with [`CARD_COLUMNS`].
+/// Reads a card from a row selected with [`CARD_COLUMNS`]. Columns are read by position:
+/// looking a name up compares it with every column's name, per row.
 fn card(r: &rusqlite::Row<'_>) -> rusqlite::Result<ArticleCard> {
-    let updated_at: i64 = r.get("updated_at")?;
+    let updated_at: i64 = r.get(7)?;
     Ok(ArticleCard {
-        id: r.get("id")?,
-        headline: r.get("headline")?,
-        kicker: r.get("kicker")?,
-        summary: r.get("summary")?,
-        section: section(r)?,
-        hero_url: r.get("hero_url")?,
-        hero_picture: picture(r.get::<_, Option<String>>("hero_picture")?.as_deref()),
-        published_at: r
-            .get::<_, Option<i64>>("published_at")?
-            .unwrap_or(updated_at),
+        id: r.get(0)?,
+        headline: r.get(1)?,
+        kicker: r.get(2)?,
+        summary: r.get(3)?,
+        hero_url: r.get(4)?,
+        hero_picture: picture(r.get::<_, Option<String>>(5)?.as_deref()),
+        published_at: r.get::<_, Option<i64>>(6)?.unwrap_or(updated_at),
         updated_at,
+        section: section(r, 8)?,
     })
 }
 
-/// The story's section, from the `section_*` columns.
-fn section(r: &rusqlite::Row<'_>) -> rusqlite::Result<Section> {
+/// The story's section, from the four `section_*` columns starting at `at`.
+fn section(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Section> {
     Ok(Section {
-        id: r.get("section_id")?,
-        slug: r.get("section_slug")?,
-        name: r.get("section_name")?,
-        colour: r.get("section_colour")?,
+        id: r.get(at)?,
+        slug: r.get(at + 1)?,
+        name: r.get(at + 2)?,
+        colour: r.get(at + 3)?,
     })
 }
 
@@ -125,41 +124,42 @@ const ARTICLE_COLUMNS: &str = "a.id, a.external_id, a.headline, a.kicker, a.summ
      a.source_name, a.source_url, a.status, a.published_at, a.updated_at, a.created_at, \
      s.id AS section_id, s.slug AS section_slug, s.name AS section_name, s.colour AS section_colour";
 
-/// Reads a story (without its tags and authors) from a row selected with [`ARTICLE_COLUMNS`].
+/// Reads a story (without its tags and authors) from a row selected with [`ARTICLE_COLUMNS`],
+/// by position.
 fn article(r: &rusqlite::Row<'_>) -> rusqlite::Result<Article> {
-    let id: i64 = r.get("id")?;
-    let status: String = r.get("status")?;
+    let id: i64 = r.get(0)?;
+    let status: String = r.get(16)?;
     let status = Status::parse(&status).ok_or_else(|| {
         rusqlite::Error::FromSqlConversionFailure(
-            0,
+            16,
             rusqlite::types::Type::Text,
             format!("article {id} has status {status:?}").into(),
         )
     })?;
     Ok(Article {
         id,
-        external_id: r.get("external_id")?,
-        headline: r.get("headline")?,
-        kicker: r.get("kicker")?,
-        summary: r.get("summary")?,
-        body_html: r.get("body_html")?,
-        body_text: r.get("body_text")?,
-        section: section(r)?,
+        external_id: r.get(1)?,
+        headline: r.get(2)?,
+        kicker: r.get(3)?,
+        summary: r.get(4)?,
+        body_html: r.get(5)?,
+        body_text: r.get(6)?,
+        credit: r.get(7)?,
+        signature: r.get(8)?,
+        dateline: r.get(9)?,
+        hero_url: r.get(10)?,
+        hero_caption: r.get(11)?,
+        hero_credit: r.get(12)?,
+        hero_picture: picture(r.get::<_, Option<String>>(13)?.as_deref()),
+        source_name: r.get(14)?,
+        source_url: r.get(15)?,
+        status,
+        published_at: r.get(17)?,
+        updated_at: r.get(18)?,
+        created_at: r.get(19)?,
+        section: section(r, 20)?,
         tags: Vec::new(),
         authors: Vec::new(),
-        credit: r.get("credit")?,
-        signature: r.get("signature")?,
-        dateline: r.get("dateline")?,
-        hero_url: r.get("hero_url")?,
-        hero_picture: picture(r.get::<_, Option<String>>("hero_picture")?.as_deref()),
-        hero_caption: r.get("hero_caption")?,
-        hero_credit: r.get("hero_credit")?,
-        source_name: r.get("source_name")?,
-        source_url: r.get("source_url")?,
-        status,
-        published_at: r.get("published_at")?,
-        updated_at: r.get("updated_at")?,
-        created_at: r.get("created_at")?,
     })
 }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::domain::Article;
 use crate::search::{IndexDoc, SearchError, SearchIndex};
 use crate::storage::{StorageError, Store};
 
@@ -90,23 +91,19 @@ pub async fn rebuild(
 ) -> Result<usize, IndexerError> {
     let start_seq = store.last_change_seq().await?;
     index.clear()?;
-    let mut after = 0;
-    let mut done = 0;
-    loop {
-        let ids = store.published_ids_after(after, REBUILD_BATCH).await?;
-        let Some(&last) = ids.last() else { break };
-        let articles = store.published_articles(&ids).await?;
+    let done = each_published(store, progress, |articles| {
         let idx = Arc::clone(index);
-        // Until the rebuild is complete the index claims to have applied nothing.
-        tokio::task::spawn_blocking(move || {
-            let docs: Vec<IndexDoc<'_>> = articles.iter().map(IndexDoc::from).collect();
-            idx.apply(&docs, &[], 0)
-        })
-        .await??;
-        done += ids.len();
-        progress(done);
-        after = last;
-    }
+        async move {
+            // Until the rebuild is complete the index claims to have applied nothing.
+            tokio::task::spawn_blocking(move || {
+                let docs: Vec<IndexDoc<'_>> = articles.iter().map(IndexDoc::from).collect();
+                idx.apply(&docs, &[], 0)
+            })
+            .await??;
+            Ok(())
+        }
+    })
+    .await?;
     let idx = Arc::clone(index);
     tokio::task::spawn_blocking(move || idx.apply(&[], &[], start_seq)).await??;
     Ok(done)
@@ -119,15 +116,35 @@ pub async fn relate_all(
     index: &Arc<SearchIndex>,
     progress: impl Fn(usize),
 ) -> Result<usize, IndexerError> {
+    each_published(store, progress, |articles| {
+        let idx = Arc::clone(index);
+        async move {
+            let related =
+                tokio::task::spawn_blocking(move || idx.related_lists(&articles)).await??;
+            store.set_related(&related).await?;
+            Ok(())
+        }
+    })
+    .await
+}
+
+/// Hands every published story to `f`, [`REBUILD_BATCH`] at a time in id order, reporting how
+/// many have been done. Returns how many stories.
+async fn each_published<F, Fut>(
+    store: &Store,
+    progress: impl Fn(usize),
+    mut f: F,
+) -> Result<usize, IndexerError>
+where
+    F: FnMut(Vec<Article>) -> Fut,
+    Fut: std::future::Future<Output = Result<(), IndexerError>>,
+{
     let mut after = 0;
     let mut done = 0;
     loop {
         let ids = store.published_ids_after(after, REBUILD_BATCH).await?;
         let Some(&last) = ids.last() else { break };
-        let articles = store.published_articles(&ids).await?;
-        let idx = Arc::clone(index);
-        let related = tokio::task::spawn_blocking(move || idx.related_lists(&articles)).await??;
-        store.set_related(&related).await?;
+        f(store.published_articles(&ids).await?).await?;
         done += ids.len();
         progress(done);
         after = last;

@@ -90,7 +90,7 @@ fn idf(doc_freq: u64, doc_count: u64) -> Score {
 }
 
 /// The opening of a story's text.
-pub(crate) fn lead(text: &str) -> &str {
+fn lead(text: &str) -> &str {
     match text.char_indices().nth(LEAD_CHARS) {
         Some((at, _)) => &text[..at],
         None => text,

@@ -69,14 +69,7 @@ impl Readers {
 
 /// `?, ?, …` for `n` parameters.
 pub(crate) fn placeholders(n: usize) -> String {
-    let mut s = String::with_capacity(n * 3);
-    for i in 0..n {
-        if i > 0 {
-            s.push_str(", ");
-        }
-        s.push('?');
-    }
-    s
+    vec!["?"; n].join(", ")
 }
 
 #[cfg(test)]

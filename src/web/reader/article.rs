@@ -5,7 +5,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
-use crate::domain::{urls, Article};
+use crate::domain::{urls, Article, ArticleCard};
 use crate::search::RELATED_KEPT;
 use crate::storage::now;
 use std::sync::Arc;
@@ -170,25 +170,7 @@ async fn related_fragment(
 /// Stories like this one: those the search indexer worked out when it indexed the story, or,
 /// for a story it has not reached yet, from the search index now.
 async fn related_cards(state: &AppState, article: &Article, now: i64) -> Vec<CardView> {
-    let ids = match state.store().related_ids(article.id).await {
-        Ok(Some(ids)) => Ok(ids),
-        // Done here rather than on the blocking pool, whose thread hand-offs cost more than
-        // the search in all but the largest archives.
-        Ok(None) => state
-            .search()
-            .related(article, RELATED_KEPT)
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    let cards = match ids {
-        Ok(ids) => state
-            .store()
-            .published_cards(&ids)
-            .await
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e),
-    };
-    match cards {
+    match related_stories(state, article).await {
         Ok(cards) => cards
             .iter()
             .take(RELATED_SIZE)
@@ -199,6 +181,20 @@ async fn related_cards(state: &AppState, article: &Article, now: i64) -> Vec<Car
             Vec::new()
         }
     }
+}
+
+/// The published ones among the stories kept as related to `article`, best first.
+async fn related_stories(
+    state: &AppState,
+    article: &Article,
+) -> Result<Vec<ArticleCard>, Box<dyn std::error::Error + Send + Sync>> {
+    let ids = match state.store().related_ids(article.id).await? {
+        Some(ids) => ids,
+        // Searched here rather than on the blocking pool, whose thread hand-offs cost more
+        // than the search in all but the largest archives.
+        None => state.search().related(article, RELATED_KEPT)?,
+    };
+    Ok(state.store().published_cards(&ids).await?)
 }
 
 /// `/{section}/{id}/anything`: old slugged links land on the canonical path.

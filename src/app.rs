@@ -82,19 +82,8 @@ impl App {
             Arc::clone(self.state.media_wake()),
             stopped,
         ));
-        // Small responses go out at once instead of waiting for Nagle's algorithm.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "TCP_NODELAY not set");
-            }
-        });
-        axum::serve(
-            listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await?;
+        let limits = self.state.config().server;
+        web::server::serve(listener, self.router, limits, shutdown).await?;
         let _ = stop.send(true);
         let _ = indexer.await;
         let _ = scheduler.await;

@@ -19,7 +19,41 @@ pub struct Config {
     /// spelling isn't phonetic). From the TOML file's `[search.aliases]`.
     pub search_aliases: HashMap<String, Vec<String>>,
     pub cache: CacheConfig,
+    pub server: ServerConfig,
 }
+
+/// Connection limits (TOML `[server]`), in seconds and connections. A client that trickles
+/// its headers, sends no body, or moves no bytes at all is cut off; past `max_connections`
+/// new connections get a short 503 and are closed at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Time to send a request's whole head (request line and headers). Also how long a
+    /// kept-alive connection may wait for its next request.
+    pub header_timeout: u32,
+    /// Longest pause between two pieces of a request body.
+    pub body_timeout: u32,
+    /// A connection that moves no byte either way for this long is closed (e.g. a client
+    /// that stops reading its response).
+    pub idle_timeout: u32,
+    pub max_connections: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            header_timeout: 10,
+            body_timeout: 30,
+            idle_timeout: 60,
+            max_connections: 10_000,
+        }
+    }
+}
+
+/// The longest any connection timeout may be set to (an hour).
+pub const MAX_TIMEOUT_SECONDS: u32 = 3600;
+/// The most connections accepted at once (each costs a task and socket buffers).
+pub const MAX_CONNECTIONS: u32 = 1_000_000;
 
 /// `Cache-Control` of public responses, in seconds (TOML `[cache]`). Browsers revalidate
 /// (`max_age` 0: an ETag check costs one small request, and a publish shows at once); a CDN
@@ -84,6 +118,8 @@ pub struct FileConfig {
     pub search: FileSearch,
     #[serde(default)]
     pub cache: CacheConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -156,6 +192,10 @@ pub enum ConfigError {
     CacheTooBig,
     #[error("[cache] ttl must be between 1 and {MAX_CACHE_TTL} seconds")]
     CacheTtl,
+    #[error("[server] {0} must be between 1 and {MAX_TIMEOUT_SECONDS} seconds")]
+    Timeout(&'static str),
+    #[error("[server] max_connections must be between 1 and {MAX_CONNECTIONS}")]
+    Connections,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -233,11 +273,25 @@ impl Config {
         if cache.ttl == 0 || cache.ttl > MAX_CACHE_TTL {
             return Err(ConfigError::CacheTtl);
         }
+        let server = file.server;
+        for (name, value) in [
+            ("header_timeout", server.header_timeout),
+            ("body_timeout", server.body_timeout),
+            ("idle_timeout", server.idle_timeout),
+        ] {
+            if value == 0 || value > MAX_TIMEOUT_SECONDS {
+                return Err(ConfigError::Timeout(name));
+            }
+        }
+        if server.max_connections == 0 || server.max_connections > MAX_CONNECTIONS {
+            return Err(ConfigError::Connections);
+        }
         Ok(Config {
             addr,
             data_dir,
             search_aliases,
             cache,
+            server,
             site: SiteConfig {
                 name: nfc(&name),
                 short_name: nfc(&short_name),

@@ -4,7 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::text::{clean_line, grapheme_len, html_to_text, nfc, sanitize_html};
+use super::text::{
+    check_body, clean_line, grapheme_len, html_to_text, nfc, raw_bytes_for, sanitize_html,
+    BodyError,
+};
 
 /// Limits, in graphemes (what a reader sees as characters).
 pub const MAX_HEADLINE: usize = 200;
@@ -13,6 +16,10 @@ pub const MAX_SUMMARY: usize = 600;
 pub const MAX_LINE: usize = 120;
 pub const MAX_BODY_BYTES: usize = 400_000;
 pub const MAX_TAGS: usize = 20;
+pub const MAX_TAG: usize = 60;
+pub const MAX_CAPTION: usize = 300;
+/// Items a tag or byline list may bring before de-duplication (a form may repeat a tag).
+pub const MAX_RAW_ITEMS: usize = 100;
 
 /// Everything a desk can edit. Stored whole in every revision.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +50,63 @@ pub struct FieldError {
 }
 
 impl StoryFields {
+    /// The cheap limits — bytes, counts, nesting depth — checked on the input as it arrived,
+    /// before any work proportional to it (cleaning, de-duplicating, sanitising). A story
+    /// that fails them is refused without being read further.
+    pub fn check_raw(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let mut too_big = |field: &'static str, value: &str, max: usize| {
+            if value.len() > raw_bytes_for(max) {
+                errors.push(FieldError {
+                    field,
+                    message: format!("সর্বোচ্চ {} অক্ষর।", bn(max)),
+                });
+            }
+        };
+        too_big("headline", &self.headline, MAX_HEADLINE);
+        too_big("kicker", &self.kicker, MAX_KICKER);
+        too_big("summary", &self.summary, MAX_SUMMARY);
+        too_big("credit", &self.credit, MAX_LINE);
+        too_big("dateline", &self.dateline, MAX_LINE);
+        too_big("signature", &self.signature, MAX_LINE);
+        too_big("hero_caption", &self.hero_caption, MAX_CAPTION);
+        too_big("hero_credit", &self.hero_credit, MAX_LINE);
+        if let Some(t) = self.tags.iter().find(|t| t.len() > raw_bytes_for(MAX_TAG)) {
+            too_big("tags", t, MAX_TAG);
+        }
+        if let Some(a) = self
+            .authors
+            .iter()
+            .find(|a| a.len() > raw_bytes_for(MAX_LINE))
+        {
+            too_big("authors", a, MAX_LINE);
+        }
+        if self.tags.len() > MAX_RAW_ITEMS {
+            errors.push(FieldError {
+                field: "tags",
+                message: format!("সর্বোচ্চ {}টি ট্যাগ।", bn(MAX_TAGS)),
+            });
+        }
+        if self.authors.len() > MAX_RAW_ITEMS {
+            errors.push(FieldError {
+                field: "authors",
+                message: format!("সর্বোচ্চ {} জন প্রতিবেদক।", bn(MAX_RAW_ITEMS)),
+            });
+        }
+        match check_body(&self.body_html) {
+            Ok(()) => {}
+            Err(BodyError::TooBig(_)) => errors.push(FieldError {
+                field: "body",
+                message: "লেখাটি খুব বড়; কয়েক ভাগে ভাগ করুন।".into(),
+            }),
+            Err(BodyError::TooDeep) => errors.push(FieldError {
+                field: "body",
+                message: "লেখার HTML খুব গভীরভাবে একটির ভেতরে আরেকটি বসানো; সাধারণ অনুচ্ছেদে লিখুন।".into(),
+            }),
+        }
+        errors
+    }
+
     /// NFC everywhere, one-line fields trimmed and folded, the body sanitised with the
     /// allow-list, tags and authors de-duplicated.
     pub fn cleaned(mut self) -> StoryFields {
@@ -78,10 +142,10 @@ impl StoryFields {
         too_long("credit", &self.credit, MAX_LINE);
         too_long("dateline", &self.dateline, MAX_LINE);
         too_long("signature", &self.signature, MAX_LINE);
-        too_long("hero_caption", &self.hero_caption, 300);
+        too_long("hero_caption", &self.hero_caption, MAX_CAPTION);
         too_long("hero_credit", &self.hero_credit, MAX_LINE);
         for t in &self.tags {
-            too_long("tags", t, 60);
+            too_long("tags", t, MAX_TAG);
         }
         for a in &self.authors {
             too_long("authors", a, MAX_LINE);
@@ -165,16 +229,22 @@ pub fn field_label(name: &str) -> &'static str {
     }
 }
 
-/// A comma-separated form field as a clean list ("ঢাকা, নির্বাচন ,ঢাকা" → two items).
+/// A comma-separated form field as a list of its raw items (cleaned later, with the rest of
+/// the story, once the counts are known to be sane).
 pub fn split_list(s: &str) -> Vec<String> {
-    clean_list(&s.split([',', '،']).map(str::to_owned).collect::<Vec<_>>())
+    s.split([',', '،'])
+        .filter(|item| !item.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
+/// Cleaned, empty items dropped, duplicates dropped keeping the first: linear in the list.
 fn clean_list(items: &[String]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
     let mut out: Vec<String> = Vec::new();
     for item in items {
         let item = clean_line(item);
-        if !item.is_empty() && !out.contains(&item) {
+        if !item.is_empty() && seen.insert(item.clone()) {
             out.push(item);
         }
     }
@@ -246,9 +316,63 @@ mod tests {
 
     #[test]
     fn lists_split_on_commas() {
+        let s = StoryFields {
+            tags: split_list("ঢাকা, নির্বাচন ,ঢাকা,, "),
+            ..story()
+        }
+        .cleaned();
+        assert_eq!(s.tags, vec!["ঢাকা".to_owned(), "নির্বাচন".to_owned()]);
+    }
+
+    #[test]
+    fn raw_limits_refuse_abuse_before_any_cleaning() {
+        // 60,000 tags once cost 26 s of de-duplication before the count was checked.
+        let tags = StoryFields {
+            tags: split_list(
+                &(0..60_000)
+                    .map(|i| format!("t{i}"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            ..story()
+        };
         assert_eq!(
-            split_list("ঢাকা, নির্বাচন ,ঢাকা,, "),
-            vec!["ঢাকা".to_owned(), "নির্বাচন".to_owned()]
+            tags.check_raw().iter().map(|e| e.field).collect::<Vec<_>>(),
+            vec!["tags"]
         );
+        let deep = StoryFields {
+            body_html: "<blockquote>".repeat(50_000),
+            ..story()
+        };
+        assert_eq!(deep.check_raw()[0].field, "body");
+        let nested = StoryFields {
+            body_html: "<div>".repeat(1_000),
+            ..story()
+        };
+        assert_eq!(nested.check_raw()[0].field, "body");
+        let initials = StoryFields {
+            signature: "ক".repeat(50_000),
+            ..story()
+        };
+        assert_eq!(initials.check_raw()[0].field, "signature");
+        assert!(story().check_raw().is_empty());
+    }
+
+    #[test]
+    fn invisible_or_control_only_headlines_are_refused() {
+        for h in ["\u{200b}", "\u{0}\u{7}", " \u{feff} "] {
+            let s = StoryFields {
+                headline: h.into(),
+                ..story()
+            }
+            .cleaned();
+            assert_eq!(s.validate()[0].field, "headline", "{h:?}");
+        }
+        let s = StoryFields {
+            headline: "নিয়ন্ত্রণ\u{0}অক্ষর\u{7}".into(),
+            ..story()
+        }
+        .cleaned();
+        assert_eq!(s.headline, "নিয়ন্ত্রণঅক্ষর");
     }
 }

@@ -1,19 +1,141 @@
-//! Text rules shared by every way content enters Khobor: NFC normalisation, plain text to
-//! paragraphs, and the HTML allow-list that bodies are sanitised with.
+//! Text rules shared by every way content enters Khobor: control characters dropped, NFC
+//! normalisation, plain text to paragraphs, and the HTML allow-list that bodies are sanitised
+//! with (after the cheap limits that keep sanitising linear).
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
-/// Bengali text is stored in NFC so that the same word always has the same bytes.
+/// Whether a character may be stored in text at all. C0 and C1 controls other than tab, line
+/// feed and carriage return, DEL, and the non-characters U+FFFE/U+FFFF are not text: one of
+/// them in a headline makes every feed and sitemap ill-formed XML for every subscriber.
+pub fn is_storable(c: char) -> bool {
+    !matches!(c,
+        '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        | '\u{fffe}' | '\u{ffff}')
+}
+
+/// The text without the characters [`is_storable`] refuses (borrowed when there are none).
+pub fn strip_controls(s: &str) -> Cow<'_, str> {
+    if s.chars().all(is_storable) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.chars().filter(|c| is_storable(*c)).collect())
+    }
+}
+
+/// Characters that take no room on the page: zero-width space and joiners, word joiner, BOM,
+/// soft hyphen, direction marks and isolates, variation selectors.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{115f}' | '\u{1160}' | '\u{180e}'
+        | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}'
+        | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}' | '\u{ffa0}')
+}
+
+/// Whether a reader would see anything: a headline of only U+200B is an invisible story.
+pub fn has_visible(s: &str) -> bool {
+    s.chars().any(|c| !c.is_whitespace() && !is_invisible(c))
+}
+
+/// Bengali text is stored in NFC so that the same word always has the same bytes; characters
+/// that are not text are dropped on the way.
 pub fn nfc(s: &str) -> String {
-    s.nfc().collect()
+    strip_controls(s).nfc().collect()
 }
 
 /// NFC, trimmed, with internal runs of white space folded to one space (for one-line fields).
+/// A line with nothing visible in it is empty.
 pub fn clean_line(s: &str) -> String {
-    nfc(&s.split_whitespace().collect::<Vec<_>>().join(" "))
+    let line = nfc(&s.split_whitespace().collect::<Vec<_>>().join(" "));
+    if has_visible(&line) {
+        line
+    } else {
+        String::new()
+    }
+}
+
+/// How many bytes of raw input a field of `graphemes` characters may bring before it is
+/// cleaned: a Bengali conjunct with its vowel sign is up to about 20 bytes, and folding white
+/// space and markup can shrink text a little. Anything longer is refused unread.
+pub const fn raw_bytes_for(graphemes: usize) -> usize {
+    graphemes * 24 + 64
+}
+
+/// Bodies are refused, before sanitising, when bigger than this or nested deeper than
+/// [`MAX_HTML_DEPTH`]: the HTML parser checks element scopes against every open element, so
+/// deep nesting makes sanitising quadratic (50,000 nested `<blockquote>` took 35 s).
+pub const MAX_RAW_BODY_BYTES: usize = 1_000_000;
+pub const MAX_HTML_DEPTH: usize = 100;
+
+/// Why a body was refused before any parsing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    #[error("the body is {0} bytes; at most {MAX_RAW_BODY_BYTES} are accepted")]
+    TooBig(usize),
+    #[error("the body's HTML is nested deeper than {MAX_HTML_DEPTH} elements")]
+    TooDeep,
+}
+
+/// Elements that never hold others, and those whose end the parser implies when a sibling
+/// starts (so `<p>a<p>b` is two paragraphs, not one inside the other).
+const NOT_NESTING: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "p", "li", "dt", "dd", "option", "tr", "td", "th",
+];
+
+/// An upper bound on how deep the elements of `html` nest, read in one pass without parsing:
+/// start tags count up, end tags down.
+pub fn html_depth(html: &str) -> usize {
+    let bytes = html.as_bytes();
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut i = 0;
+    while let Some(off) = memchr_lt(&bytes[i..]) {
+        i += off + 1;
+        let closing = bytes.get(i) == Some(&b'/');
+        let start = i + usize::from(closing);
+        let end = bytes[start..]
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .map_or(bytes.len(), |n| start + n);
+        if end == start || !bytes[start].is_ascii_alphabetic() {
+            continue;
+        }
+        let name = html[start..end].to_ascii_lowercase();
+        if NOT_NESTING.contains(&name.as_str()) {
+            continue;
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else {
+            let self_closing = bytes[end..]
+                .iter()
+                .position(|b| *b == b'>')
+                .is_some_and(|n| n > 0 && bytes[end + n - 1] == b'/');
+            if !self_closing {
+                depth += 1;
+                max = max.max(depth);
+            }
+        }
+    }
+    max
+}
+
+fn memchr_lt(b: &[u8]) -> Option<usize> {
+    b.iter().position(|c| *c == b'<')
+}
+
+/// The cheap checks a body passes before it is sanitised.
+pub fn check_body(html: &str) -> Result<(), BodyError> {
+    if html.len() > MAX_RAW_BODY_BYTES {
+        return Err(BodyError::TooBig(html.len()));
+    }
+    if html_depth(html) > MAX_HTML_DEPTH {
+        return Err(BodyError::TooDeep);
+    }
+    Ok(())
 }
 
 /// Length in user-perceived characters: "ক্ষমতা" is 3 graphemes, 18 bytes.
@@ -76,7 +198,8 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
 }
 
 /// Sanitises HTML with Khobor's allow-list: no scripts, styles, event attributes or
-/// `javascript:` links survive.
+/// `javascript:` links survive. Callers check [`check_body`] first; this is CPU work
+/// proportional to the input and belongs off the async workers.
 pub fn sanitize_html(html: &str) -> String {
     sanitizer().clean(&nfc(html)).to_string()
 }
@@ -105,12 +228,13 @@ pub fn paragraphs_to_html(text: &str) -> String {
 }
 
 /// A body from outside, plain text or HTML, as stored: sanitised HTML.
-pub fn body_to_html(body: &str) -> String {
-    if looks_like_html(body) {
+pub fn body_to_html(body: &str) -> Result<String, BodyError> {
+    check_body(body)?;
+    Ok(if looks_like_html(body) {
         sanitize_html(body)
     } else {
         paragraphs_to_html(body)
-    }
+    })
 }
 
 /// The plain text of stored HTML, for search and summaries: tags dropped, entities decoded,
@@ -198,7 +322,7 @@ mod tests {
 
     #[test]
     fn plain_text_becomes_escaped_paragraphs() {
-        let html = body_to_html("প্রথম অনুচ্ছেদ <b>\n\n  দ্বিতীয়   অনুচ্ছেদ\n");
+        let html = body_to_html("প্রথম অনুচ্ছেদ <b>\n\n  দ্বিতীয়   অনুচ্ছেদ\n").unwrap();
         assert_eq!(html, "<p>প্রথম অনুচ্ছেদ &lt;b&gt;</p>\n<p>দ্বিতীয় অনুচ্ছেদ</p>\n");
         assert_eq!(html_to_text(&html), "প্রথম অনুচ্ছেদ <b>\n\nদ্বিতীয় অনুচ্ছেদ");
     }
@@ -210,5 +334,31 @@ mod tests {
         assert_eq!(excerpt("এক দুই", 80), "এক দুই");
         assert_eq!(excerpt("এক  দুই\nতিন", 8), "এক দুই তিন");
         assert_eq!(excerpt("একটানা", 3), "…");
+    }
+
+    #[test]
+    fn control_characters_are_dropped_and_invisible_lines_are_empty() {
+        assert_eq!(nfc("নিয়ন্ত্রণ\u{0}অক্ষর\u{7}\u{85}পরীক্ষা"), "নিয়ন্ত্রণঅক্ষরপরীক্ষা");
+        assert_eq!(nfc("এক\tদুই\nতিন"), "এক\tদুই\nতিন");
+        assert_eq!(clean_line("\u{200b}"), "");
+        assert_eq!(clean_line(" \u{200b}\u{feff}\u{200d} "), "");
+        assert_eq!(clean_line("র\u{200d}\u{9cd}যাব"), "র\u{200d}\u{9cd}যাব");
+        assert!(has_visible("ক"));
+        assert!(!has_visible("\u{200c}\u{2060}"));
+    }
+
+    #[test]
+    fn nesting_depth_is_bounded_before_sanitising() {
+        assert_eq!(html_depth("<p>এক<p>দুই<br><img src=x /></p>"), 0);
+        assert_eq!(html_depth("<blockquote><p><b>ক</b></p></blockquote>"), 2);
+        assert_eq!(html_depth("<ul><li>এক<li>দুই</ul><div/>"), 1);
+        assert_eq!(html_depth("a < b, 3<4 </>"), 0);
+        let deep = "<blockquote>".repeat(MAX_HTML_DEPTH + 1);
+        assert_eq!(check_body(&deep), Err(BodyError::TooDeep));
+        let ok = "<blockquote>ক</blockquote>".repeat(10_000);
+        assert_eq!(check_body(&ok), Ok(()));
+        let big = "ক".repeat(MAX_RAW_BODY_BYTES / 3 + 1);
+        assert!(matches!(check_body(&big), Err(BodyError::TooBig(_))));
+        assert!(body_to_html(&deep).is_err());
     }
 }

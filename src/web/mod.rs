@@ -11,6 +11,7 @@ pub mod http_cache;
 pub mod newsroom;
 pub mod reader;
 pub mod search;
+pub mod server;
 pub mod view;
 
 use std::sync::Arc;
@@ -48,6 +49,8 @@ struct Inner {
     image_permits: Arc<tokio::sync::Semaphore>,
     /// Rendered pages and fragments (see [`cache`]).
     cache: cache::Cache,
+    /// Sanitising, password hashing and other CPU-heavy work (see [`crate::cpu`]).
+    cpu: crate::cpu::CpuPool,
 }
 
 /// Site-wide values every page's chrome needs.
@@ -182,6 +185,7 @@ impl AppState {
                 media_wake: Arc::new(tokio::sync::Notify::new()),
                 image_permits: Arc::new(tokio::sync::Semaphore::new(2)),
                 cache: cache::Cache::new(&config.cache),
+                cpu: crate::cpu::CpuPool::for_this_machine(),
                 config,
             }),
         }
@@ -201,6 +205,15 @@ impl AppState {
 
     pub fn cache(&self) -> &cache::Cache {
         &self.inner.cache
+    }
+
+    /// Runs CPU-heavy work off the async workers, a bounded number at a time.
+    pub async fn cpu<T, F>(&self, work: F) -> T
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.cpu.run(work).await
     }
 
     pub fn media_wake(&self) -> &Arc<tokio::sync::Notify> {
@@ -278,8 +291,19 @@ impl AppState {
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
+/// No page of Khobor's uses the camera, microphone, location, payment or USB, and no
+/// embedded page may either.
+pub const PERMISSIONS_POLICY: &str =
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()";
+
+/// HSTS for a site served over https: browsers then never try plain http again for a year.
+pub const HSTS: &str = "max-age=31536000; includeSubDomains";
+
 /// The whole application's router, as `khobor serve` runs it and tests drive it.
 pub fn router(state: AppState) -> Router {
+    let hsts = state.base_url().starts_with("https://").then_some(HSTS);
+    let body_timeout =
+        std::time::Duration::from_secs(u64::from(state.config().server.body_timeout));
     let reader = Router::new()
         .route("/", get(reader::home::home))
         .route("/latest", get(reader::lists::latest))
@@ -349,6 +373,18 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static(PERMISSIONS_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts.map(HeaderValue::from_static),
+        ))
+        // A body that stops arriving is given up on rather than holding its task.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            body_timeout,
         ))
         .layer(TraceLayer::new_for_http())
         // Outermost: a cached response is answered before any other layer runs; it was stored

@@ -62,9 +62,14 @@ pub async fn short_name(state: &AppState) -> Result<String> {
         .unwrap_or_else(|| state.config().site.short_name.clone()))
 }
 
-/// Cleans and validates a story, and checks that its section and hero image exist.
+/// Checks the cheap limits, then cleans (off the async workers) and validates a story, and
+/// checks that its section and hero image exist.
 async fn prepare(state: &AppState, fields: StoryFields) -> Result<StoryFields> {
-    let fields = fields.cleaned();
+    let errors = fields.check_raw();
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let fields = state.cpu(move || fields.cleaned()).await;
     let mut errors = fields.validate();
     if fields.section_id > 0
         && !state
@@ -253,6 +258,7 @@ pub fn parse_local_time(state: &AppState, s: &str) -> Option<i64> {
         .from_local_datetime(&naive)
         .earliest()
         .map(|t| t.timestamp())
+        .filter(|t| crate::domain::in_time_range(*t))
 }
 
 /// Unix seconds as a `datetime-local` value in the paper's zone.

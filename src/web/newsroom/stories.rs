@@ -100,7 +100,14 @@ pub async fn dashboard(
             owner: r.owner_name.unwrap_or_else(|| "আমদানি".into()),
         })
         .collect();
-    let counts: HashMap<String, i64> = state.store().story_counts().await?.into_iter().collect();
+    // Counts follow the list: a contributor sees their own stories' numbers, never the
+    // newsroom's.
+    let counts: HashMap<String, i64> = state
+        .store()
+        .story_counts(owner)
+        .await?
+        .into_iter()
+        .collect();
     let tabs: Vec<_> = [
         Status::Draft,
         Status::Review,
@@ -536,7 +543,9 @@ pub async fn update(
                 return field_errors(&state, &staff, Some(&story), &form, errors).await;
             }
             Err(ServiceError::Conflict { current, by, .. }) => {
-                let changes = diff(&fields.clone().cleaned(), &current.fields);
+                let mine = fields.clone();
+                let mine = state.cpu(move || mine.cleaned()).await;
+                let changes = diff(&mine, &current.fields);
                 let mut kept = form.clone();
                 kept.version = current.version.to_string();
                 let conflict = minijinja::context! {

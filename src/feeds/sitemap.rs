@@ -9,7 +9,7 @@ use quick_xml::escape::escape;
 pub const MAX_URLS: i64 = 50_000;
 
 pub fn w3c_time(ts: i64, tz: Tz) -> String {
-    let utc = DateTime::<Utc>::from_timestamp(ts, 0).unwrap_or_default();
+    let utc = DateTime::<Utc>::from_timestamp(crate::domain::clamp_time(ts), 0).unwrap_or_default();
     tz.from_utc_datetime(&utc.naive_utc())
         .fixed_offset()
         .to_rfc3339()
@@ -64,7 +64,7 @@ pub fn news(publication: &str, items: &[NewsItem]) -> String {
         out.push_str("</news:name><news:language>bn</news:language></news:publication><news:publication_date>");
         out.push_str(&it.published);
         out.push_str("</news:publication_date><news:title>");
-        out.push_str(&escape(it.title.as_str()));
+        out.push_str(&escape(&*crate::domain::text::strip_controls(&it.title)));
         out.push_str("</news:title></news:news></url>\n");
     }
     out.push_str(URLSET_CLOSE);

@@ -26,7 +26,8 @@ impl FeedMeta {
     }
 
     fn time(&self, ts: i64) -> DateTime<FixedOffset> {
-        let utc = DateTime::<Utc>::from_timestamp(ts, 0).unwrap_or_default();
+        let utc =
+            DateTime::<Utc>::from_timestamp(crate::domain::clamp_time(ts), 0).unwrap_or_default();
         let local = self.timezone.from_utc_datetime(&utc.naive_utc());
         local.fixed_offset()
     }
@@ -78,7 +79,7 @@ pub fn rss(meta: &FeedMeta, articles: &[Article]) -> String {
         .last_build_date(Some(meta.time(meta.updated(articles)).to_rfc2822()))
         .items(items)
         .build();
-    channel.to_string()
+    xml_text(channel.to_string())
 }
 
 pub fn atom(meta: &FeedMeta, items: &[Article]) -> String {
@@ -149,7 +150,7 @@ pub fn atom(meta: &FeedMeta, items: &[Article]) -> String {
         .subtitle(Some(Text::plain(meta.description.clone())))
         .entries(entries)
         .build();
-    feed.to_string()
+    xml_text(feed.to_string())
 }
 
 pub fn json_feed(meta: &FeedMeta, items: &[Article]) -> String {
@@ -181,4 +182,13 @@ pub fn json_feed(meta: &FeedMeta, items: &[Article]) -> String {
         "items": items,
     })
     .to_string()
+}
+
+/// The document without characters XML 1.0 forbids. Stored text is cleaned on the way in;
+/// this keeps feeds well-formed for every subscriber even for rows stored before that.
+pub(crate) fn xml_text(doc: String) -> String {
+    match crate::domain::text::strip_controls(&doc) {
+        std::borrow::Cow::Borrowed(_) => doc,
+        std::borrow::Cow::Owned(clean) => clean,
+    }
 }

@@ -22,7 +22,13 @@ use crate::storage::{self, StorageError, Store};
 const BATCH: usize = 500;
 const MAX_HEADLINE: usize = 300;
 const MAX_FIELD: usize = 1000;
-const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+const MAX_BODY_BYTES: usize = crate::domain::text::MAX_RAW_BODY_BYTES;
+/// A line longer than this is skipped unread (the rest of it up to the next newline is
+/// discarded), so one runaway line can't take the importer's memory.
+pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+/// Published times more than this far ahead are refused: a story that is not out yet is a
+/// scheduling question for the newsroom, not an imported published story.
+const MAX_FUTURE_SECS: i64 = 24 * 3600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -89,10 +95,15 @@ impl OneOrMany {
             OneOrMany::One(s) => s.split([',', '،']).map(str::to_owned).collect(),
             OneOrMany::Many(v) => v,
         };
+        // Counted before cleaning: a line may bring any number of items.
+        if items.len() > crate::domain::story::MAX_RAW_ITEMS {
+            return items;
+        }
+        let mut seen = std::collections::HashSet::new();
         items
             .iter()
             .map(|s| clean_line(s))
-            .filter(|s| !s.is_empty())
+            .filter(|s| !s.is_empty() && seen.insert(s.clone()))
             .collect()
     }
 }
@@ -148,7 +159,11 @@ pub fn parse_line(text: &str, tz: Tz, now: i64) -> Result<NewArticle, String> {
             "field `body` is larger than {MAX_BODY_BYTES} bytes"
         ));
     }
-    let category = clean_line(&required(line.category, "category")?);
+    // A category is a name, never markup: `<b>খেলা</b>` is the section খেলা.
+    let category = clean_line(&html_to_text(&required(line.category, "category")?));
+    if category.is_empty() {
+        return Err("field `category` has no text".into());
+    }
     if grapheme_len(&category) > 100 {
         return Err("field `category` is longer than 100 characters".into());
     }
@@ -172,10 +187,22 @@ pub fn parse_line(text: &str, tz: Tz, now: i64) -> Result<NewArticle, String> {
 
     let published_at = match (line.published.as_deref().map(str::trim), line.age_minutes) {
         (Some(p), _) if !p.is_empty() => Some(parse_time(p, tz)?),
-        (_, Some(age)) if age >= 0 => Some(now - age * 60),
-        (_, Some(_)) => return Err("field `age_minutes` must not be negative".into()),
+        (_, Some(age)) if (0..=crate::domain::MAX_AGE_MINUTES).contains(&age) => {
+            Some(now - age * 60)
+        }
+        (_, Some(_)) => {
+            return Err("field `age_minutes` must be between 0 and a century of minutes".into())
+        }
         _ => None,
     };
+    if let Some(t) = published_at {
+        if t > now + MAX_FUTURE_SECS {
+            return Err(
+                "field `published` is in the future: schedule the story in the newsroom instead"
+                    .into(),
+            );
+        }
+    }
     let source_url = optional(line.url, "url")?;
     if let Some(u) = &source_url {
         if !(u.starts_with("https://") || u.starts_with("http://")) {
@@ -191,7 +218,7 @@ pub fn parse_line(text: &str, tz: Tz, now: i64) -> Result<NewArticle, String> {
         }
     }
 
-    let body_html = body_to_html(&body);
+    let body_html = body_to_html(&body).map_err(|e| format!("field `body`: {e}"))?;
     let body_text = html_to_text(&body_html);
     if body_text.trim().is_empty() {
         return Err("field `body` has no text".into());
@@ -204,8 +231,8 @@ pub fn parse_line(text: &str, tz: Tz, now: i64) -> Result<NewArticle, String> {
         body_html,
         body_text,
         section_name: category,
-        tags: line.tags.map(OneOrMany::into_vec).unwrap_or_default(),
-        authors: line.author.map(OneOrMany::into_vec).unwrap_or_default(),
+        tags: list(line.tags, "tags")?,
+        authors: list(line.author, "author")?,
         credit: optional(line.credit, "credit")?,
         signature: optional(line.signature, "signature")?,
         dateline: optional(line.dateline, "dateline")?,
@@ -214,6 +241,15 @@ pub fn parse_line(text: &str, tz: Tz, now: i64) -> Result<NewArticle, String> {
         source_url,
         published_at,
     })
+}
+
+fn list(v: Option<OneOrMany>, name: &str) -> Result<Vec<String>, String> {
+    let items = v.map(OneOrMany::into_vec).unwrap_or_default();
+    let max = crate::domain::story::MAX_RAW_ITEMS;
+    if items.len() > max {
+        return Err(format!("field `{name}` has more than {max} items"));
+    }
+    Ok(items)
 }
 
 fn required(v: Option<String>, name: &str) -> Result<String, String> {
@@ -233,8 +269,22 @@ fn optional(v: Option<String>, name: &str) -> Result<Option<String>, String> {
     }
 }
 
-/// RFC 3339, or a date/time without zone read in the paper's time zone.
+/// RFC 3339, or a date/time without zone read in the paper's time zone; within the years
+/// Khobor can show and write back (see [`crate::domain::in_time_range`]).
 fn parse_time(s: &str, tz: Tz) -> Result<i64, String> {
+    let t = parse_any_time(s, tz)?;
+    if crate::domain::in_time_range(t) {
+        Ok(t)
+    } else {
+        Err(format!(
+            "field `published` is outside the years {}–{}: {s:?}",
+            crate::domain::FIRST_YEAR,
+            crate::domain::LAST_YEAR
+        ))
+    }
+}
+
+fn parse_any_time(s: &str, tz: Tz) -> Result<i64, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.timestamp());
     }
@@ -307,10 +357,15 @@ pub async fn import_jsonl_reader(
     let mut report = ImportReport::default();
     let mut batch: Vec<(usize, NewArticle)> = Vec::with_capacity(BATCH);
     let mut read_error = None;
-    for (i, line) in reader.lines().enumerate() {
-        let number = i + 1;
-        let text = match line {
-            Ok(t) => t,
+    // The line each id was first seen on: a second line with the same id would overwrite the
+    // first on every run, so it is reported and skipped.
+    let mut first_seen: std::collections::HashMap<String, usize> = Default::default();
+    let mut reader = reader;
+    let mut buf = Vec::new();
+    for number in 1.. {
+        let bytes = match read_line_bounded(&mut reader, &mut buf, MAX_LINE_BYTES) {
+            Ok(None) => break,
+            Ok(Some(b)) => b,
             Err(source) => {
                 read_error = Some(ImportError::Read {
                     line: number,
@@ -319,11 +374,33 @@ pub async fn import_jsonl_reader(
                 break;
             }
         };
-        let text = text.trim_start_matches('\u{feff}');
-        if text.trim().is_empty() {
-            continue;
-        }
-        match parse_line(text, tz, now) {
+        let parsed = match bytes {
+            LineBytes::TooLong => Err(format!("the line is longer than {MAX_LINE_BYTES} bytes")),
+            LineBytes::Line(b) => match std::str::from_utf8(b) {
+                Err(e) => Err(format!(
+                    "the line is not valid UTF-8 (a bad byte at position {})",
+                    e.valid_up_to() + 1
+                )),
+                Ok(text) => {
+                    let text = text.trim_start_matches('\u{feff}');
+                    if text.trim().is_empty() {
+                        continue;
+                    }
+                    parse_line(text, tz, now)
+                }
+            },
+        };
+        let parsed = parsed.and_then(|a| match first_seen.get(&a.external_id) {
+            Some(first) => Err(format!(
+                "id {:?} was already on line {first}; that line is kept",
+                a.external_id
+            )),
+            None => {
+                first_seen.insert(a.external_id.clone(), number);
+                Ok(a)
+            }
+        });
+        match parsed {
             Ok(a) => batch.push((number, a)),
             Err(message) => report.skipped.push(LineError {
                 line: number,
@@ -342,6 +419,56 @@ pub async fn import_jsonl_reader(
     }
 }
 
+enum LineBytes<'a> {
+    Line(&'a [u8]),
+    TooLong,
+}
+
+/// The next line's bytes without its line ending, or `TooLong` (the rest of it skipped), or
+/// `None` at the end of the input.
+fn read_line_bounded<'a>(
+    reader: &mut impl BufRead,
+    buf: &'a mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<LineBytes<'a>>> {
+    buf.clear();
+    let mut too_long = false;
+    let mut any = false;
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            break;
+        }
+        any = true;
+        let (take, done) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        if !too_long {
+            if buf.len() + take > max + 2 {
+                too_long = true;
+                buf.clear();
+            } else {
+                buf.extend_from_slice(&chunk[..take]);
+            }
+        }
+        reader.consume(take);
+        if done {
+            break;
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    if too_long {
+        return Ok(Some(LineBytes::TooLong));
+    }
+    while matches!(buf.last(), Some(b'\n' | b'\r')) {
+        buf.pop();
+    }
+    Ok(Some(LineBytes::Line(buf)))
+}
+
 async fn write_batch(
     store: &Store,
     batch: &mut Vec<(usize, NewArticle)>,
@@ -350,7 +477,9 @@ async fn write_batch(
     if batch.is_empty() {
         return Ok(());
     }
-    let mut tx = store.begin().await?;
+    // The batch reads (fingerprints, sections) before it writes: take the write lock up front,
+    // or SQLite refuses the upgrade while a running server writes ("database is locked").
+    let mut tx = store.begin_write().await?;
     for (_, a) in batch.iter() {
         match store.upsert_external(&mut tx, a).await? {
             UpsertOutcome::Inserted(_) => report.inserted += 1,
@@ -368,13 +497,15 @@ mod tests {
     use super::*;
 
     const TZ: Tz = chrono_tz::Asia::Dhaka;
+    /// 2030-03-17: every dated line in these tests is in its past.
+    const NOW: i64 = 1_900_000_000;
 
     #[test]
     fn a_full_line_parses() {
         let a = parse_line(
             r#"{"id":"x-1","title":"প্রথম লাইন\nকিম-পুতিনের প্রথম বৈঠক","body":"এক\n\nদুই","category":" আন্তর্জাতিক ","published":"2019-04-25T10:00:00+06:00","source":null,"url":null,"tags":"রাশিয়া, উত্তর কোরিয়া","credit":"এএফপি"}"#,
             TZ,
-            0,
+            NOW,
         )
         .unwrap();
         assert_eq!(a.headline, "কিম-পুতিনের প্রথম বৈঠক");
@@ -387,7 +518,7 @@ mod tests {
 
     #[test]
     fn bad_lines_say_what_is_wrong() {
-        let err = |s: &str| parse_line(s, TZ, 0).unwrap_err();
+        let err = |s: &str| parse_line(s, TZ, NOW).unwrap_err();
         assert!(err("{not json").contains("not valid JSON"));
         assert!(err(r#"{"title":"ক","body":"খ","category":"গ"}"#).contains("`id`"));
         assert!(err(r#"{"id":"1","title":" ","body":"খ","category":"গ"}"#).contains("`title`"));

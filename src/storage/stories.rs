@@ -542,18 +542,33 @@ impl Store {
         let mut published = Vec::new();
         for id in due {
             let mut tx = self.begin_write().await?;
-            let claimed = sqlx::query(
-                "UPDATE articles SET status = 'published', version = version + 1, updated_at = $2 \
-                 WHERE id = $1 AND status = 'scheduled'",
+            // Like a publish by hand, the story is stamped with the moment it actually went
+            // out: on time that is its planned second; after a stop it is the moment the
+            // server came back, so it is not filed hours down the latest list unseen.
+            let claimed: Option<i64> = sqlx::query_scalar(
+                "UPDATE articles SET status = 'published', version = version + 1, updated_at = $2, \
+                 published_at = $2 WHERE id = $1 AND status = 'scheduled' RETURNING version",
             )
             .bind(id)
             .bind(at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if claimed != 1 {
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(version) = claimed else {
                 continue;
-            }
+            };
+            let story = load_story(&mut tx, id)
+                .await?
+                .ok_or_else(|| StorageError::Corrupt(format!("article {id} vanished")))?;
+            add_revision(
+                &mut tx,
+                id,
+                version,
+                "status",
+                None,
+                &[Status::Published.as_str()],
+                &story.fields,
+            )
+            .await?;
             audit(
                 &mut tx,
                 &Audit {
@@ -632,13 +647,23 @@ impl Store {
         .await?)
     }
 
-    /// How many stories are in each state.
-    pub async fn story_counts(&self) -> Result<Vec<(String, i64)>> {
-        Ok(
-            sqlx::query_as("SELECT status, COUNT(*) FROM articles GROUP BY status")
+    /// How many stories are in each state, of one person's (`owner`) or of the newsroom's.
+    pub async fn story_counts(&self, owner: Option<i64>) -> Result<Vec<(String, i64)>> {
+        Ok(match owner {
+            Some(owner) => {
+                sqlx::query_as(
+                    "SELECT status, COUNT(*) FROM articles WHERE created_by = $1 GROUP BY status",
+                )
+                .bind(owner)
                 .fetch_all(&self.pool)
-                .await?,
-        )
+                .await?
+            }
+            None => {
+                sqlx::query_as("SELECT status, COUNT(*) FROM articles GROUP BY status")
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        })
     }
 
     pub async fn revisions(&self, article_id: i64) -> Result<Vec<RevisionRow>> {

@@ -156,15 +156,19 @@ pub async fn sitemap_file(
         "pages.xml" => pages_sitemap(&state).await,
         "news.xml" => news_sitemap(&state).await,
         _ => {
+            // One spelling per file: no leading zeros (`articles-01.xml` would repeat
+            // `articles-1.xml`), and a number whose range can't hold an article is not found
+            // rather than overflowing.
             let n: i64 = file
                 .strip_prefix("articles-")
                 .and_then(|f| f.strip_suffix(".xml"))
-                .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+                .filter(|n| n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0'))
                 .and_then(|n| n.parse().ok())
                 .filter(|n| *n >= 1)
                 .ok_or(WebError::NotFound)?;
             let max_id = state.store().max_article_id().await?;
-            if (n - 1) * sitemap::MAX_URLS >= max_id {
+            let first = (n - 1).checked_mul(sitemap::MAX_URLS);
+            if first.is_none_or(|first| first >= max_id) {
                 return Err(WebError::NotFound);
             }
             Ok(articles_sitemap(state, n))

@@ -26,7 +26,8 @@ pub struct DateView {
 
 impl DateView {
     pub fn new(ts: i64, tz: Tz, now: i64) -> DateView {
-        let utc = DateTime::<Utc>::from_timestamp(ts, 0).unwrap_or_default();
+        let utc =
+            DateTime::<Utc>::from_timestamp(crate::domain::clamp_time(ts), 0).unwrap_or_default();
         let t = tz.from_utc_datetime(&utc.naive_utc());
         let (y, m, d) = (t.year(), t.month(), t.day());
         DateView {
@@ -46,7 +47,7 @@ impl DateView {
 
 /// The calendar day `ts` falls on in the paper's zone.
 pub fn local_date(ts: i64, tz: Tz) -> chrono::NaiveDate {
-    let utc = DateTime::<Utc>::from_timestamp(ts, 0).unwrap_or_default();
+    let utc = DateTime::<Utc>::from_timestamp(crate::domain::clamp_time(ts), 0).unwrap_or_default();
     tz.from_utc_datetime(&utc.naive_utc()).date_naive()
 }
 
@@ -293,5 +294,41 @@ mod tests {
             html,
             "<p>এক। <span class=\"credit\">খবর এএফপির।</span></p>\n<p>দুই।</p>"
         );
+    }
+}
+
+/// JSON to place inside HTML (a `<script type="application/ld+json">` block or an attribute):
+/// `<`, `>` and `&` are written as `\u003c`, `\u003e`, `\u0026`, so no value can close the
+/// element, open a comment (`<!--<script>` would put the parser in the escaped state and blank
+/// the rest of the page) or form an entity; U+2028/U+2029 likewise, for older script parsers.
+/// The JSON means the same to every reader of it. Templates use minijinja's `tojson`, which
+/// escapes the same way.
+pub fn json_in_html(value: &serde_json::Value) -> String {
+    let json = value.to_string();
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod json_tests {
+    #[test]
+    fn json_in_html_cannot_leave_its_element_and_means_the_same() {
+        let v = serde_json::json!({"headline": "শিরোনাম <!--<script> </script> & \u{2028}"});
+        let out = super::json_in_html(&v);
+        for bad in ["<", ">", "&", "\u{2028}"] {
+            assert!(!out.contains(bad), "{out}");
+        }
+        let back: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(back, v);
     }
 }

@@ -677,17 +677,26 @@ async fn changed_tags_replace_the_old_ones() {
 }
 
 #[tokio::test]
-async fn the_last_of_two_lines_with_one_id_wins() {
+async fn a_second_line_with_one_id_is_reported_and_the_first_kept() {
+    // Were the later line to win, every run would write the first line and then the second:
+    // two updates, a version bump and cache purges for a file that did not change.
     let t = TestApp::new().await;
     let mut later = wire_story();
     later["title"] = json!("দুই নেতার শীর্ষ বৈঠক শেষ");
-    let report = t.import(&[wire_story(), later]).await;
-    assert_eq!((report.inserted, report.updated), (1, 1));
-    assert_eq!(total(&t).await, 1);
-    assert_eq!(
-        t.api_article("wire-summit").await["headline"],
-        "দুই নেতার শীর্ষ বৈঠক শেষ"
+    let report = t.import(&[wire_story(), later.clone()]).await;
+    assert_eq!((report.inserted, report.updated), (1, 0));
+    assert_eq!(report.skipped.len(), 1);
+    assert_eq!(report.skipped[0].line, 2);
+    assert!(
+        report.skipped[0].message.contains("line 1"),
+        "{:?}",
+        report.skipped
     );
+    assert_eq!(total(&t).await, 1);
+    let headline = t.api_article("wire-summit").await["headline"].clone();
+    assert_ne!(headline, "দুই নেতার শীর্ষ বৈঠক শেষ");
+    let again = t.import(&[wire_story(), later]).await;
+    assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 1));
 }
 
 #[tokio::test]

@@ -233,7 +233,8 @@ pub async fn fallback(
     Err(WebError::NotFound)
 }
 
-/// schema.org `NewsArticle`, serialised so it can't close its `<script>` element early.
+/// schema.org `NewsArticle`, serialised so that nothing in it can end or confuse its
+/// `<script>` element.
 fn json_ld(state: &AppState, a: &Article, v: &ArticleView) -> String {
     let site = &state.config().site;
     let authors: Vec<_> = if a.authors.is_empty() {
@@ -262,5 +263,5 @@ fn json_ld(state: &AppState, a: &Article, v: &ArticleView) -> String {
     if let Some(img) = &v.image {
         ld["image"] = json!([format!("{}{}", site.base_url, img)]);
     }
-    ld.to_string().replace("</", "<\\/")
+    crate::web::view::json_in_html(&ld)
 }

@@ -2,7 +2,7 @@
 
 use crate::auth;
 use crate::domain::newsroom::suggested_initials;
-use crate::domain::text::clean_line;
+use crate::domain::text::{clean_line, grapheme_len, raw_bytes_for};
 use crate::domain::Role;
 use crate::storage::users::Audit;
 use crate::storage::{StorageError, Store};
@@ -18,6 +18,29 @@ pub enum AccountError {
     Storage(#[from] StorageError),
 }
 
+/// The longest initials a person may sign with ("এসআই"; desk signatures carry several).
+pub const MAX_INITIALS: usize = 12;
+/// The longest name of a person.
+pub const MAX_NAME: usize = 100;
+
+/// The person's initials cleaned, or why they can't be used.
+pub fn clean_initials(initials: &str) -> Result<String, String> {
+    let problem = || {
+        format!(
+            "আদ্যক্ষর সর্বোচ্চ {} অক্ষর।",
+            bangla::digits::to_bengali_digits(&MAX_INITIALS.to_string())
+        )
+    };
+    if initials.len() > raw_bytes_for(MAX_INITIALS) {
+        return Err(problem());
+    }
+    let initials = clean_line(initials);
+    if grapheme_len(&initials) > MAX_INITIALS || initials.contains('/') {
+        return Err(problem());
+    }
+    Ok(initials)
+}
+
 /// Checks a new account's fields; the problem in the newsroom's words, if any.
 pub fn new_user_problem(email: &str, name: &str, password: &str) -> Option<String> {
     let email_ok = email.len() <= 254
@@ -28,7 +51,7 @@ pub fn new_user_problem(email: &str, name: &str, password: &str) -> Option<Strin
     if !email_ok {
         return Some("ইমেইল ঠিকানাটি সঠিক নয়।".into());
     }
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() || grapheme_len(name) > MAX_NAME {
         return Some("নাম দিন (সর্বোচ্চ ১০০ অক্ষর)।".into());
     }
     auth::password_problem(password)
@@ -44,16 +67,30 @@ pub async fn add_user(
     password: &str,
     by: &Audit<'_>,
 ) -> Result<i64, AccountError> {
+    // Lengths first: nothing proportional to the input is done on an oversized field.
+    if email.len() > 254
+        || name.len() > raw_bytes_for(MAX_NAME)
+        || password.len() > 4 * auth::MAX_PASSWORD_CHARS
+    {
+        return Err(AccountError::Invalid(
+            "একটি ঘর খুব লম্বা: ইমেইল ২৫৪, নাম ১০০ অক্ষর পর্যন্ত।".into(),
+        ));
+    }
     let email = email.trim().to_lowercase();
     let name = clean_line(name);
     if let Some(problem) = new_user_problem(&email, &name, password) {
         return Err(AccountError::Invalid(problem));
     }
-    let initials = match clean_line(initials) {
+    let initials = match clean_initials(initials).map_err(AccountError::Invalid)? {
         i if i.is_empty() => suggested_initials(&name),
         i => i,
     };
-    let hash = auth::hash_password(password);
+    // Argon2 is deliberately slow: off the async workers.
+    let password = password.to_owned();
+    let hash = match tokio::task::spawn_blocking(move || auth::hash_password(&password)).await {
+        Ok(hash) => hash,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
     let id = store
         .create_user(&email, &name, &initials, role, &hash)
         .await?

@@ -64,6 +64,9 @@ pub enum Action {
     ManageSettings,
     ManageTokens,
     ViewAudit,
+    /// Remove a story that readers do not see, with its whole history, for good (audited).
+    /// Editors spike instead: a spiked story can be restored.
+    DeleteStory,
 }
 
 /// The permission table. Every server-side check goes through here.
@@ -74,7 +77,9 @@ pub fn allows(role: Role, action: Action) -> bool {
         EditAnyStory | Publish | Schedule | Unpublish | Spike | ManageTaxonomy => {
             role >= Role::Editor
         }
-        ManageUsers | ManageSettings | ManageTokens | ViewAudit => role == Role::Admin,
+        ManageUsers | ManageSettings | ManageTokens | ViewAudit | DeleteStory => {
+            role == Role::Admin
+        }
     }
 }
 
@@ -263,6 +268,7 @@ mod tests {
             (ManageSettings, [false, false, true]),
             (ManageTokens, [false, false, true]),
             (ViewAudit, [false, false, true]),
+            (DeleteStory, [false, false, true]),
         ];
         for (action, expected) in table {
             for (role, want) in Role::ALL.into_iter().zip(expected) {

@@ -13,7 +13,7 @@ use crate::domain::{Article, ArticleCard, Author, Section, Status, Tag};
 use super::{changes, now, read, taxonomy, Result, Store, Tx};
 
 /// Which published stories a list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Filter {
     All,
     Section(i64),

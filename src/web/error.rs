@@ -3,7 +3,7 @@
 //! once here and never shown.
 
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
@@ -97,7 +97,23 @@ pub async fn render_error_pages(
                 page.title
             )
         });
-    (status, Html(body)).into_response()
+    let mut response = (status, Html(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, error_cache_control(status));
+    response
+}
+
+/// How long an error may be kept. A page that is not there may be kept briefly by a CDN (so a
+/// scan of made-up URLs does not reach the server every time) but never by the browser, as
+/// the story may be published a moment later; every other error is never stored.
+pub fn error_cache_control(status: StatusCode) -> HeaderValue {
+    match status {
+        StatusCode::NOT_FOUND | StatusCode::GONE => {
+            HeaderValue::from_static("public, max-age=0, s-maxage=10")
+        }
+        _ => HeaderValue::from_static("no-store"),
+    }
 }
 
 /// An error from the JSON API: `{"error": {"code": "...", "message": "..."}}`.
@@ -141,6 +157,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (
             self.status,
+            [(header::CACHE_CONTROL, error_cache_control(self.status))],
             Json(json!({"error": {"code": self.code, "message": self.message}})),
         )
             .into_response()

@@ -294,11 +294,17 @@ pub struct StoryInput {
 
 fn parse_time(field: &'static str, s: &str) -> Result<i64, AdminError> {
     chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
         .map(|t| t.timestamp())
-        .map_err(|_| {
+        .filter(|t| crate::domain::in_time_range(*t))
+        .ok_or_else(|| {
             invalid(&[FieldError {
                 field,
-                message: format!("not an RFC 3339 time: {s}"),
+                message: format!(
+                    "not an RFC 3339 time in the years {}–{}: {s}",
+                    crate::domain::FIRST_YEAR,
+                    crate::domain::LAST_YEAR
+                ),
             }])
         })
 }
@@ -519,7 +525,7 @@ async fn remove(
     Path(id): Path<String>,
 ) -> Result<StatusCode, AdminError> {
     let id = parse_id(&id)?;
-    if !caller.allows(Action::Spike) {
+    if !caller.allows(Action::DeleteStory) {
         return Err(forbidden());
     }
     service::load(&state, &caller, id)

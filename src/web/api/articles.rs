@@ -130,7 +130,7 @@ pub async fn list(
         .store()
         .published_ids_page(filter, offset, limit)
         .await?;
-    let total = state.store().count_published(filter).await?;
+    let total = state.cache().count_published(state.store(), filter).await?;
     let articles = state.store().published_articles(&ids).await?;
     let items: Vec<ArticleJson> = articles.iter().map(|a| to_json(&state, a)).collect();
     Ok((

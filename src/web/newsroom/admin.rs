@@ -158,7 +158,19 @@ pub async fn update_user(
         )
         .await;
     }
-    let initials = clean_line(&form.initials);
+    let initials = match crate::accounts::clean_initials(&form.initials) {
+        Ok(i) => i,
+        Err(problem) => {
+            return users_page(
+                &state,
+                &staff,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(problem),
+                None,
+            )
+            .await;
+        }
+    };
     let mut detail = Vec::new();
     if role != user.role {
         detail.push(format!("role {} → {}", user.role.as_str(), role.as_str()));

@@ -1,0 +1,13 @@
+//! Any bytes offered as an upload: recognised and cleaned, or refused, within the limits.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|bytes: &[u8]| {
+    let limits = khobor_media::Limits {
+        max_pixels: 4_000_000,
+        ..khobor_media::Limits::default()
+    };
+    if let Ok(original) = khobor_media::ingest(bytes, &limits) {
+        let _ = khobor_media::variants(&original);
+    }
+});

@@ -89,6 +89,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/newsroom/login.html"),
     ),
     (
+        "newsroom/login_code.html",
+        include_str!("../../templates/newsroom/login_code.html"),
+    ),
+    (
         "newsroom/dashboard.html",
         include_str!("../../templates/newsroom/dashboard.html"),
     ),

@@ -74,7 +74,11 @@ impl App {
             Arc::clone(self.state.search()),
             stopped.clone(),
         ));
-        let scheduler = tokio::spawn(crate::jobs::scheduler::run(store.clone(), stopped.clone()));
+        let scheduler = tokio::spawn(crate::jobs::scheduler::run(
+            store.clone(),
+            self.state.config().retention,
+            stopped.clone(),
+        ));
         let cache = tokio::spawn(web::cache::follow(self.state.clone(), stopped.clone()));
         let media = tokio::spawn(crate::jobs::media_variants::run(
             store.clone(),

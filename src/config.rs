@@ -20,6 +20,8 @@ pub struct Config {
     pub search_aliases: HashMap<String, Vec<String>>,
     pub cache: CacheConfig,
     pub server: ServerConfig,
+    pub auth: AuthConfig,
+    pub retention: RetentionConfig,
 }
 
 /// Connection limits (TOML `[server]`), in seconds and connections. A client that trickles
@@ -120,6 +122,10 @@ pub struct FileConfig {
     pub cache: CacheConfig,
     #[serde(default)]
     pub server: ServerConfig,
+    #[serde(default)]
+    pub auth: FileAuth,
+    #[serde(default)]
+    pub retention: RetentionConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -142,7 +148,7 @@ pub struct FileSite {
 /// Settings as given on the command line or in the environment (clap fills this in).
 #[derive(Debug, Default, Clone, clap::Args)]
 pub struct Overrides {
-    /// TOML configuration file (keys: addr, data, [site] name, short_name, tagline, base_url, timezone)
+    /// TOML configuration file (keys: addr, data, [site], [search.aliases], [cache], [auth], [retention]; see the README)
     #[arg(long, env = "KHOBOR_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Data directory holding khobor.db, media/ and search/ [default: ./khobor-data]
@@ -160,6 +166,10 @@ pub struct Overrides {
     /// The paper's time zone, an IANA name [default: Asia/Dhaka]
     #[arg(long, env = "KHOBOR_TIMEZONE", value_name = "ZONE")]
     pub timezone: Option<String>,
+    /// Proxies whose X-Forwarded-For / Forwarded headers name the client, comma-separated
+    /// addresses or CIDR ranges, e.g. 127.0.0.1,10.0.0.0/8 [default: none]
+    #[arg(long, env = "KHOBOR_TRUSTED_PROXIES", value_name = "LIST")]
+    pub trusted_proxies: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -196,6 +206,12 @@ pub enum ConfigError {
     Timeout(&'static str),
     #[error("[server] max_connections must be between 1 and {MAX_CONNECTIONS}")]
     Connections,
+    #[error("trusted proxy {0:?} is not an IP address or a CIDR range such as 10.0.0.0/8")]
+    TrustedProxy(String),
+    #[error("[auth] failed_logins_per_hour must be between 1 and {MAX_FAILED_LOGINS_PER_HOUR}")]
+    FailedLoginsPerHour,
+    #[error("[retention] {0} must be between {1} and {MAX_RETENTION_DAYS} days")]
+    Retention(&'static str, u32),
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -286,12 +302,16 @@ impl Config {
         if server.max_connections == 0 || server.max_connections > MAX_CONNECTIONS {
             return Err(ConfigError::Connections);
         }
+        let auth = AuthConfig::load(over, file.auth)?;
+        let retention = file.retention.validated()?;
         Ok(Config {
             addr,
             data_dir,
             search_aliases,
             cache,
             server,
+            auth,
+            retention,
             site: SiteConfig {
                 name: nfc(&name),
                 short_name: nfc(&short_name),
@@ -322,6 +342,111 @@ impl Config {
     /// Uploaded originals and their variants, served under `/media/`.
     pub fn media_dir(&self) -> PathBuf {
         self.data_dir.join("media")
+    }
+}
+
+// ---- [auth] and [retention]
+
+/// Login security (TOML `[auth]`, `KHOBOR_TRUSTED_PROXIES`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed about the client's
+    /// address; from anyone else those headers are ignored (they are trivially forged).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Failed logins accepted site-wide per hour from browsers not known to the account, so
+    /// that an attacker rotating addresses cannot guess faster than this in all.
+    pub failed_logins_per_hour: u32,
+}
+
+pub const DEFAULT_FAILED_LOGINS_PER_HOUR: u32 = 100;
+pub const MAX_FAILED_LOGINS_PER_HOUR: u32 = 1_000_000;
+
+impl Default for AuthConfig {
+    fn default() -> AuthConfig {
+        AuthConfig {
+            trusted_proxies: Vec::new(),
+            failed_logins_per_hour: DEFAULT_FAILED_LOGINS_PER_HOUR,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileAuth {
+    pub trusted_proxies: Option<Vec<String>>,
+    pub failed_logins_per_hour: Option<u32>,
+}
+
+impl AuthConfig {
+    fn load(over: &Overrides, file: FileAuth) -> Result<AuthConfig, ConfigError> {
+        // The flag or environment list replaces the file's (an empty one trusts nobody).
+        let proxies: Vec<String> = match &over.trusted_proxies {
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            None => file.trusted_proxies.unwrap_or_default(),
+        };
+        let trusted_proxies = proxies
+            .iter()
+            .map(|p| parse_proxy(p))
+            .collect::<Result<_, _>>()?;
+        let failed_logins_per_hour = file
+            .failed_logins_per_hour
+            .unwrap_or(DEFAULT_FAILED_LOGINS_PER_HOUR);
+        if failed_logins_per_hour == 0 || failed_logins_per_hour > MAX_FAILED_LOGINS_PER_HOUR {
+            return Err(ConfigError::FailedLoginsPerHour);
+        }
+        Ok(AuthConfig {
+            trusted_proxies,
+            failed_logins_per_hour,
+        })
+    }
+}
+
+/// `10.0.0.0/8`, `2001:db8::/32`, or a single address (`127.0.0.1`, `::1`).
+fn parse_proxy(text: &str) -> Result<ipnet::IpNet, ConfigError> {
+    let text = text.trim();
+    if let Ok(net) = text.parse::<ipnet::IpNet>() {
+        return Ok(net.trunc());
+    }
+    text.parse::<std::net::IpAddr>()
+        .map(ipnet::IpNet::from)
+        .map_err(|_| ConfigError::TrustedProxy(text.to_owned()))
+}
+
+/// How long old records are kept (TOML `[retention]`, days): audit lines and failed-login
+/// records are deleted by age, so that neither grows without bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    pub audit_days: u32,
+    pub login_failures_days: u32,
+}
+
+pub const MAX_RETENTION_DAYS: u32 = 100 * 366;
+
+impl Default for RetentionConfig {
+    fn default() -> RetentionConfig {
+        RetentionConfig {
+            audit_days: 365,
+            login_failures_days: 30,
+        }
+    }
+}
+
+impl RetentionConfig {
+    fn validated(self) -> Result<RetentionConfig, ConfigError> {
+        if !(1..=MAX_RETENTION_DAYS).contains(&self.audit_days) {
+            return Err(ConfigError::Retention("audit_days", 1));
+        }
+        // Login delays count the failures of the last day; keeping fewer would forget them.
+        if !(1..=MAX_RETENTION_DAYS).contains(&self.login_failures_days) {
+            return Err(ConfigError::Retention("login_failures_days", 1));
+        }
+        Ok(self)
     }
 }
 
@@ -369,6 +494,11 @@ mod tests {
         assert_eq!(c.site.timezone, chrono_tz::Asia::Dhaka);
         assert_eq!(c.site.base_url, "http://127.0.0.1:8080");
         assert_eq!(c.data_dir, PathBuf::from(DEFAULT_DATA));
+        assert!(
+            c.auth.trusted_proxies.is_empty(),
+            "nobody's headers believed"
+        );
+        assert_eq!(c.retention, RetentionConfig::default());
     }
 
     #[test]
@@ -434,6 +564,72 @@ mod tests {
         ));
         std::fs::write(&path, "[cache]\nmemory_mb = 0\n").unwrap();
         assert_eq!(Config::load(&over, None).unwrap().cache.memory_mb, 0);
+        std::fs::write(
+            &path,
+            "[auth]\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\"]\nfailed_logins_per_hour = 50\n[retention]\naudit_days = 90\n",
+        )
+        .unwrap();
+        let c = Config::load(&over, None).unwrap();
+        let proxies: Vec<String> = c
+            .auth
+            .trusted_proxies
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        assert_eq!(proxies, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+        assert_eq!(c.auth.failed_logins_per_hour, 50);
+        assert_eq!(
+            (c.retention.audit_days, c.retention.login_failures_days),
+            (90, 30)
+        );
+        // The environment (or flag) list wins over the file's, and may be empty.
+        let env = Overrides {
+            trusted_proxies: Some("192.168.1.0/24, 2001:db8::1".into()),
+            ..over.clone()
+        };
+        let proxies: Vec<String> = Config::load(&env, None)
+            .unwrap()
+            .auth
+            .trusted_proxies
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        assert_eq!(proxies, ["192.168.1.0/24", "2001:db8::1/128"]);
+        let none = Overrides {
+            trusted_proxies: Some(String::new()),
+            ..over.clone()
+        };
+        assert!(Config::load(&none, None)
+            .unwrap()
+            .auth
+            .trusted_proxies
+            .is_empty());
+        for bad in ["10.0.0.0/33", "proxy.example", "10.0.0", "*"] {
+            let env = Overrides {
+                trusted_proxies: Some(format!("127.0.0.1,{bad}")),
+                ..over.clone()
+            };
+            let err = Config::load(&env, None).unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::TrustedProxy(p) if p == bad),
+                "{err}"
+            );
+        }
+        std::fs::write(&path, "[auth]\ntrusted_proxies = [\"nginx\"]\n").unwrap();
+        assert!(matches!(
+            Config::load(&over, None),
+            Err(ConfigError::TrustedProxy(_))
+        ));
+        std::fs::write(&path, "[auth]\nfailed_logins_per_hour = 0\n").unwrap();
+        assert!(matches!(
+            Config::load(&over, None),
+            Err(ConfigError::FailedLoginsPerHour)
+        ));
+        std::fs::write(&path, "[retention]\nlogin_failures_days = 0\n").unwrap();
+        assert!(matches!(
+            Config::load(&over, None),
+            Err(ConfigError::Retention("login_failures_days", _))
+        ));
         std::fs::write(&path, "colour = 1\n").unwrap();
         assert!(matches!(
             Config::load(&over, None),

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod newsroom;
 pub mod story;
 pub mod text;
+pub mod throttle;
 pub mod urls;
 
 pub use article::{Article, ArticleCard, Author, Section, Status, Tag};

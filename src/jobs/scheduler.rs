@@ -1,13 +1,16 @@
 //! Publishes scheduled stories when their time comes, whether or not anyone visits the site.
 //! It checks every second; the first check runs at start-up, so a story whose time passed
 //! while the server was down goes out at once. Each story is claimed through the store, so
-//! several nodes can run this side by side.
+//! several nodes can run this side by side. Once an hour it also prunes what only grows:
+//! expired sessions and logins, and audit lines and failed-login records past their
+//! retention.
 
 use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::storage::{now, Store};
+use crate::config::RetentionConfig;
+use crate::storage::{now, Result, Store};
 
 /// One pass: publishes what is due now; returns the ids published.
 pub async fn tick(store: &Store) -> Vec<i64> {
@@ -25,7 +28,23 @@ pub async fn tick(store: &Store) -> Vec<i64> {
     }
 }
 
-pub async fn run(store: Store, mut stop: watch::Receiver<bool>) {
+/// Deletes expired sessions, half-finished logins and known browsers, and audit lines and
+/// failed-login records older than their retention at time `at`.
+pub async fn prune(store: &Store, retention: RetentionConfig, at: i64) -> Result<()> {
+    const DAY: i64 = 86_400;
+    store
+        .prune_sessions(at, at - i64::from(retention.login_failures_days) * DAY)
+        .await?;
+    let gone = store
+        .prune_audit(at - i64::from(retention.audit_days) * DAY)
+        .await?;
+    if gone > 0 {
+        tracing::info!(lines = gone, "old audit lines pruned");
+    }
+    Ok(())
+}
+
+pub async fn run(store: Store, retention: RetentionConfig, mut stop: watch::Receiver<bool>) {
     let mut every = tokio::time::interval(Duration::from_secs(1));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut passes: u64 = 0;
@@ -37,9 +56,8 @@ pub async fn run(store: Store, mut stop: watch::Receiver<bool>) {
         tick(&store).await;
         passes += 1;
         if passes % 3600 == 1 {
-            let t = now();
-            if let Err(e) = store.prune_sessions(t, t - 86_400).await {
-                tracing::warn!(error = %e, "pruning sessions failed");
+            if let Err(e) = prune(&store, retention, now()).await {
+                tracing::warn!(error = %e, "pruning sessions and old records failed");
             }
         }
     }

@@ -92,6 +92,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/newsroom/login.html"),
     ),
     (
+        "newsroom/login_code.html",
+        include_str!("../../templates/newsroom/login_code.html"),
+    ),
+    (
         "newsroom/dashboard.html",
         include_str!("../../templates/newsroom/dashboard.html"),
     ),
@@ -214,6 +218,20 @@ impl AppState {
         T: Send + 'static,
     {
         self.inner.cpu.run(work).await
+    }
+
+    /// Argon2 verification (tens of milliseconds of CPU) on the CPU pool.
+    pub async fn verify_password(&self, password: &str, hash: &str) -> bool {
+        let (password, hash) = (password.to_owned(), hash.to_owned());
+        self.cpu(move || crate::auth::verify_password(&password, &hash))
+            .await
+    }
+
+    /// A new Argon2id hash, made on the CPU pool.
+    pub async fn hash_password(&self, password: &str) -> String {
+        let password = password.to_owned();
+        self.cpu(move || crate::auth::hash_password(&password))
+            .await
     }
 
     pub fn media_wake(&self) -> &Arc<tokio::sync::Notify> {

@@ -504,3 +504,80 @@ async fn trickled_heads_are_cut_off_and_connections_are_capped() {
     assert_eq!(ok.status(), 200);
     served.stop().await;
 }
+
+#[tokio::test]
+async fn cookies_carry_the_host_prefix_on_https() {
+    let t = TestApp::with_settings(Overrides {
+        base_url: Some("https://khobor.test".into()),
+        ..Overrides::default()
+    })
+    .await;
+    t.add_user("admin@khobor.test", "প্রশাসক", "এডি", "admin")
+        .await;
+    let form = t.get("/newsroom/login").await;
+    let csrf_cookie = set_cookie(&form, "__Host-khobor_login_csrf").expect("prefixed cookie");
+    assert!(csrf_cookie.contains("Secure") && csrf_cookie.contains("Path=/"));
+    assert!(!csrf_cookie.contains("Domain"));
+    let csrf = hidden_value(&form.body, "csrf").unwrap();
+    let pair = csrf_cookie.split(';').next().unwrap().to_owned();
+    let login = |cookie: String| {
+        t.request(
+            axum::http::Request::post("/newsroom/login")
+                .header(header::COOKIE, cookie)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(form_body(&[
+                    ("csrf", &csrf),
+                    ("email", "admin@khobor.test"),
+                    ("password", PASSWORD),
+                ])))
+                .unwrap(),
+        )
+    };
+    // The unprefixed name, as a plain-http page or a sibling subdomain could set it, is not
+    // the login form's cookie.
+    let planted = login(pair.replace("__Host-", "")).await;
+    assert_eq!(planted.status, StatusCode::FORBIDDEN);
+    let done = login(pair).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let session = set_cookie(&done, "__Host-khobor_session").expect("prefixed session");
+    assert!(session.contains("Secure") && session.contains("HttpOnly"));
+    assert!(set_cookie(&done, "khobor_session").is_none());
+}
+
+#[tokio::test]
+async fn a_new_password_revokes_the_persons_api_tokens() {
+    let t = newsroom_with_section().await;
+    let admin = t.login("admin@khobor.test").await;
+    let made = admin
+        .post("/newsroom/tokens", &[("name", "ডেপ্লয়"), ("role", "admin")])
+        .await;
+    let token = made
+        .body
+        .split("<code id=\"new-token\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the new token is shown once")
+        .to_owned();
+    let call = |token: String| {
+        t.request(
+            axum::http::Request::get("/api/v1/admin/articles")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+    };
+    assert_eq!(call(token.clone()).await.status, StatusCode::OK);
+    let changed = admin
+        .post(
+            "/newsroom/account",
+            &[
+                ("current", PASSWORD),
+                ("new_password", "a brand new passphrase"),
+                ("confirm", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    changed.assert_contains("API টোকেন বাতিল");
+    assert_eq!(call(token).await.status, StatusCode::UNAUTHORIZED);
+}

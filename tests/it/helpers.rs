@@ -258,6 +258,77 @@ pub struct Desk<'a> {
     pub csrf: String,
 }
 
+/// Where a request comes from: the connection's address (as `khobor serve` passes it to the
+/// router; in-process requests have none), an `X-Forwarded-For` header, and the cookies the
+/// browser holds (`name=value` each).
+#[derive(Debug, Default, Clone)]
+pub struct Browser {
+    pub peer: Option<std::net::SocketAddr>,
+    pub forwarded_for: Option<String>,
+    pub cookies: Vec<String>,
+}
+
+impl Browser {
+    /// A browser connecting from `ip` (port 40000).
+    pub fn at(ip: &str) -> Browser {
+        Browser {
+            peer: Some(std::net::SocketAddr::new(ip.parse().expect("ip"), 40000)),
+            ..Browser::default()
+        }
+    }
+
+    /// Keeps the cookie `name` if `page` set it (e.g. the known-browser cookie after a login).
+    pub fn keep_cookie(&mut self, page: &Page, name: &str) {
+        if let Some(c) = set_cookie(page, name) {
+            let c = c.split(';').next().unwrap().to_owned();
+            self.cookies.retain(|k| !k.starts_with(&format!("{name}=")));
+            self.cookies.push(c);
+        }
+    }
+
+    fn request(
+        &self,
+        builder: axum::http::request::Builder,
+        extra: &[String],
+    ) -> axum::http::request::Builder {
+        let mut builder = builder;
+        let cookies: Vec<&str> = self
+            .cookies
+            .iter()
+            .chain(extra)
+            .map(String::as_str)
+            .collect();
+        if !cookies.is_empty() {
+            builder = builder.header(header::COOKIE, cookies.join("; "));
+        }
+        if let Some(xff) = &self.forwarded_for {
+            builder = builder.header("x-forwarded-for", xff);
+        }
+        if let Some(peer) = self.peer {
+            builder = builder.extension(axum::extract::ConnectInfo(peer));
+        }
+        builder
+    }
+
+    pub fn get(&self, path: &str, extra_cookies: &[String]) -> Request<Body> {
+        self.request(Request::get(path), extra_cookies)
+            .body(Body::empty())
+            .unwrap()
+    }
+
+    pub fn post(&self, path: &str, extra_cookies: &[String], form: &str) -> Request<Body> {
+        self.request(Request::post(path), extra_cookies)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form.to_owned()))
+            .unwrap()
+    }
+}
+
+/// `name=value` of the cookie `name` that `page` sets, without its attributes.
+pub fn cookie_pair(page: &Page, name: &str) -> Option<String> {
+    set_cookie(page, name).map(|c| c.split(';').next().unwrap().to_owned())
+}
+
 /// The value of the first `name="…" value="…"` hidden input on a page.
 pub fn hidden_value(html: &str, name: &str) -> Option<String> {
     let needle = format!("name=\"{name}\" value=\"");
@@ -330,21 +401,41 @@ impl TestApp {
 
     /// Posts the login form as a browser would: GET the form (CSRF cookie and field), POST it.
     pub async fn try_login(&self, email: &str, password: &str) -> Page {
+        self.try_login_from(&Browser::default(), email, password)
+            .await
+    }
+
+    /// Posts the login form from `browser`: its connection address, forwarding headers and
+    /// the cookies it already holds (a known-browser cookie, say).
+    pub async fn try_login_from(&self, browser: &Browser, email: &str, password: &str) -> Page {
         let form = self.get("/newsroom/login").await;
         let csrf = hidden_value(&form.body, "csrf").expect("csrf field on the login form");
-        let cookie = set_cookie(&form, "khobor_login_csrf").expect("login csrf cookie");
+        // Over https the cookie carries the `__Host-` prefix.
+        let cookie = set_cookie(&form, "khobor_login_csrf")
+            .or_else(|| set_cookie(&form, "__Host-khobor_login_csrf"))
+            .expect("login csrf cookie");
         let cookie = cookie.split(';').next().unwrap().to_owned();
-        self.request(
-            Request::post("/newsroom/login")
-                .header(header::COOKIE, cookie)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(form_body(&[
-                    ("csrf", &csrf),
-                    ("email", email),
-                    ("password", password),
-                ])))
-                .unwrap(),
-        )
+        self.request(browser.post(
+            "/newsroom/login",
+            &[cookie],
+            &form_body(&[("csrf", &csrf), ("email", email), ("password", password)]),
+        ))
+        .await
+    }
+
+    /// The code step of a login with two-factor on: `challenge` is the `name=value` cookie the
+    /// password step set. Returns the code form's answer.
+    pub async fn submit_code(&self, browser: &Browser, challenge: &str, code: &str) -> Page {
+        let form = self
+            .request(browser.get("/newsroom/login/code", &[challenge.to_owned()]))
+            .await;
+        assert_eq!(form.status, StatusCode::OK, "code form: {}", form.body);
+        let csrf = hidden_value(&form.body, "csrf").expect("csrf on the code form");
+        self.request(browser.post(
+            "/newsroom/login/code",
+            &[challenge.to_owned()],
+            &form_body(&[("csrf", &csrf), ("code", code)]),
+        ))
         .await
     }
 

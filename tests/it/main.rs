@@ -11,6 +11,7 @@ mod helpers;
 mod http_cache;
 mod import;
 mod newsroom;
+mod newsroom_login;
 mod page_cache;
 mod reader;
 mod search;

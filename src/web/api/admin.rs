@@ -202,6 +202,17 @@ impl FromRequestParts<AppState> for ApiCaller {
                 "log in to the newsroom or send an API token",
             ));
         };
+        if !session.has_totp
+            && crate::web::newsroom::session::two_factor_required(state, session.user.role)
+                .await
+                .unwrap_or(true)
+        {
+            return Err(AdminError::new(
+                StatusCode::FORBIDDEN,
+                "two_factor_required",
+                "your role requires two-factor login: turn it on on your newsroom account page",
+            ));
+        }
         if writes {
             let sent = parts
                 .headers

@@ -1,5 +1,6 @@
-//! Admin pages (users, API tokens, site settings, the audit log) and each person's account
-//! page (password change).
+//! Admin pages (users, API tokens, site settings with the roles that must use two-factor
+//! login, the audit log) and each person's account page (password change; two-factor
+//! enrolment is in two_factor.rs).
 
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
@@ -13,7 +14,7 @@ use crate::storage::now;
 use crate::web::view::DateView;
 use crate::web::{AppState, WebError};
 
-use super::{page, service, Staff};
+use super::{page, service, session, two_factor, Staff};
 
 // ---- users
 
@@ -330,19 +331,45 @@ pub async fn revoke_token(
 
 // ---- settings
 
+/// The roles with whether each must use two-factor login, for the settings page.
+async fn two_factor_roles(state: &AppState) -> Result<Vec<minijinja::Value>, WebError> {
+    let mut roles = Vec::new();
+    for r in Role::ALL {
+        roles.push(minijinja::context! {
+            code => r.as_str(), label => r.label(),
+            required => session::two_factor_required(state, r).await?,
+        });
+    }
+    Ok(roles)
+}
+
+async fn settings_page(
+    state: &AppState,
+    staff: &Staff,
+    status: StatusCode,
+    short_name: &str,
+    error: Option<&str>,
+    flash: Option<&str>,
+) -> Result<Response, WebError> {
+    let roles = two_factor_roles(state).await?;
+    page(
+        state,
+        staff,
+        status,
+        "newsroom/settings.html",
+        minijinja::context! {
+            short_name => short_name, error => error, flash => flash, two_factor_roles => roles,
+        },
+    )
+    .await
+}
+
 pub async fn settings(State(state): State<AppState>, staff: Staff) -> Result<Response, WebError> {
     staff.require(Action::ManageSettings)?;
     let short = service::short_name(&state)
         .await
         .map_err(|e| WebError::BadRequest(e.to_string()))?;
-    page(
-        &state,
-        &staff,
-        StatusCode::OK,
-        "newsroom/settings.html",
-        minijinja::context! { short_name => short },
-    )
-    .await
+    settings_page(&state, &staff, StatusCode::OK, &short, None, None).await
 }
 
 #[derive(Deserialize, Default)]
@@ -361,8 +388,15 @@ pub async fn save_settings(
     staff.require(Action::ManageSettings)?;
     let short = clean_line(&form.short_name);
     if short.is_empty() || short.chars().count() > 30 || short.contains('/') {
-        return page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, "newsroom/settings.html",
-            minijinja::context! { short_name => form.short_name, error => "সংক্ষিপ্ত নাম দিন (সর্বোচ্চ ৩০ অক্ষর, ‘/’ ছাড়া)।" }).await;
+        return settings_page(
+            &state,
+            &staff,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form.short_name,
+            Some("সংক্ষিপ্ত নাম দিন (সর্বোচ্চ ৩০ অক্ষর, ‘/’ ছাড়া)।"),
+            None,
+        )
+        .await;
     }
     state
         .store()
@@ -377,14 +411,61 @@ pub async fn save_settings(
             ),
         )
         .await?;
-    page(
+    settings_page(
         &state,
         &staff,
         StatusCode::OK,
-        "newsroom/settings.html",
-        minijinja::context! { short_name => short, flash => "সংরক্ষিত হয়েছে।" },
+        &short,
+        None,
+        Some("সংরক্ষিত হয়েছে।"),
     )
     .await
+}
+
+/// The roles ticked on the settings page's two-factor form ("1" each).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct TwoFactorRolesForm {
+    csrf: String,
+    contributor: String,
+    editor: String,
+    admin: String,
+}
+
+pub async fn save_two_factor_roles(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<TwoFactorRolesForm>,
+) -> Result<Response, WebError> {
+    staff.check_csrf(&form.csrf)?;
+    staff.require(Action::ManageSettings)?;
+    let roles: Vec<&str> = [
+        (Role::Contributor, &form.contributor),
+        (Role::Editor, &form.editor),
+        (Role::Admin, &form.admin),
+    ]
+    .into_iter()
+    .filter(|(_, ticked)| ticked.as_str() == "1")
+    .map(|(r, _)| r.as_str())
+    .collect();
+    let value = roles.join(",");
+    state
+        .store()
+        .set_setting(
+            session::REQUIRE_2FA_SETTING,
+            &value,
+            &staff.audit(
+                "settings.require_2fa",
+                "settings",
+                None,
+                format!(
+                    "two-factor required for: {}",
+                    if value.is_empty() { "nobody" } else { &value }
+                ),
+            ),
+        )
+        .await?;
+    Ok(Redirect::to("/newsroom/settings#two-factor").into_response())
 }
 
 // ---- audit log
@@ -430,14 +511,7 @@ pub async fn audit(
 // ---- own account
 
 pub async fn account(State(state): State<AppState>, staff: Staff) -> Result<Response, WebError> {
-    page(
-        &state,
-        &staff,
-        StatusCode::OK,
-        "newsroom/account.html",
-        minijinja::context! {},
-    )
-    .await
+    two_factor::account_page(&state, &staff, StatusCode::OK, minijinja::context! {}).await
 }
 
 #[derive(Deserialize, Default)]
@@ -460,7 +534,7 @@ pub async fn change_password(
         .password_hash(staff.user.id)
         .await?
         .unwrap_or_default();
-    let problem = if !auth::verify_password(&form.current, &hash) {
+    let problem = if !state.verify_password(&form.current, &hash).await {
         Some("বর্তমান পাসওয়ার্ডটি ঠিক নয়।".to_owned())
     } else if form.new_password != form.confirm {
         Some("নতুন পাসওয়ার্ড দুটি মেলেনি।".to_owned())
@@ -468,22 +542,18 @@ pub async fn change_password(
         auth::password_problem(&form.new_password)
     };
     if let Some(error) = problem {
-        return page(
+        return two_factor::account_page(
             &state,
             &staff,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "newsroom/account.html",
             minijinja::context! { error => error },
         )
         .await;
     }
-    state
+    let hash = state.hash_password(&form.new_password).await;
+    let revoked = state
         .store()
-        .set_password(
-            staff.user.id,
-            &auth::hash_password(&form.new_password),
-            &staff.session_hash,
-        )
+        .set_password(staff.user.id, &hash, &staff.session_hash)
         .await?;
     state
         .store()
@@ -491,15 +561,22 @@ pub async fn change_password(
             "password.change",
             "user",
             Some(staff.user.id),
-            String::new(),
+            format!("{revoked} API tokens revoked"),
         ))
         .await?;
-    page(
+    let flash = if revoked > 0 {
+        format!(
+            "পাসওয়ার্ড বদলানো হয়েছে; অন্য সব জায়গা থেকে লগ আউট করা হয়েছে এবং আপনার {}টি API টোকেন বাতিল হয়েছে (নতুন টোকেন বানাতে হবে)।",
+            bangla::digits::to_bengali_digits(&revoked.to_string())
+        )
+    } else {
+        "পাসওয়ার্ড বদলানো হয়েছে; অন্য সব জায়গা থেকে লগ আউট করা হয়েছে।".to_owned()
+    };
+    two_factor::account_page(
         &state,
         &staff,
         StatusCode::OK,
-        "newsroom/account.html",
-        minijinja::context! { flash => "পাসওয়ার্ড বদলানো হয়েছে; অন্য সব জায়গা থেকে লগ আউট করা হয়েছে।" },
+        minijinja::context! { flash => flash },
     )
     .await
 }

@@ -3,12 +3,14 @@
 //! the permission table and the CSRF token itself; nothing here is cached.
 
 pub mod admin;
+pub mod client_addr;
 pub mod login;
 pub mod media;
 pub mod service;
 pub mod session;
 pub mod stories;
 pub mod taxonomy;
+pub mod two_factor;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -30,12 +32,26 @@ pub fn router() -> Router<AppState> {
             "/newsroom",
             get(|| async { axum::response::Redirect::permanent("/newsroom/") }),
         )
-        .route("/newsroom/login", get(login::form).post(login::submit))
+        .route(
+            "/newsroom/login",
+            get(login::form)
+                .post(login::submit)
+                .layer(DefaultBodyLimit::max(login::MAX_LOGIN_BODY_BYTES)),
+        )
+        .route(
+            "/newsroom/login/code",
+            get(login::code_form)
+                .post(login::code_submit)
+                .layer(DefaultBodyLimit::max(login::MAX_LOGIN_BODY_BYTES)),
+        )
         .route("/newsroom/logout", post(login::logout))
         .route(
             "/newsroom/account",
             get(admin::account).post(admin::change_password),
         )
+        .route("/newsroom/account/2fa/start", post(two_factor::start))
+        .route("/newsroom/account/2fa/confirm", post(two_factor::confirm))
+        .route("/newsroom/account/2fa/disable", post(two_factor::disable))
         .route(
             "/newsroom/stories/new",
             get(stories::new_form).post(stories::create),
@@ -66,6 +82,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/newsroom/settings",
             get(admin::settings).post(admin::save_settings),
+        )
+        .route(
+            "/newsroom/settings/two-factor",
+            post(admin::save_two_factor_roles),
         )
         .route("/newsroom/audit", get(admin::audit))
         .route(

@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod articles;
 pub mod changes;
+pub mod identity;
 pub mod media;
 mod read;
 pub mod stories;
@@ -36,6 +37,10 @@ pub enum StorageError {
     },
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error("the store {path} is read-only: Khobor must be able to write to it (check the file's owner and permissions, and that its disk is not mounted read-only)")]
+    ReadOnly { path: String },
+    #[error("the store {path} is damaged ({problem}): restore it from a backup; `khobor check --full` lists every problem")]
+    Damaged { path: String, problem: String },
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -75,13 +80,21 @@ impl Store {
             .max_connections(8)
             .min_connections(1)
             .connect_with(options)
-            .await?;
+            .await
+            .map_err(|e| identity::read_only_or(e, db_path))?;
         let store = Store {
             pool,
             writes: Arc::new(AtomicU64::new(0)),
             readers: Arc::new(read::Readers::new(db_path)),
         };
-        store.migrate().await?;
+        store.migrate().await.map_err(|e| match e {
+            StorageError::Migrate(
+                sqlx::migrate::MigrateError::Execute(e)
+                | sqlx::migrate::MigrateError::ExecuteMigration(e, _),
+            ) => identity::read_only_or(e, db_path),
+            e => e,
+        })?;
+        store.ensure_identity(db_path).await?;
         Ok(store)
     }
 

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod datadir;
 pub mod demo;
 pub mod domain;
 pub mod feeds;

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod cache;
 pub mod error;
 pub mod feeds;
+pub mod health;
 pub mod http_cache;
 pub mod newsroom;
 pub mod reader;
@@ -26,6 +27,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
+use crate::jobs::search_indexer;
 use crate::search::SearchIndex;
 use crate::storage::Store;
 
@@ -40,6 +42,8 @@ pub struct AppState {
 struct Inner {
     store: Store,
     search: Arc<SearchIndex>,
+    /// How the search indexer is doing, for `/readyz`.
+    indexer: Arc<search_indexer::Health>,
     config: Config,
     templates: Environment<'static>,
     /// Woken after each upload so the media worker makes its variants.
@@ -173,11 +177,17 @@ fn escape_formatter(
 }
 
 impl AppState {
-    pub fn new(store: Store, search: Arc<SearchIndex>, config: Config) -> AppState {
+    pub fn new(
+        store: Store,
+        search: Arc<SearchIndex>,
+        indexer: Arc<search_indexer::Health>,
+        config: Config,
+    ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 store,
                 search,
+                indexer,
                 templates: templates(),
                 media_wake: Arc::new(tokio::sync::Notify::new()),
                 image_permits: Arc::new(tokio::sync::Semaphore::new(2)),
@@ -193,6 +203,10 @@ impl AppState {
 
     pub fn search(&self) -> &Arc<SearchIndex> {
         &self.inner.search
+    }
+
+    pub fn indexer(&self) -> &Arc<search_indexer::Health> {
+        &self.inner.indexer
     }
 
     pub fn config(&self) -> &Config {
@@ -281,6 +295,8 @@ font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-ac
 /// The whole application's router, as `khobor serve` runs it and tests drive it.
 pub fn router(state: AppState) -> Router {
     let reader = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route("/", get(reader::home::home))
         .route("/latest", get(reader::lists::latest))
         .route("/search", get(reader::search::search_page))

@@ -6,6 +6,7 @@ mod api;
 mod archive;
 mod cli;
 mod feeds;
+mod health;
 mod helpers;
 mod http_cache;
 mod import;

@@ -133,7 +133,17 @@ impl Store {
         self.writes.load(Ordering::Acquire)
     }
 
+    /// Closes the store, first folding the WAL back into the database file (best effort: a
+    /// busy or read-only store keeps it), so that a copy of `khobor.db` taken while Khobor is
+    /// stopped is the whole store.
     pub async fn close(&self) {
+        self.readers.close();
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+        {
+            tracing::debug!(error = %e, "WAL not checkpointed at close");
+        }
         self.pool.close().await;
     }
 }

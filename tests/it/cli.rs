@@ -612,6 +612,11 @@ async fn check_finds_a_damaged_store_and_serve_refuses_it_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     import_stories(dir.path(), &data, 300);
+    let wal = std::fs::metadata(data.join("khobor.db-wal")).map_or(0, |m| m.len());
+    assert_eq!(
+        wal, 0,
+        "the store is all in khobor.db once khobor has closed it"
+    );
     let (out, stdout, stderr) = run(khobor().arg("check").arg("--data").arg(&data));
     assert!(out.status.success(), "{stdout}{stderr}");
     assert!(stdout.contains("quick_check: ok"), "{stdout}");

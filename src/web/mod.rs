@@ -295,8 +295,6 @@ font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-ac
 /// The whole application's router, as `khobor serve` runs it and tests drive it.
 pub fn router(state: AppState) -> Router {
     let reader = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
         .route("/", get(reader::home::home))
         .route("/latest", get(reader::lists::latest))
         .route("/search", get(reader::search::search_page))
@@ -367,6 +365,10 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("DENY"),
         ))
         .layer(TraceLayer::new_for_http())
+        // Load balancers' polls stay out of the request log: a 503 from /readyz is a report,
+        // not a failed request.
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         // Outermost: a cached response is answered before any other layer runs; it was stored
         // with the headers those layers gave it.
         .layer(axum::middleware::from_fn_with_state(

@@ -7,6 +7,7 @@ use tokio::net::TcpListener;
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::datadir::{self, DataDirError, DataDirLock};
 use crate::jobs::search_indexer::{self, IndexerError};
 use crate::search::{SearchError, SearchIndex};
 use crate::storage::{StorageError, Store};
@@ -15,28 +16,59 @@ use crate::web::{self, AppState};
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error(transparent)]
+    DataDir(#[from] DataDirError),
+    #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]
     Search(#[from] SearchError),
+    #[error(transparent)]
+    Indexer(#[from] IndexerError),
 }
 
 /// The assembled application: an open store and the router over it.
 pub struct App {
     pub state: AppState,
     pub router: axum::Router,
+    /// This process's hold on the data directory, for as long as the application lives.
+    lock: DataDirLock,
 }
 
 impl App {
-    /// Opens (and migrates) the store and opens the search index in the configured data
-    /// directory, and builds the router.
+    /// Takes the data directory's lock, checks that it and the store can be written and that
+    /// the store is whole, opens (and migrates) the store, opens the search index and checks
+    /// it against the store, and builds the router. Anything wrong is refused here with one
+    /// clear error rather than found by readers' requests later.
     pub async fn build(config: Config) -> Result<App, BuildError> {
+        let lock = DataDirLock::acquire(&config.data_dir)?;
+        for dir in [config.search_dir(), config.media_dir()] {
+            if dir.exists() {
+                datadir::check_writable(&dir)?;
+            }
+        }
+        // SQLite would open a read-only file read-only without a word, and fail every save.
+        datadir::check_file_writable(&config.db_path())?;
         let store = Store::open(&config.db_path()).await?;
+        store
+            .check_at_start(&config.db_path())
+            .await
+            .map_err(|e| e.damaged_if_corrupt(&config.db_path()))?;
         let translit =
             bangla::banglish::Transliterator::with_aliases(config.search_aliases.clone());
         let search = Arc::new(SearchIndex::open(&config.search_dir(), translit)?);
-        let state = AppState::new(store, search, config);
+        let indexer = Arc::new(search_indexer::Health::default());
+        search_indexer::prepare(&store, &search, &indexer).await?;
+        let state = AppState::new(store, search, indexer, config);
         let router = web::router(state.clone());
-        Ok(App { state, router })
+        Ok(App {
+            state,
+            router,
+            lock,
+        })
+    }
+
+    /// The lock file this application holds in its data directory.
+    pub fn lock_file(&self) -> &std::path::Path {
+        self.lock.path()
     }
 
     pub fn store(&self) -> &Store {
@@ -59,41 +91,56 @@ impl App {
         .await
     }
 
-    /// Serves until `shutdown` resolves, then lets requests in flight finish.
+    /// Serves until `shutdown` resolves, then lets requests in flight finish. The background
+    /// jobs are told to stop as soon as `shutdown` resolves, alongside the requests.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let App {
+            state,
+            router,
+            lock: _lock,
+        } = self;
         let addr: Option<SocketAddr> = listener.local_addr().ok();
         tracing::info!(addr = ?addr, "khobor is serving");
-        let store = self.state.store().clone();
+        let store = state.store().clone();
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let stop = Arc::new(stop);
+        let shutdown = {
+            let stop = Arc::clone(&stop);
+            async move {
+                shutdown.await;
+                let _ = stop.send(true);
+            }
+        };
         let indexer = tokio::spawn(search_indexer::run(
             store.clone(),
-            Arc::clone(self.state.search()),
+            Arc::clone(state.search()),
+            Arc::clone(state.indexer()),
             stopped.clone(),
         ));
         let scheduler = tokio::spawn(crate::jobs::scheduler::run(
             store.clone(),
-            self.state.config().retention,
+            state.config().retention,
             stopped.clone(),
         ));
-        let cache = tokio::spawn(web::cache::follow(self.state.clone(), stopped.clone()));
+        let cache = tokio::spawn(web::cache::follow(state.clone(), stopped.clone()));
         let media = tokio::spawn(crate::jobs::media_variants::run(
             store.clone(),
-            self.state.config().media_dir(),
-            Arc::clone(self.state.media_wake()),
+            state.config().media_dir(),
+            Arc::clone(state.media_wake()),
             stopped,
         ));
-        let limits = self.state.config().server;
-        web::server::serve(listener, self.router, limits, shutdown).await?;
+        let limits = state.config().server;
+        let served = web::server::serve(listener, router, limits, shutdown).await;
         let _ = stop.send(true);
         let _ = indexer.await;
         let _ = scheduler.await;
         let _ = media.await;
         let _ = cache.await;
         store.close().await;
-        Ok(())
+        served
     }
 }

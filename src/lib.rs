@@ -8,6 +8,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod cpu;
+pub mod datadir;
 pub mod demo;
 pub mod domain;
 pub mod feeds;

@@ -69,12 +69,23 @@ enum Command {
         #[command(flatten)]
         settings: Overrides,
     },
-    /// Rebuild the search index from the store, then work out every story's related stories
-    /// (run while the server is stopped)
+    /// Rebuild the search index from the store (into a new directory, swapped in when
+    /// complete), then work out every story's related stories (run while the server is
+    /// stopped; Ctrl-C stops it and keeps the previous index)
     Reindex {
         /// Keep the index; only work out the related stories again
         #[arg(long)]
         related_only: bool,
+        #[command(flatten)]
+        settings: Overrides,
+    },
+    /// Check the store for damage, changing nothing: PRAGMA quick_check, or with --full
+    /// integrity_check (slower: also compares every index with its table); exits 1 if
+    /// anything is wrong
+    Check {
+        /// Run the full integrity_check
+        #[arg(long)]
+        full: bool,
         #[command(flatten)]
         settings: Overrides,
     },
@@ -177,6 +188,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             settings,
         } => {
             let config = Config::load(&settings, addr.as_deref())?;
+            // The port first: a busy one is refused before the data directory is made,
+            // locked or migrated.
+            let listener = tokio::net::TcpListener::bind(config.addr)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.addr))?;
             let app = App::build(config.clone()).await?;
             if demo {
                 match khobor::demo::load_if_empty(app.store(), config.site.timezone).await? {
@@ -184,9 +200,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     None => tracing::info!("store has stories already; demo content not loaded"),
                 }
             }
-            let listener = tokio::net::TcpListener::bind(config.addr)
-                .await
-                .with_context(|| format!("cannot listen on {}", config.addr))?;
             println!("খবর চলছে: http://{}/", listener.local_addr()?);
             app.serve(listener, shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
@@ -256,48 +269,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             settings,
         } => {
             let config = Config::load(&settings, None)?;
+            let _lock = khobor::datadir::DataDirLock::acquire(&config.data_dir)?;
             let store = Store::open(&config.db_path()).await?;
-            let index = std::sync::Arc::new(
-                khobor::search::SearchIndex::open(
-                    &config.search_dir(),
-                    bangla::banglish::Transliterator::with_aliases(config.search_aliases.clone()),
-                )
-                    .context("cannot open the search index (is `khobor serve` running on this data directory?)")?,
-            );
-            let total = store
-                .count_published(khobor::storage::articles::Filter::All)
-                .await?;
-            let bar = if std::io::stderr().is_terminal() {
-                indicatif::ProgressBar::new(total.max(0) as u64)
-            } else {
-                indicatif::ProgressBar::hidden()
-            };
-            if !related_only {
-                let started = std::time::Instant::now();
-                let done = khobor::jobs::search_indexer::rebuild(&store, &index, |n| {
-                    bar.set_position(n as u64)
-                })
-                .await?;
-                let secs = started.elapsed().as_secs_f64();
-                println!(
-                    "indexed {done} stories in {secs:.1} s ({:.0} stories/s)",
-                    done as f64 / secs.max(1e-9)
-                );
-            }
-            bar.set_position(0);
-            let started = std::time::Instant::now();
-            let related = khobor::jobs::search_indexer::relate_all(&store, &index, |n| {
-                bar.set_position(n as u64)
-            })
-            .await?;
-            bar.finish_and_clear();
+            let result = reindex(&config, &store, related_only).await;
             store.close().await;
-            let secs = started.elapsed().as_secs_f64();
-            println!(
-                "related stories worked out for {related} stories in {secs:.1} s ({:.0} stories/s)",
-                related as f64 / secs.max(1e-9)
-            );
-            Ok(ExitCode::SUCCESS)
+            result
+        }
+        Command::Check { full, settings } => {
+            let config = Config::load(&settings, None)?;
+            check(&config, full)
         }
         Command::User {
             action:
@@ -420,6 +400,137 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// `khobor reindex`: the index rebuilt beside the live one and swapped in when complete, then
+/// every story's related stories; SIGINT or SIGTERM stops it after the batch in hand.
+async fn reindex(config: &Config, store: &Store, related_only: bool) -> anyhow::Result<ExitCode> {
+    use khobor::jobs::search_indexer::{self, IndexerError};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let stop = std::sync::Arc::clone(&stop);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            eprintln!("khobor: stopping after the batch in hand…");
+            stop.store(true, Ordering::Relaxed);
+        })
+    };
+    let stopped = || stop.load(Ordering::Relaxed);
+    let translit = || bangla::banglish::Transliterator::with_aliases(config.search_aliases.clone());
+    let total = store
+        .count_published(khobor::storage::articles::Filter::All)
+        .await?;
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(total.max(0) as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let result = async {
+        if !related_only {
+            let started = std::time::Instant::now();
+            let done = search_indexer::rebuild_beside(
+                store,
+                &config.search_dir(),
+                translit(),
+                |n| bar.set_position(n as u64),
+                &stopped,
+            )
+            .await;
+            bar.set_position(0);
+            match done {
+                Ok(done) => {
+                    let secs = started.elapsed().as_secs_f64();
+                    println!(
+                        "indexed {done} stories in {secs:.1} s ({:.0} stories/s)",
+                        done as f64 / secs.max(1e-9)
+                    );
+                }
+                Err(IndexerError::Interrupted) => {
+                    eprintln!("khobor: reindex stopped; the previous search index is kept as it was");
+                    return Ok(ExitCode::from(130));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let index = std::sync::Arc::new(
+            khobor::search::SearchIndex::open(&config.search_dir(), translit())
+                .context("cannot open the search index")?,
+        );
+        let started = std::time::Instant::now();
+        match search_indexer::relate_all(store, &index, |n| bar.set_position(n as u64), &stopped)
+            .await
+        {
+            Ok(related) => {
+                let secs = started.elapsed().as_secs_f64();
+                println!(
+                    "related stories worked out for {related} stories in {secs:.1} s ({:.0} stories/s)",
+                    related as f64 / secs.max(1e-9)
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(IndexerError::Interrupted) => {
+                eprintln!("khobor: stopped while working out related stories; `khobor reindex --related-only` finishes them");
+                Ok(ExitCode::from(130))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+    .await;
+    bar.finish_and_clear();
+    watcher.abort();
+    result
+}
+
+/// `khobor check`: SQLite's own check of the store's file, read-only, and whether Khobor can
+/// write where it must. Exit status 1 when anything is wrong.
+fn check(config: &Config, full: bool) -> anyhow::Result<ExitCode> {
+    let db = config.db_path();
+    if !db.is_file() {
+        anyhow::bail!("no store at {}", db.display());
+    }
+    let started = std::time::Instant::now();
+    let report = khobor::storage::identity::check_file(&db, full)?;
+    let secs = started.elapsed().as_secs_f64();
+    let expected = khobor::storage::identity::expected_schema_version();
+    println!(
+        "store {}: {:.1} MiB, schema {} (this khobor expects {expected}){}",
+        db.display(),
+        report.size_bytes as f64 / (1024.0 * 1024.0),
+        report.schema_version,
+        report
+            .identity
+            .map(|i| format!(", store id {}, feed epoch {}", i.id, i.feed_epoch))
+            .unwrap_or_default()
+    );
+    let pragma = if full {
+        "integrity_check"
+    } else {
+        "quick_check"
+    };
+    let mut healthy = report.problems.is_empty();
+    if healthy {
+        println!("{pragma}: ok ({secs:.2} s)");
+    } else {
+        println!("{pragma}: DAMAGED ({secs:.2} s); restore khobor.db from a backup");
+        for p in &report.problems {
+            println!("  {p}");
+        }
+    }
+    for writable in [
+        khobor::datadir::check_writable(&config.data_dir),
+        khobor::datadir::check_file_writable(&db),
+    ] {
+        if let Err(e) = writable {
+            println!("{e}");
+            healthy = false;
+        }
+    }
+    Ok(if healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn read_eval_corpus(path: &std::path::Path) -> anyhow::Result<Vec<khobor::search::eval::EvalDoc>> {

@@ -120,7 +120,7 @@ pub fn eval_khobor(docs: &[EvalDoc], queries: &[EvalQuery]) -> Result<Scores, Ev
             published_at: 0,
         })
         .collect();
-    index.apply(&idx, &[], 0)?;
+    index.apply(&idx, &[], &super::Position::unattached(0))?;
     let mut ranks = Vec::new();
     for q in queries {
         let req = SearchRequest {

@@ -21,9 +21,85 @@ use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, TantivyDocument, Term,
 };
 
+use serde::{Deserialize, Serialize};
+
 use crate::domain::Article;
 
 pub use query::{Expansion, SearchRequest, SearchResults};
+
+/// Where the index stands in the store's change feed, as its last commit recorded it. The
+/// store's identity comes with the position: a feed position means something only in the
+/// store (and feed epoch) it was read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Position {
+    /// Every change up to `seq` is applied. `mark` names the change at `seq` (its kind,
+    /// entity and time), so that a different history that has grown as long is told apart.
+    At {
+        store: String,
+        epoch: i64,
+        seq: i64,
+        mark: String,
+    },
+    /// A rebuild from the store is under way, or was cut short: the index holds part of the
+    /// stories and must be rebuilt before it is followed from the feed.
+    Rebuilding { store: String, epoch: i64 },
+}
+
+impl Position {
+    /// A position in no store's feed, for an index that follows none (evaluation, tests).
+    pub fn unattached(seq: i64) -> Position {
+        Position::At {
+            store: String::new(),
+            epoch: 0,
+            seq,
+            mark: String::new(),
+        }
+    }
+}
+
+/// What the index's last commit says about its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// Nothing: a new index, never committed.
+    Nothing,
+    /// `seq:N`, written before indexes recorded the store's identity.
+    Legacy(i64),
+    Position(Position),
+    /// A payload this version does not understand.
+    Unreadable(String),
+}
+
+impl Recorded {
+    fn parse(payload: Option<&str>) -> Recorded {
+        let Some(p) = payload else {
+            return Recorded::Nothing;
+        };
+        if let Some(n) = p.strip_prefix("seq:").and_then(|n| n.parse().ok()) {
+            return Recorded::Legacy(n);
+        }
+        match serde_json::from_str(p) {
+            Ok(position) => Recorded::Position(position),
+            Err(_) => Recorded::Unreadable(p.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for Recorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Recorded::Nothing => write!(f, "nothing"),
+            Recorded::Legacy(seq) => write!(f, "feed {seq} of an unnamed store"),
+            Recorded::Position(Position::At {
+                store, epoch, seq, ..
+            }) => write!(f, "store {store} epoch {epoch} feed {seq}"),
+            Recorded::Position(Position::Rebuilding { store, epoch }) => {
+                write!(f, "an unfinished rebuild from store {store} epoch {epoch}")
+            }
+            Recorded::Unreadable(p) => write!(f, "unreadable {p:?}"),
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -128,7 +204,9 @@ pub const RELATED_KEPT: usize = 8;
 
 impl SearchIndex {
     /// Opens the index in `dir`, creating it if there is none, and registers the analyzers.
+    /// What a rebuild cut short left beside it (see [`swap_in`]) is cleared away first.
     pub fn open(dir: &Path, translit: bangla::banglish::Transliterator) -> Result<SearchIndex> {
+        recover(dir)?;
         std::fs::create_dir_all(dir).map_err(|source| SearchError::Dir {
             path: dir.display().to_string(),
             source,
@@ -172,15 +250,19 @@ impl SearchIndex {
         self.reader.searcher()
     }
 
-    /// The last change-feed sequence whose effects are committed in the index.
-    pub fn applied_seq(&self) -> Result<i64> {
+    /// The index's position in the change feed, as its last commit recorded it.
+    pub fn recorded(&self) -> Result<Recorded> {
         let metas = self.index.load_metas()?;
-        Ok(metas
-            .payload
-            .as_deref()
-            .and_then(|p| p.strip_prefix("seq:"))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0))
+        Ok(Recorded::parse(metas.payload.as_deref()))
+    }
+
+    /// The last change-feed sequence whose effects are committed in the index (0 when it has
+    /// none, or is being rebuilt).
+    pub fn applied_seq(&self) -> Result<i64> {
+        Ok(match self.recorded()? {
+            Recorded::Legacy(seq) | Recorded::Position(Position::At { seq, .. }) => seq,
+            _ => 0,
+        })
     }
 
     fn document(&self, d: &IndexDoc<'_>) -> TantivyDocument {
@@ -203,9 +285,14 @@ impl SearchIndex {
         doc
     }
 
-    /// Adds or replaces `upserts`, removes `deletes`, and commits recording `seq` as applied.
+    /// Adds or replaces `upserts`, removes `deletes`, and commits recording `position`.
     /// One commit: either all of it is visible to searches or none.
-    pub fn apply(&self, upserts: &[IndexDoc<'_>], deletes: &[i64], seq: i64) -> Result<()> {
+    pub fn apply(
+        &self,
+        upserts: &[IndexDoc<'_>],
+        deletes: &[i64],
+        position: &Position,
+    ) -> Result<()> {
         let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         for id in deletes.iter().chain(upserts.iter().map(|d| &d.id)) {
             writer.delete_term(Term::from_field_i64(self.fields.id, *id));
@@ -214,7 +301,9 @@ impl SearchIndex {
             writer.add_document(self.document(d))?;
         }
         let mut commit = writer.prepare_commit()?;
-        commit.set_payload(&format!("seq:{seq}"));
+        let payload = serde_json::to_string(position)
+            .map_err(|e| SearchError::Corrupt(format!("position not recorded: {e}")))?;
+        commit.set_payload(&payload);
         commit.commit()?;
         drop(writer);
         self.reader.reload()?;
@@ -225,6 +314,21 @@ impl SearchIndex {
     pub fn clear(&self) -> Result<()> {
         let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         writer.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Empties the index at once, recording `position` (a rebuild to come): an index that no
+    /// longer matches its store must not answer searches with stories the store lacks.
+    pub fn reset(&self, position: &Position) -> Result<()> {
+        self.clear()?;
+        self.apply(&[], &[], position)
+    }
+
+    /// Waits for the writer's background merges and releases it, so that nothing writes into
+    /// the directory any more (before a rebuilt index's directory is renamed into place).
+    pub fn finish(self) -> Result<()> {
+        let writer = self.writer.into_inner().unwrap_or_else(|p| p.into_inner());
+        writer.wait_merging_threads()?;
         Ok(())
     }
 
@@ -350,6 +454,75 @@ impl SearchIndex {
             .filter(|id| *id != article.id)
             .take(n)
             .collect())
+    }
+}
+
+/// Where a rebuild builds its index: a directory beside the live one, swapped in only when
+/// complete ([`swap_in`]), so that a rebuild stopped half-way leaves the live index intact.
+pub fn staging_dir(live: &Path) -> std::path::PathBuf {
+    sibling(live, "new")
+}
+
+fn sibling(live: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = live.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{suffix}"));
+    live.with_file_name(name)
+}
+
+fn dir_error(path: &Path) -> impl FnOnce(std::io::Error) -> SearchError + '_ {
+    move |source| SearchError::Dir {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Puts the complete index in `staging` in the place of the one in `live`: the live one is
+/// renamed aside, the new one renamed in, the old one removed. Renames within a directory are
+/// atomic; if the process dies between the two, [`recover`] puts the previous index back.
+/// No index may be open on either directory.
+pub fn swap_in(staging: &Path, live: &Path) -> Result<()> {
+    let old = sibling(live, "old");
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(dir_error(&old))?;
+    }
+    if live.exists() {
+        std::fs::rename(live, &old).map_err(dir_error(live))?;
+    }
+    std::fs::rename(staging, live).map_err(dir_error(staging))?;
+    sync_parent(live);
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(dir_error(&old))?;
+    }
+    Ok(())
+}
+
+/// Clears what a rebuild cut short left beside `live`: an unfinished staging directory is
+/// removed; if the process died between the two renames of [`swap_in`], the previous index
+/// (a known, consistent state that catches up from the feed) is put back.
+fn recover(live: &Path) -> Result<()> {
+    let old = sibling(live, "old");
+    let staging = staging_dir(live);
+    if !live.exists() && old.exists() {
+        tracing::warn!(dir = %live.display(), "a search index swap was cut short; putting the previous index back");
+        std::fs::rename(&old, live).map_err(dir_error(&old))?;
+        sync_parent(live);
+    }
+    for leftover in [old, staging] {
+        if leftover.exists() {
+            tracing::info!(dir = %leftover.display(), "removing what an interrupted rebuild left");
+            std::fs::remove_dir_all(&leftover).map_err(dir_error(&leftover))?;
+        }
+    }
+    Ok(())
+}
+
+/// Makes the renames in `path`'s directory durable (best effort: not every platform can
+/// open a directory).
+fn sync_parent(path: &Path) {
+    if let Some(parent) = path.parent() {
+        if let Ok(dir) = std::fs::File::open(parent) {
+            let _ = dir.sync_all();
+        }
     }
 }
 

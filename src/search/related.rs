@@ -195,7 +195,7 @@ mod tests {
                     doc(3, "ক্রিকেট", "টেস্টে বাংলাদেশের জয়"),
                 ],
                 &[],
-                1,
+                &crate::search::Position::unattached(1),
             )
             .unwrap();
         let padma = term(&index, "পদ্মা");
@@ -216,7 +216,11 @@ mod tests {
         );
 
         index
-            .apply(&[doc(4, "পদ্মায় ইলিশ", "পদ্মা থেকে ইলিশ ধরা")], &[], 2)
+            .apply(
+                &[doc(4, "পদ্মায় ইলিশ", "পদ্মা থেকে ইলিশ ধরা")],
+                &[],
+                &crate::search::Position::unattached(2),
+            )
             .unwrap();
         let searcher = index.searcher();
         assert_eq!(
@@ -240,7 +244,7 @@ mod tests {
                     doc(4, "শীতের দাপট", "উত্তরাঞ্চলে শীতের দাপট বেড়েছে"),
                 ],
                 &[],
-                1,
+                &crate::search::Position::unattached(1),
             )
             .unwrap();
         let article = Article {

@@ -81,3 +81,15 @@ impl Store {
             .collect())
     }
 }
+
+impl Store {
+    /// The change at `seq`, if the feed has it.
+    pub async fn change_at(&self, seq: i64) -> Result<Option<Change>> {
+        Ok(sqlx::query_as(
+            "SELECT seq, kind, entity, entity_id, created_at FROM changes WHERE seq = $1",
+        )
+        .bind(seq)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}

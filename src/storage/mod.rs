@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod articles;
 pub mod changes;
+pub mod identity;
 pub mod media;
 mod read;
 pub mod stories;
@@ -36,9 +37,24 @@ pub enum StorageError {
     },
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error("the store {path} is read-only: Khobor must be able to write to it (check the file's owner and permissions, and that its disk is not mounted read-only)")]
+    ReadOnly { path: String },
+    #[error("the store {path} is damaged ({problem}): restore it from a backup; `khobor check --full` lists every problem")]
+    Damaged { path: String, problem: String },
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+impl StorageError {
+    /// A database error that says the file is damaged, as the clear refusal naming it; any
+    /// other error as it was. Damage shows wherever the first damaged page is read.
+    pub fn damaged_if_corrupt(self, db_path: &Path) -> StorageError {
+        match self {
+            StorageError::Db(e) => identity::damaged_or(e, db_path),
+            other => other,
+        }
+    }
+}
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -75,13 +91,24 @@ impl Store {
             .max_connections(8)
             .min_connections(1)
             .connect_with(options)
-            .await?;
+            .await
+            .map_err(|e| identity::read_only_or(e, db_path))?;
         let store = Store {
             pool,
             writes: Arc::new(AtomicU64::new(0)),
             readers: Arc::new(read::Readers::new(db_path)),
         };
-        store.migrate().await?;
+        store.migrate().await.map_err(|e| match e {
+            StorageError::Migrate(
+                sqlx::migrate::MigrateError::Execute(e)
+                | sqlx::migrate::MigrateError::ExecuteMigration(e, _),
+            ) => identity::read_only_or(e, db_path),
+            e => e.damaged_if_corrupt(db_path),
+        })?;
+        store
+            .ensure_identity(db_path)
+            .await
+            .map_err(|e| e.damaged_if_corrupt(db_path))?;
         Ok(store)
     }
 
@@ -120,7 +147,17 @@ impl Store {
         self.writes.load(Ordering::Acquire)
     }
 
+    /// Closes the store, first folding the WAL back into the database file (best effort: a
+    /// busy or read-only store keeps it), so that a copy of `khobor.db` taken while Khobor is
+    /// stopped is the whole store.
     pub async fn close(&self) {
+        self.readers.close();
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+        {
+            tracing::debug!(error = %e, "WAL not checkpointed at close");
+        }
         self.pool.close().await;
     }
 }

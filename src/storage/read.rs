@@ -12,6 +12,7 @@
 //! commit returned sees it.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use rusqlite::{Connection, OpenFlags};
@@ -27,6 +28,7 @@ pub(crate) struct Readers {
     idle: Mutex<Vec<Connection>>,
     /// Idle connections kept; more are opened while many threads read at once.
     keep: usize,
+    closed: AtomicBool,
 }
 
 impl Readers {
@@ -36,6 +38,7 @@ impl Readers {
             path: path.to_owned(),
             idle: Mutex::new(Vec::new()),
             keep,
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -60,10 +63,17 @@ impl Readers {
         };
         let out = f(&conn);
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        if idle.len() < self.keep {
+        if idle.len() < self.keep && !self.closed.load(Ordering::Acquire) {
             idle.push(conn);
         }
         Ok(out?)
+    }
+
+    /// Closes the idle connections and keeps none from now on (the store is closing: a
+    /// reader holding a snapshot would keep the WAL from being folded back).
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 }
 

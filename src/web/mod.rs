@@ -7,6 +7,7 @@ pub mod assets;
 pub mod cache;
 pub mod error;
 pub mod feeds;
+pub mod health;
 pub mod http_cache;
 pub mod newsroom;
 pub mod reader;
@@ -27,6 +28,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
+use crate::jobs::search_indexer;
 use crate::search::SearchIndex;
 use crate::storage::Store;
 
@@ -41,6 +43,8 @@ pub struct AppState {
 struct Inner {
     store: Store,
     search: Arc<SearchIndex>,
+    /// How the search indexer is doing, for `/readyz`.
+    indexer: Arc<search_indexer::Health>,
     config: Config,
     templates: Environment<'static>,
     /// Woken after each upload so the media worker makes its variants.
@@ -180,11 +184,17 @@ fn escape_formatter(
 }
 
 impl AppState {
-    pub fn new(store: Store, search: Arc<SearchIndex>, config: Config) -> AppState {
+    pub fn new(
+        store: Store,
+        search: Arc<SearchIndex>,
+        indexer: Arc<search_indexer::Health>,
+        config: Config,
+    ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 store,
                 search,
+                indexer,
                 templates: templates(),
                 media_wake: Arc::new(tokio::sync::Notify::new()),
                 image_permits: Arc::new(tokio::sync::Semaphore::new(2)),
@@ -201,6 +211,10 @@ impl AppState {
 
     pub fn search(&self) -> &Arc<SearchIndex> {
         &self.inner.search
+    }
+
+    pub fn indexer(&self) -> &Arc<search_indexer::Health> {
+        &self.inner.indexer
     }
 
     pub fn config(&self) -> &Config {
@@ -405,6 +419,10 @@ pub fn router(state: AppState) -> Router {
             body_timeout,
         ))
         .layer(TraceLayer::new_for_http())
+        // Load balancers' polls stay out of the request log: a 503 from /readyz is a report,
+        // not a failed request.
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         // Outermost: a cached response is answered before any other layer runs; it was stored
         // with the headers those layers gave it.
         .layer(axum::middleware::from_fn_with_state(

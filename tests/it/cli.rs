@@ -506,3 +506,232 @@ async fn the_first_admin_is_made_on_the_command_line_and_can_log_in() {
         done.body
     );
 }
+
+/// Starts `khobor serve` over `data` on a port of the system's choosing; returns the server
+/// and its origin once it listens (its first line on standard output names the address).
+async fn start_server(data: &Path) -> (Server, String) {
+    let mut child = khobor()
+        .arg("serve")
+        .args(["--addr", "127.0.0.1:0"])
+        .arg("--data")
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    let origin = line
+        .split("http://")
+        .nth(1)
+        .map(|rest| format!("http://{}", rest.trim().trim_end_matches('/')))
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    (server, origin)
+}
+
+/// The process failed with exactly one line on standard error, `khobor: …`, and no panic.
+#[track_caller]
+fn assert_one_line_failure(out: &Output, stderr: &str) -> String {
+    assert!(!out.status.success(), "exit status {:?}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let lines: Vec<&str> = stderr.trim_end().lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    assert!(lines[0].starts_with("khobor: "), "{stderr}");
+    lines[0].to_owned()
+}
+
+#[tokio::test]
+async fn a_second_server_on_the_same_data_directory_is_refused_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (first, origin) = start_server(&data).await;
+    let ready = reqwest::get(format!("{origin}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+
+    let (out, _, stderr) = run(khobor()
+        .arg("serve")
+        .args(["--addr", "127.0.0.1:0"])
+        .arg("--data")
+        .arg(&data));
+    let line = assert_one_line_failure(&out, &stderr);
+    assert!(line.contains(&data.display().to_string()), "{line}");
+    assert!(line.contains("in use"), "{line}");
+    assert!(line.contains(&format!("pid {}", first.0.id())), "{line}");
+
+    // `reindex` needs the index to itself too.
+    let (out, _, stderr) = run(khobor().arg("reindex").arg("--data").arg(&data));
+    let line = assert_one_line_failure(&out, &stderr);
+    assert!(line.contains("in use"), "{line}");
+
+    // The first one is untouched, and once it is gone the directory is free again.
+    let ready = reqwest::get(format!("{origin}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    drop(first);
+    let (_again, origin) = start_server(&data).await;
+    let ready = reqwest::get(format!("{origin}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+}
+
+#[tokio::test]
+async fn a_busy_port_is_refused_before_the_data_directory_is_made() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (out, _, stderr) = run(khobor()
+        .arg("serve")
+        .args(["--addr", &addr])
+        .arg("--data")
+        .arg(&data));
+    let line = assert_one_line_failure(&out, &stderr);
+    assert!(line.contains(&format!("cannot listen on {addr}")), "{line}");
+    assert!(!data.exists(), "no data directory is made");
+}
+
+/// Imports `n` stories into a new store in `data` with the command line.
+fn import_stories(dir: &Path, data: &Path, n: usize) {
+    let lines: Vec<String> = stories("জাতীয়", 1, n).iter().map(Value::to_string).collect();
+    let file = write_jsonl(dir, "stories.jsonl", &lines);
+    let (out, _, stderr) = run(khobor()
+        .args(["import", "jsonl"])
+        .arg(&file)
+        .arg("--data")
+        .arg(data));
+    assert!(out.status.success(), "{stderr}");
+}
+
+#[tokio::test]
+async fn check_finds_a_damaged_store_and_serve_refuses_it_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    import_stories(dir.path(), &data, 300);
+    let wal = std::fs::metadata(data.join("khobor.db-wal")).map_or(0, |m| m.len());
+    assert_eq!(
+        wal, 0,
+        "the store is all in khobor.db once khobor has closed it"
+    );
+    let (out, stdout, stderr) = run(khobor().arg("check").arg("--data").arg(&data));
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("quick_check: ok"), "{stdout}");
+
+    // Pages in the middle of the file (the stories' rows) overwritten.
+    let db = data.join("khobor.db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    let page = 4096;
+    let middle = bytes.len() / page / 2;
+    for b in &mut bytes[middle * page..(middle + 4) * page] {
+        *b = 0x5a;
+    }
+    std::fs::write(&db, &bytes).unwrap();
+
+    let (out, stdout, _) = run(khobor().arg("check").arg("--data").arg(&data));
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("DAMAGED"), "{stdout}");
+    let (out, stdout, _) = run(khobor().args(["check", "--full"]).arg("--data").arg(&data));
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("integrity_check: DAMAGED"), "{stdout}");
+
+    let (out, _, stderr) = run(khobor()
+        .arg("serve")
+        .args(["--addr", "127.0.0.1:0"])
+        .arg("--data")
+        .arg(&data));
+    let line = assert_one_line_failure(&out, &stderr);
+    assert!(line.contains("damaged"), "{line}");
+    assert!(line.contains("khobor.db"), "{line}");
+}
+
+#[tokio::test]
+async fn check_on_a_missing_store_says_so_and_makes_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (out, _, stderr) = run(khobor().arg("check").arg("--data").arg(&data));
+    let line = assert_one_line_failure(&out, &stderr);
+    assert!(line.contains("no store"), "{line}");
+    assert!(!data.exists());
+}
+
+/// `khobor` as an unprivileged user when the tests run as root (as CI does), for whom file
+/// permissions would not apply; as itself otherwise.
+fn khobor_unprivileged(dir: &Path) -> Command {
+    use std::os::unix::fs::MetadataExt;
+    let probe = dir.join(".uid-probe");
+    std::fs::write(&probe, b"").unwrap();
+    let root = std::fs::metadata(&probe).unwrap().uid() == 0;
+    std::fs::remove_file(&probe).unwrap();
+    let mut cmd = if root {
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(env!("CARGO_BIN_EXE_khobor"));
+        cmd
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_khobor"))
+    };
+    for name in ENV_NAMES {
+        cmd.env_remove(name);
+    }
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[tokio::test]
+async fn a_read_only_store_or_search_directory_is_refused_at_start_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    chmod(dir.path(), 0o755);
+    let data = dir.path().join("data");
+    import_stories(dir.path(), &data, 3);
+    let db = data.join("khobor.db");
+    std::fs::create_dir_all(data.join("search")).unwrap();
+    chmod(&data, 0o777);
+    chmod(&data.join("search"), 0o777);
+
+    // The database file read-only: refused, not answered with 500 at every save.
+    chmod(&db, 0o444);
+    let (out, _, stderr) = run(khobor_unprivileged(dir.path())
+        .arg("serve")
+        .args(["--addr", "127.0.0.1:0"])
+        .arg("--data")
+        .arg(&data));
+    let line = assert_one_line_failure(&out, &stderr);
+    assert!(line.contains("khobor.db"), "{line}");
+    assert!(line.contains("not writable"), "{line}");
+
+    // The search index's directory read-only: named, not tantivy's lock message.
+    chmod(&db, 0o666);
+    chmod(&data.join("search"), 0o555);
+    let (out, _, stderr) = run(khobor_unprivileged(dir.path())
+        .arg("serve")
+        .args(["--addr", "127.0.0.1:0"])
+        .arg("--data")
+        .arg(&data));
+    let line = assert_one_line_failure(&out, &stderr);
+    assert!(line.contains("search is not writable"), "{line}");
+    assert!(!line.contains("IndexWriter"), "{line}");
+
+    // The data directory itself read-only.
+    chmod(&data.join("search"), 0o777);
+    chmod(&data, 0o555);
+    let (out, _, stderr) = run(khobor_unprivileged(dir.path())
+        .arg("serve")
+        .args(["--addr", "127.0.0.1:0"])
+        .arg("--data")
+        .arg(&data));
+    let line = assert_one_line_failure(&out, &stderr);
+    assert!(
+        line.contains(&format!("{} is not writable", data.display())),
+        "{line}"
+    );
+    chmod(&data, 0o755);
+}

@@ -7,6 +7,7 @@ mod archive;
 mod cli;
 mod feeds;
 mod hardening;
+mod health;
 mod helpers;
 mod http_cache;
 mod import;

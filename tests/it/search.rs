@@ -991,10 +991,14 @@ async fn reindex_works_out_related_stories_for_every_story() {
         .execute(t.app.store().pool())
         .await
         .unwrap();
-    let done =
-        khobor::jobs::search_indexer::relate_all(t.app.store(), t.app.state.search(), |_| {})
-            .await
-            .unwrap();
+    let done = khobor::jobs::search_indexer::relate_all(
+        t.app.store(),
+        t.app.state.search(),
+        |_| {},
+        &|| false,
+    )
+    .await
+    .unwrap();
     let all = padma_and_others();
     assert_eq!(done, all.len());
     let rail = id_of(&t, "padma-rail").await;
@@ -1166,9 +1170,11 @@ async fn after_a_restart_the_index_catches_up_from_its_last_sequence_and_matches
 
     // A full rebuild from the store gives the same answers.
     let rebuilt =
-        khobor::jobs::search_indexer::rebuild(t.app.store(), t.app.state.search(), |_| {})
-            .await
-            .unwrap();
+        khobor::jobs::search_indexer::rebuild(t.app.store(), t.app.state.search(), |_| {}, &|| {
+            false
+        })
+        .await
+        .unwrap();
     assert_eq!(rebuilt, 5);
     assert_eq!(t.app.state.search().num_docs(), docs);
     assert_eq!(t.app.state.search().applied_seq().unwrap(), last);
@@ -1183,7 +1189,7 @@ async fn after_a_restart_the_index_catches_up_from_its_last_sequence_and_matches
 
     // And a rebuild into a fresh index agrees with the caught-up one, hit for hit.
     let fresh = Arc::new(khobor::search::SearchIndex::in_ram().unwrap());
-    khobor::jobs::search_indexer::rebuild(t.app.store(), &fresh, |_| {})
+    khobor::jobs::search_indexer::rebuild(t.app.store(), &fresh, |_| {}, &|| false)
         .await
         .unwrap();
     assert_eq!(fresh.num_docs(), docs);
@@ -1232,4 +1238,209 @@ async fn aliases_from_the_config_file_expand_banglish_names() {
         .unwrap()
         .iter()
         .any(|b| b == "খোকাবাবু"));
+}
+
+/// Closes the application, keeping its data directory.
+async fn close(t: TestApp) -> (tempfile::TempDir, std::path::PathBuf) {
+    let TestApp { app, dir } = t;
+    app.store().close().await;
+    drop(app);
+    let data = dir.path().to_path_buf();
+    (dir, data)
+}
+
+/// Copies the store's database file (with its WAL, if one is left) from `from` to `to`, as a
+/// backup taken while the application is closed and a restore of it would.
+fn copy_db(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for name in ["khobor.db", "khobor.db-wal", "khobor.db-shm"] {
+        let _ = std::fs::remove_file(to.join(name));
+        if from.join(name).exists() {
+            std::fs::copy(from.join(name), to.join(name)).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_store_restored_from_an_older_copy_is_searched_as_it_is_now() {
+    let t = paper(&[
+        story(
+            "port-jam",
+            "চট্টগ্রাম বন্দরে কনটেইনার জট",
+            "চট্টগ্রাম বন্দরে কনটেইনার জট কমাতে আজ থেকে চব্বিশ ঘণ্টা কাজ চলবে।",
+            "অর্থনীতি",
+            "2025-09-01T10:00:00+06:00",
+        ),
+        story(
+            "jute-mills",
+            "বন্ধ পাটকল চালুর ঘোষণা",
+            "খুলনার বন্ধ পাটকলগুলো আগামী মাসে আবার চালু হবে বলে জানিয়েছে মন্ত্রণালয়।",
+            "অর্থনীতি",
+            "2025-09-02T10:00:00+06:00",
+        ),
+    ])
+    .await;
+    let (dir, data) = close(t).await;
+    let backup = tempfile::tempdir().unwrap();
+    copy_db(&data, backup.path());
+
+    // The paper goes on after the backup: two stories, published and indexed.
+    let t = open_data_dir(dir, &data).await;
+    t.import(&[
+        story(
+            "tea-wages",
+            "চা শ্রমিকদের মজুরি বাড়ল",
+            "সিলেটের বাগানগুলোতে চা শ্রমিকদের দৈনিক মজুরি পঞ্চাশ টাকা বাড়ানো হয়েছে।",
+            "অর্থনীতি",
+            "2025-09-03T10:00:00+06:00",
+        ),
+        story(
+            "hilsa-ban",
+            "ইলিশ ধরায় নিষেধাজ্ঞা শুরু",
+            "প্রজনন মৌসুমে বাইশ দিন নদীতে ইলিশ ধরা বন্ধ থাকবে।",
+            "জাতীয়",
+            "2025-09-04T10:00:00+06:00",
+        ),
+    ])
+    .await;
+    t.app.sync_search().await.unwrap();
+    assert_eq!(hit_ids(&search(&t, "মজুরি", "").await), ["tea-wages"]);
+    let lost_id = t.api_article("tea-wages").await["id"].as_i64().unwrap();
+    let (dir, data) = close(t).await;
+
+    // The database is put back to the older copy; the index stays as it was.
+    copy_db(backup.path(), &data);
+    let t = open_data_dir(dir, &data).await;
+    t.app.sync_search().await.unwrap();
+    for q in ["মজুরি", "ইলিশ"] {
+        assert_eq!(
+            search(&t, q, "").await["total"],
+            0,
+            "{q}: a story the store no longer has"
+        );
+    }
+    assert_eq!(hit_ids(&search(&t, "পাটকল", "").await), ["jute-mills"]);
+    assert_eq!(hit_ids(&search(&t, "কনটেইনার", "").await), ["port-jam"]);
+
+    // A story published now gets the id a lost one had: found by its own words only.
+    t.import(&[story(
+        "rail-fare",
+        "রেলের ভাড়া বাড়ছে না",
+        "আগামী বাজেটে রেলের ভাড়া অপরিবর্তিত থাকবে বলে জানিয়েছেন মন্ত্রী।",
+        "জাতীয়",
+        "2025-09-05T10:00:00+06:00",
+    )])
+    .await;
+    t.app.sync_search().await.unwrap();
+    assert_eq!(
+        t.api_article("rail-fare").await["id"].as_i64(),
+        Some(lost_id),
+        "the id is given again"
+    );
+    assert_eq!(hit_ids(&search(&t, "ভাড়া", "").await), ["rail-fare"]);
+    assert_eq!(search(&t, "মজুরি", "").await["total"], 0);
+}
+
+/// A store with a few imported stories and `copies` archive copies of them (which have no
+/// rows in the change feed), closed; the search index not built yet.
+async fn archive_paper(copies: i64) -> (tempfile::TempDir, std::path::PathBuf) {
+    let t = TestApp::new().await;
+    t.import(&stories("জাতীয়", 1, 4)).await;
+    let added = t
+        .app
+        .store()
+        .generate_archive(copies, 5, khobor::storage::now(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(added, copies);
+    close(t).await
+}
+
+/// How many stories the index in `dir` finds for a word every test story has.
+fn hits_in(dir: &std::path::Path) -> usize {
+    let index = khobor::search::SearchIndex::open(dir, Default::default()).unwrap();
+    let req = khobor::search::SearchRequest {
+        q: "পরীক্ষা".to_owned(),
+        limit: 10,
+        ..Default::default()
+    };
+    let hits = index.search(&req, khobor::storage::now()).unwrap().total;
+    index.finish().unwrap();
+    hits
+}
+
+#[tokio::test]
+async fn an_interrupted_reindex_keeps_the_previous_index_and_a_complete_one_swaps_in() {
+    use khobor::jobs::search_indexer::{rebuild_beside, IndexerError};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let (_dir, data) = archive_paper(20).await;
+    let live = data.join("search");
+    let store = khobor::storage::Store::open(&data.join("khobor.db"))
+        .await
+        .unwrap();
+    let done = rebuild_beside(&store, &live, Default::default(), |_| {}, &|| false)
+        .await
+        .unwrap();
+    assert_eq!(done, 24);
+    assert_eq!(hits_in(&live), 24);
+
+    // More archive stories (no feed rows: only a rebuild finds them), then a reindex that is
+    // stopped after its first batch.
+    store
+        .generate_archive(6, 5, khobor::storage::now(), |_| {})
+        .await
+        .unwrap();
+    let stop = AtomicBool::new(false);
+    let stopped = rebuild_beside(
+        &store,
+        &live,
+        Default::default(),
+        |_| stop.store(true, Ordering::Relaxed),
+        &|| stop.load(Ordering::Relaxed),
+    )
+    .await;
+    assert!(
+        matches!(stopped, Err(IndexerError::Interrupted)),
+        "{stopped:?}"
+    );
+    assert_eq!(hits_in(&live), 24, "the previous index answers as before");
+    assert!(
+        !khobor::search::staging_dir(&live).exists(),
+        "nothing left beside it"
+    );
+
+    // Completed, the new index takes its place.
+    let done = rebuild_beside(&store, &live, Default::default(), |_| {}, &|| false)
+        .await
+        .unwrap();
+    assert_eq!(done, 30);
+    assert_eq!(hits_in(&live), 30);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_rebuild_stopped_half_way_is_finished_by_the_next_catch_up_with_archive_stories() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let (dir, data) = archive_paper(20).await;
+    let t = open_data_dir(dir, &data).await;
+    let index = t.app.state.search();
+    let stop = AtomicBool::new(false);
+    let stopped = khobor::jobs::search_indexer::rebuild(
+        t.app.store(),
+        index,
+        |_| stop.store(true, Ordering::Relaxed),
+        &|| stop.load(Ordering::Relaxed),
+    )
+    .await;
+    assert!(stopped.is_err(), "stopped");
+    assert!(
+        matches!(
+            index.recorded().unwrap(),
+            khobor::search::Recorded::Position(khobor::search::Position::Rebuilding { .. })
+        ),
+        "the index knows it is unfinished"
+    );
+    // Following the feed alone would never bring the archive stories back.
+    t.app.sync_search().await.unwrap();
+    assert_eq!(search(&t, "পরীক্ষা", "").await["total"], 24);
 }

@@ -7,9 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-15}"
-if ! cargo fuzz --version >/dev/null 2>&1; then
-    cargo install cargo-fuzz --locked --version 0.13.2
-fi
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version 0.13.2
 export RUSTC_BOOTSTRAP=1
 targets=$(cd fuzz && cargo fuzz list)
 for t in $targets; do
@@ -17,7 +15,7 @@ for t in $targets; do
     work=$(mktemp -d)
     cp -r "fuzz/corpus/$t/." "$work/"
     # -rss_limit_mb: a target that needs more than this is itself a finding.
-    (cd fuzz && cargo fuzz run --sanitizer none "$t" "$work" -- \
+    (cd fuzz && cargo fuzz run --dev --sanitizer none "$t" "$work" -- \
         -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=0)
     rm -rf "$work"
 done

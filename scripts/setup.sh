@@ -35,3 +35,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$browser_tests" --no-audit --no-fund
   echo "$lock_sum" >"$stamp"
 fi
+
+# Cargo tools the test run uses: cargo-deny (licences, bans, sources) and cargo-fuzz (the fuzz
+# targets in fuzz/). Built from crates.io once; later runs find them installed.
+command -v cargo-deny >/dev/null || cargo install cargo-deny --locked --version 0.20.2
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version 0.13.2

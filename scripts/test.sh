@@ -11,6 +11,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo deny (licences, bans, sources)"
+cargo deny --log-level error check licenses bans sources
 echo "== cargo test"
 cargo test --workspace --all-targets --locked
 echo "== browser tests (headless Chromium)"
@@ -18,3 +20,5 @@ cargo build --locked --bin khobor
 target_dir="${CARGO_TARGET_DIR:-target}"
 case "$target_dir" in /*) ;; *) target_dir="$PWD/$target_dir" ;; esac
 KHOBOR_BIN="$target_dir/debug/khobor" node --test tests/browser/
+echo "== fuzzing (each target briefly, on its committed corpus)"
+bash scripts/fuzz.sh "${KHOBOR_FUZZ_SECONDS:-10}"

@@ -46,8 +46,9 @@ async fn process_one(store: &Store, dir: &Path, m: Media) -> Result<(), StorageE
 
 fn make_variants(file: &PathBuf, dir: &Path, id: i64) -> Result<Vec<MediaVariant>, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let original = media::reopen(&bytes, &media::Limits::default()).map_err(|e| e.to_string())?;
-    let variants = media::variants(&original).map_err(|e| e.to_string())?;
+    let limits = media::Limits::default();
+    let original = media::reopen(&bytes, &limits).map_err(|e| e.to_string())?;
+    let variants = media::variants(&original, &limits).map_err(|e| e.to_string())?;
     let mut out = Vec::with_capacity(variants.len());
     for v in &variants {
         let name = media::variant_name(v);

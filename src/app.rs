@@ -55,6 +55,7 @@ impl App {
         crate::jobs::media_variants::process_pending(
             self.state.store(),
             &self.state.config().media_dir(),
+            self.state.image_permits(),
         )
         .await
     }
@@ -80,6 +81,7 @@ impl App {
             store.clone(),
             self.state.config().media_dir(),
             Arc::clone(self.state.media_wake()),
+            Arc::clone(self.state.image_permits()),
             stopped,
         ));
         // Small responses go out at once instead of waiting for Nagle's algorithm.

@@ -9,6 +9,7 @@ mod feeds;
 mod helpers;
 mod http_cache;
 mod import;
+mod media;
 mod newsroom;
 mod page_cache;
 mod reader;

@@ -3,9 +3,10 @@
 # already there. Safe to run again.
 set -euo pipefail
 
-# Debian packages the build and the tests use: a C compiler for the bundled SQLite, and the
-# headless Chromium the browser tests (tests/browser) drive.
-packages=(gcc chromium chromium-driver)
+# Debian packages the build and the tests use: a C compiler for the bundled SQLite, the
+# headless Chromium the browser tests (tests/browser) drive, and exiftool, which the media
+# tests read uploads back with to prove no metadata is served.
+packages=(gcc chromium chromium-driver libimage-exiftool-perl)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -87,6 +87,7 @@ impl App {
         crate::jobs::media_variants::process_pending(
             self.state.store(),
             &self.state.config().media_dir(),
+            self.state.image_permits(),
         )
         .await
     }
@@ -131,6 +132,7 @@ impl App {
             store.clone(),
             state.config().media_dir(),
             Arc::clone(state.media_wake()),
+            Arc::clone(state.image_permits()),
             stopped,
         ));
         let limits = state.config().server;

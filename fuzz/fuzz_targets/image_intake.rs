@@ -8,6 +8,6 @@ fuzz_target!(|bytes: &[u8]| {
         ..khobor_media::Limits::default()
     };
     if let Ok(original) = khobor_media::ingest(bytes, &limits) {
-        let _ = khobor_media::variants(&original);
+        let _ = khobor_media::variants(&original, &limits);
     }
 });

@@ -1,18 +1,25 @@
 //! Makes the responsive variants of uploaded images in the background: woken by each upload,
 //! and at start-up for anything left half done (an upload stays 'processing' until its
-//! variants are stored, so a crash loses nothing). One image at a time, to bound memory.
+//! variants are stored, so a crash loses nothing). One image at a time, and each decode takes
+//! one of the permits uploads decode under, so uploads and this job together never decode more
+//! images at once than there are permits.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{watch, Notify};
+use tokio::sync::{watch, Notify, Semaphore};
 
 use crate::storage::media::{Media, MediaVariant};
 use crate::storage::{StorageError, Store};
 
-/// Processes every pending upload; returns how many were handled.
-pub async fn process_pending(store: &Store, dir: &Path) -> Result<usize, StorageError> {
+/// Processes every pending upload, each under one of `permits`; returns how many were
+/// handled. Stops early, leaving the rest pending, once `permits` is closed (shutting down).
+pub async fn process_pending(
+    store: &Store,
+    dir: &Path,
+    permits: &Arc<Semaphore>,
+) -> Result<usize, StorageError> {
     let mut done = 0;
     loop {
         let batch = store.media_to_process(1).await?;
@@ -20,17 +27,30 @@ pub async fn process_pending(store: &Store, dir: &Path) -> Result<usize, Storage
             return Ok(done);
         }
         for m in batch {
-            process_one(store, dir, m).await?;
+            let Ok(permit) = Arc::clone(permits).acquire_owned().await else {
+                return Ok(done);
+            };
+            process_one(store, dir, m, permit).await?;
             done += 1;
         }
     }
 }
 
-async fn process_one(store: &Store, dir: &Path, m: Media) -> Result<(), StorageError> {
+async fn process_one(
+    store: &Store,
+    dir: &Path,
+    m: Media,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) -> Result<(), StorageError> {
     let id = m.id;
     let file = dir.join(m.path.trim_start_matches("/media/"));
     let out_dir = dir.to_path_buf();
-    let made = tokio::task::spawn_blocking(move || make_variants(&file, &out_dir, id)).await;
+    let made = tokio::task::spawn_blocking(move || {
+        // Held by the decode itself, so it is returned only when the pixels are freed.
+        let _permit = permit;
+        make_variants(&file, &out_dir, id)
+    })
+    .await;
     match made {
         Ok(Ok(variants)) => store.finish_media(id, &variants).await,
         Ok(Err(why)) => {
@@ -46,8 +66,9 @@ async fn process_one(store: &Store, dir: &Path, m: Media) -> Result<(), StorageE
 
 fn make_variants(file: &PathBuf, dir: &Path, id: i64) -> Result<Vec<MediaVariant>, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let original = media::reopen(&bytes, &media::Limits::default()).map_err(|e| e.to_string())?;
-    let variants = media::variants(&original).map_err(|e| e.to_string())?;
+    let limits = media::Limits::default();
+    let original = media::reopen(&bytes, &limits).map_err(|e| e.to_string())?;
+    let variants = media::variants(&original, &limits).map_err(|e| e.to_string())?;
     let mut out = Vec::with_capacity(variants.len());
     for v in &variants {
         let name = media::variant_name(v);
@@ -70,9 +91,15 @@ fn make_variants(file: &PathBuf, dir: &Path, id: i64) -> Result<Vec<MediaVariant
 }
 
 /// Runs until `stop` turns true.
-pub async fn run(store: Store, dir: PathBuf, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+pub async fn run(
+    store: Store,
+    dir: PathBuf,
+    wake: Arc<Notify>,
+    permits: Arc<Semaphore>,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
-        if let Err(e) = process_pending(&store, &dir).await {
+        if let Err(e) = process_pending(&store, &dir, &permits).await {
             tracing::error!(error = %e, "media worker");
         }
         tokio::select! {

@@ -516,7 +516,7 @@ impl Store {
     /// Moves a story to `status` (publishing stamps the time if it has none) and records the
     /// change in the feed, in one transaction. Returns false if there is no such story.
     pub async fn set_status(&self, id: i64, status: Status) -> Result<bool> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_write().await?;
         let t = now();
         let done = sqlx::query(
             "UPDATE articles SET status = $2, updated_at = $3, version = version + 1, \

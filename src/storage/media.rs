@@ -80,7 +80,7 @@ pub fn picture_json(variants: &[MediaVariant], alt: &str) -> Option<String> {
 impl Store {
     /// Records an upload (its variants still to be made) and the audit line.
     pub async fn add_media(&self, m: &NewMedia<'_>, audit_line: &Audit<'_>) -> Result<i64> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO media (path, mime, width, height, alt, caption, credit, sha256, created_at, \
              status, uploaded_by, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'processing', $10, $11) \
@@ -144,7 +144,7 @@ impl Store {
     /// Stores the variants and marks the upload ready, in one transaction; the articles that
     /// show it are announced on the change feed so their pages pick up the images.
     pub async fn finish_media(&self, id: i64, variants: &[MediaVariant]) -> Result<()> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_write().await?;
         for v in variants {
             sqlx::query(
                 "INSERT INTO media_variants (media_id, width, height, mime, name, bytes) \

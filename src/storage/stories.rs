@@ -289,7 +289,7 @@ async fn handler_initials(tx: &mut Tx<'_>, id: i64, also: i64) -> Result<Vec<Str
 
 impl Store {
     pub async fn story(&self, id: i64) -> Result<Option<Story>> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_write().await?;
         let story = load_story(&mut tx, id).await?;
         tx.commit().await?;
         Ok(story)

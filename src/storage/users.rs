@@ -244,7 +244,7 @@ impl Store {
         disabled: bool,
         audit_line: &Audit<'_>,
     ) -> Result<bool> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE users SET role = $2, initials = $3, disabled = $4, updated_at = $5 WHERE id = $1",
         )
@@ -361,7 +361,7 @@ impl Store {
     /// Records one failure in each scope at time `at` (tests give past times to stand for
     /// failures whose delay has run out).
     pub async fn record_login_failure_at(&self, scopes: &[&str], at: i64) -> Result<()> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_write().await?;
         for scope in scopes {
             sqlx::query("INSERT INTO login_failures (scope, at) VALUES ($1, $2)")
                 .bind(scope)
@@ -511,7 +511,7 @@ impl Store {
         recovery_hashes: &[String],
         audit_line: &Audit<'_>,
     ) -> Result<bool> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE totp SET confirmed_at = $2, last_step = $3 \
              WHERE user_id = $1 AND confirmed_at IS NULL",
@@ -583,7 +583,7 @@ impl Store {
 
     /// Turns two-factor off: the secret and the recovery codes go.
     pub async fn disable_totp(&self, user_id: i64, audit_line: &Audit<'_>) -> Result<()> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_write().await?;
         for sql in [
             "DELETE FROM totp WHERE user_id = $1",
             "DELETE FROM recovery_codes WHERE user_id = $1",
@@ -670,7 +670,7 @@ impl Store {
         user_id: i64,
         audit_line: &Audit<'_>,
     ) -> Result<i64> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = sqlx::query_scalar(
             "INSERT INTO api_tokens (name, token_hash, role, user_id, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -727,7 +727,7 @@ impl Store {
     }
 
     pub async fn revoke_api_token(&self, id: i64, audit_line: &Audit<'_>) -> Result<bool> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
         )
@@ -747,7 +747,7 @@ impl Store {
     // ---- audit log
 
     pub async fn write_audit(&self, a: &Audit<'_>) -> Result<()> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_write().await?;
         audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(())
@@ -776,7 +776,7 @@ impl Store {
     }
 
     pub async fn set_setting(&self, key: &str, value: &str, audit_line: &Audit<'_>) -> Result<()> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO settings (key, value) VALUES ($1, $2) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",

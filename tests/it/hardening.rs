@@ -581,3 +581,14 @@ async fn a_new_password_revokes_the_persons_api_tokens() {
     changed.assert_contains("API টোকেন বাতিল");
     assert_eq!(call(token).await.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn empty_list_filters_are_no_filters() {
+    let t = TestApp::with_demo().await;
+    let all = t.get("/api/v1/articles").await.json();
+    let empty = t.get("/api/v1/articles?section=&tag=").await;
+    assert_eq!(empty.status, StatusCode::OK, "{}", empty.body);
+    assert_eq!(empty.json()["total"], all["total"]);
+    let both = t.get("/api/v1/articles?section=national&tag=x").await;
+    assert_eq!(both.status, StatusCode::BAD_REQUEST);
+}

@@ -11,6 +11,7 @@ mod health;
 mod helpers;
 mod http_cache;
 mod import;
+mod media;
 mod newsroom;
 mod newsroom_login;
 mod page_cache;

@@ -100,7 +100,7 @@ fn main() {
         ingest_times.push(start.elapsed());
 
         let start = Instant::now();
-        let vs = variants(black_box(&original)).expect("variants");
+        let vs = variants(black_box(&original), &Limits::default()).expect("variants");
         variant_times.push(start.elapsed());
         last = Some((original, vs));
     }

@@ -7,9 +7,11 @@
 //! 2. enforces the byte, width, height and pixel limits ([`Limits`]) from the image header,
 //!    before any pixel is decoded, so a tiny file declaring a gigantic canvas (a decompression
 //!    bomb) is rejected without allocating it;
-//! 3. decodes with `image::Limits` as a second guard, applies the EXIF orientation and re-encodes
-//!    without metadata, so GPS positions and camera serials never reach the public site
-//!    ([`ingest`]);
+//! 3. refuses an image whose decoded pixels would not fit in the memory budget
+//!    ([`Limits::max_decode_bytes`], worked out from the header), decodes 16-bit PNG straight to
+//!    8 bits a sample, applies the EXIF orientation and re-encodes without metadata, so GPS
+//!    positions and camera serials never reach the public site; a GIF keeps its frames and
+//!    loop count and loses every comment, text and application block ([`ingest`]);
 //! 4. produces the responsive WebP and JPEG renditions used by article pages ([`variants`]),
 //!    named by content hash so they can be cached forever ([`variant_name`]).
 //!
@@ -89,26 +91,42 @@ pub struct Limits {
     pub max_height: u32,
     /// Largest accepted `width × height`.
     pub max_pixels: u64,
+    /// Most bytes one decode may hold: the decoded pixels (width × height × bytes per pixel of
+    /// the colour type the decoder produces) plus, for progressive JPEG, its coefficients.
+    /// Checked from the header before decoding; several uploads decode at once, so this times
+    /// the number of decode permits bounds the memory images take.
+    pub max_decode_bytes: u64,
 }
 
 impl Default for Limits {
     /// 20 MiB, at most 12 000 px on either side and 40 megapixels in total: comfortably above
-    /// any camera a Khobor photographer carries, far below what would exhaust the server.
+    /// any camera a Khobor photographer carries, far below what would exhaust the server. The
+    /// decode budget, 160 MiB, holds 40 megapixels of 8-bit RGBA (16-bit PNG is decoded to 8
+    /// bits, so it fits too); a 40-megapixel progressive JPEG does not (its coefficients take
+    /// twice its pixels) and is refused with a message saying so.
     fn default() -> Self {
         Limits {
             max_bytes: 20 * 1024 * 1024,
             max_width: 12_000,
             max_height: 12_000,
             max_pixels: 40_000_000,
+            max_decode_bytes: 160 * 1024 * 1024,
         }
     }
 }
 
 impl Limits {
-    /// Bytes the decoder may allocate for the pixel buffer: the pixel limit at the widest sample
-    /// layout any accepted format decodes to (16-bit RGBA PNG, 8 bytes a pixel).
-    fn alloc_budget(&self) -> u64 {
-        self.max_pixels.saturating_mul(8)
+    /// Refuses a decode that needs more than [`Limits::max_decode_bytes`].
+    fn check_budget(&self, width: u32, height: u32, needed: u64) -> Result<(), MediaError> {
+        if needed > self.max_decode_bytes {
+            return Err(MediaError::OverBudget {
+                width,
+                height,
+                needed,
+                budget: self.max_decode_bytes,
+            });
+        }
+        Ok(())
     }
 
     fn check_dimensions(&self, width: u32, height: u32) -> Result<(), MediaError> {
@@ -143,7 +161,7 @@ impl Limits {
 pub enum MediaError {
     #[error("ফাইলটি খালি: কোনো ছবি পাওয়া যায়নি")]
     Empty,
-    #[error("ফাইলটি খুব বড়: {}; সর্বোচ্চ {}", human_size(*.bytes), human_size(*.max))]
+    #[error("ফাইলটি খুব বড়: {}; সর্বোচ্চ {}", human_size(*.bytes as u64), human_size(*.max as u64))]
     TooLarge { bytes: usize, max: usize },
     #[error("ফাইলটি ছবি নয়: শুধু JPEG, PNG, WebP বা GIF নেওয়া হয়")]
     NotAnImage,
@@ -160,6 +178,17 @@ pub enum MediaError {
         max_width: u32,
         max_height: u32,
     },
+    /// The pixels would not fit in [`Limits::max_decode_bytes`] once decoded.
+    #[error(
+        "ছবিটি খুলতে {} মেমরি লাগবে, কিন্তু একটি ছবির জন্য সীমা {} ({width}×{height} পিক্সেল): ছবিটি ছোট মাপে সংরক্ষণ করে আবার দিন",
+        human_size(*.needed), human_size(*.budget)
+    )]
+    OverBudget {
+        width: u32,
+        height: u32,
+        needed: u64,
+        budget: u64,
+    },
     #[error("ছবিটি নষ্ট বা অসম্পূর্ণ, খোলা যাচ্ছে না ({0})")]
     Corrupt(String),
     #[error("ছবিটি প্রক্রিয়া করা যায়নি ({0})")]
@@ -168,11 +197,11 @@ pub enum MediaError {
 
 /// A byte count the way a reporter reads it: "25.3 MB", "512 KB", "900 বাইট". Rounded up, so
 /// a file just over the limit never reads as equal to it.
-fn human_size(bytes: usize) -> String {
-    const KIB: usize = 1024;
-    const MIB: usize = 1024 * 1024;
+fn human_size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
     if bytes >= MIB {
-        let tenths = (bytes as u64 * 10).div_ceil(MIB as u64);
+        let tenths = bytes.saturating_mul(10).div_ceil(MIB);
         if tenths % 10 == 0 {
             format!("{} MB", tenths / 10)
         } else {
@@ -218,11 +247,12 @@ pub struct Original {
 /// WebP quality for re-encoded lossy WebP originals.
 const ORIGINAL_WEBP_QUALITY: f32 = 90.0;
 
-/// Validates and cleans an upload: type from bytes, limits checked from the header before
-/// decoding, decode with `image::Limits` as a second guard, apply EXIF orientation, re-encode in
-/// the same format without metadata (JPEG quality 90, keeping the upload's chroma subsampling;
-/// lossy WebP quality 90; lossless WebP and PNG stay lossless). GIF: keep the original bytes if valid
-/// (GIFs carry no EXIF); dimensions are those of the first frame's canvas.
+/// Validates and cleans an upload: type from bytes, limits and the decode budget checked from
+/// the header before decoding, apply EXIF orientation, re-encode in the same format without
+/// metadata (JPEG quality 90, keeping the upload's chroma subsampling; lossy WebP quality 90;
+/// lossless WebP and PNG stay lossless, PNG at 8 bits a sample). GIF: the frames, their timing
+/// and the loop count are copied as they are and every other block dropped (see
+/// `strip_gif`); dimensions are those of the first frame's canvas.
 pub fn ingest(bytes: &[u8], limits: &Limits) -> Result<Original, MediaError> {
     let format = check_upload(bytes, limits)?;
     let (mut image, orientation) = decode(bytes, format, limits)?;
@@ -230,8 +260,9 @@ pub fn ingest(bytes: &[u8], limits: &Limits) -> Result<Original, MediaError> {
     let (width, height) = (image.width(), image.height());
 
     let out = match format {
-        // Decoding the first frame above proved the file sound; GIF has no EXIF to strip.
-        Format::Gif => bytes.to_vec(),
+        // Re-encoding an animation would cost every frame's pixels and redo its palettes;
+        // copying the blocks that draw it, after the first frame decoded above, is exact.
+        Format::Gif => strip_gif(bytes)?,
         Format::Jpeg => encode_original_jpeg(image, jpeg_sampling(bytes, orientation))?,
         Format::Png => {
             let mut out = Vec::new();
@@ -276,14 +307,7 @@ pub fn reopen(bytes: &[u8], limits: &Limits) -> Result<Original, MediaError> {
     let format = check_upload(bytes, limits)?;
     let (mut decoder, width, height) = open_decoder(bytes, format, limits)?;
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let turned = matches!(
-        orientation,
-        Orientation::Rotate90
-            | Orientation::Rotate270
-            | Orientation::Rotate90FlipH
-            | Orientation::Rotate270FlipH
-    );
-    let (width, height) = if turned {
+    let (width, height) = if turns(orientation) {
         (height, width)
     } else {
         (width, height)
@@ -295,6 +319,125 @@ pub fn reopen(bytes: &[u8], limits: &Limits) -> Result<Original, MediaError> {
         bytes: bytes.to_vec(),
         sha256: hex::encode(Sha256::digest(bytes)),
     })
+}
+
+/// Copies a GIF keeping only what draws it: header, screen descriptor and colour tables, each
+/// frame with its graphic control block (delay, disposal, transparency), and the loop count
+/// (the NETSCAPE2.0 / ANIMEXTS1.0 block, rebuilt from its loop field alone). Dropped: comment
+/// blocks, plain-text blocks (which no browser draws), every other application block (XMP,
+/// ICC profiles, editors' private data) and anything after the trailer, all of which can carry
+/// an author, a place or a camera serial. A file cut short after at least one whole frame
+/// keeps its whole frames, as browsers show it.
+fn strip_gif(bytes: &[u8]) -> Result<Vec<u8>, MediaError> {
+    let bad = |what: &str| MediaError::Corrupt(format!("GIF: {what}"));
+    // Header (6 bytes), logical screen descriptor (7), global colour table if flagged.
+    let flags = *bytes.get(10).ok_or_else(|| bad("no screen descriptor"))?;
+    let mut i = 13 + colour_table_len(flags);
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(
+        bytes
+            .get(..i)
+            .ok_or_else(|| bad("colour table cut short"))?,
+    );
+
+    // A graphic control block applies to the next image or plain-text block; it is written
+    // out with its image, and dropped with a plain-text block.
+    let mut control: Option<[u8; 4]> = None;
+    let mut frames = 0usize;
+    loop {
+        match bytes.get(i) {
+            Some(0x2C) => {
+                // Image descriptor (10 bytes), local colour table, LZW code size, data.
+                let Some(&flags) = bytes.get(i + 9) else {
+                    break;
+                };
+                let data = i + 10 + colour_table_len(flags) + 1;
+                let Some(end) = skip_sub_blocks(bytes, data) else {
+                    break;
+                };
+                if let Some(gce) = control.take() {
+                    out.extend_from_slice(&[0x21, 0xF9, 0x04]);
+                    out.extend_from_slice(&gce);
+                    out.push(0x00);
+                }
+                out.extend_from_slice(&bytes[i..end]);
+                frames += 1;
+                i = end;
+            }
+            Some(0x21) => {
+                let Some(&label) = bytes.get(i + 1) else {
+                    break;
+                };
+                let Some(end) = skip_sub_blocks(bytes, i + 2) else {
+                    break;
+                };
+                let body = &bytes[i + 2..end];
+                match label {
+                    0xF9 => {
+                        control = match body {
+                            [4, a, b, c, d, ..] => Some([*a, *b, *c, *d]),
+                            _ => None,
+                        }
+                    }
+                    0xFF => {
+                        if let Some(count) = loop_count(body) {
+                            out.extend_from_slice(&[0x21, 0xFF, 0x0B]);
+                            out.extend_from_slice(&body[1..12]);
+                            out.extend_from_slice(&[0x03, 0x01]);
+                            out.extend_from_slice(&count);
+                            out.push(0x00);
+                        }
+                    }
+                    0x01 => control = None,
+                    _ => {} // comments and unknown extensions
+                }
+                i = end;
+            }
+            // The trailer, or the end of a file that lacks one.
+            Some(0x3B) | None => break,
+            Some(other) => return Err(bad(&format!("unknown block 0x{other:02X}"))),
+        }
+    }
+    if frames == 0 {
+        return Err(bad("no complete frame"));
+    }
+    out.push(0x3B);
+    Ok(out)
+}
+
+/// Bytes of the colour table a GIF screen or image descriptor's packed field announces.
+fn colour_table_len(flags: u8) -> usize {
+    if flags & 0x80 == 0 {
+        0
+    } else {
+        3 << ((flags & 0x07) + 1)
+    }
+}
+
+/// The index just past the sub-block chain starting at `i` (its zero-length terminator
+/// included); `None` if the file ends first.
+fn skip_sub_blocks(bytes: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        let len = usize::from(*bytes.get(i)?);
+        i += 1 + len;
+        if len == 0 {
+            return (i <= bytes.len()).then_some(i);
+        }
+    }
+}
+
+/// The loop count of an application block's sub-blocks if it is the looping block browsers
+/// read (NETSCAPE2.0, or ANIMEXTS1.0 which means the same).
+fn loop_count(body: &[u8]) -> Option<[u8; 2]> {
+    let (size, id, rest) = (body.first()?, body.get(1..12)?, body.get(12..)?);
+    if *size != 11 || (id != b"NETSCAPE2.0" && id != b"ANIMEXTS1.0") {
+        return None;
+    }
+    // Any sub-blocks after the loop field (buffering hints, or smuggled data) are dropped.
+    match rest {
+        [3, 1, lo, hi, ..] => Some([*lo, *hi]),
+        _ => None,
+    }
 }
 
 /// The checks that need no parsing: not empty, not too many bytes, a known magic number.
@@ -312,13 +455,13 @@ fn check_upload(bytes: &[u8], limits: &Limits) -> Result<Format, MediaError> {
 }
 
 /// Parses only the header and enforces `limits` on the declared size, then hands the decoder
-/// the same limits as a second guard. Returns the decoder, ready to decode, and the size.
+/// the decode budget as a second guard. Returns the decoder, ready to decode, and the size.
 fn open_decoder<'a>(
     bytes: &'a [u8],
     format: Format,
     limits: &Limits,
 ) -> Result<(impl ImageDecoder + 'a, u32, u32), MediaError> {
-    let budget = limits.alloc_budget();
+    let budget = limits.max_decode_bytes;
 
     // No dimension limit yet (the declared size is checked below, with an error that names
     // it); the allocation cap bounds the metadata buffers read with the header.
@@ -336,40 +479,124 @@ fn open_decoder<'a>(
     strict.max_image_width = Some(limits.max_width);
     strict.max_image_height = Some(limits.max_height);
     strict.max_alloc = Some(budget);
-    let too_many = MediaError::TooManyPixels {
-        width,
-        height,
-        max: limits.max_pixels,
-    };
     match decoder.set_limits(strict) {
         Ok(()) => {}
-        Err(ImageError::Limits(_)) => return Err(too_many),
+        Err(ImageError::Limits(_)) => {
+            let needed = decoder.total_bytes();
+            return Err(over_budget(width, height, needed, limits));
+        }
         Err(other) => return Err(corrupt(other)),
-    }
-    if decoder.total_bytes() > budget {
-        return Err(too_many);
     }
     Ok((decoder, width, height))
 }
 
-/// Reads the header, enforces `limits` on the declared size, then decodes with the same limits
-/// handed to the decoder. Returns the pixels as stored and the EXIF orientation to apply.
+/// The error for a decode the budget cannot hold. `needed` is at least one byte over the
+/// budget: a decoder that gives up under its own accounting is reported as over, not under.
+fn over_budget(width: u32, height: u32, needed: u64, limits: &Limits) -> MediaError {
+    MediaError::OverBudget {
+        width,
+        height,
+        needed: needed.max(limits.max_decode_bytes.saturating_add(1)),
+        budget: limits.max_decode_bytes,
+    }
+}
+
+/// Whether applying `orientation` turns the image a quarter, which makes a second buffer the
+/// size of the first (a flip or half turn is done in place).
+fn turns(orientation: Orientation) -> bool {
+    matches!(
+        orientation,
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    )
+}
+
+/// Reads the header, enforces `limits` on the declared size and the memory the decode needs,
+/// then decodes. Returns the pixels (8 bits a sample) and the EXIF orientation to apply.
 fn decode(
     bytes: &[u8],
     format: Format,
     limits: &Limits,
 ) -> Result<(DynamicImage, Orientation), MediaError> {
+    if format == Format::Png {
+        return decode_png(bytes, limits);
+    }
     let (mut decoder, width, height) = open_decoder(bytes, format, limits)?;
     // A damaged EXIF block is no reason to refuse a photo; it is dropped either way.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut needed = decoder.total_bytes();
+    if format == Format::Jpeg {
+        needed = needed.saturating_add(jpeg_frame(bytes).map_or(0, |f| f.coefficient_bytes()));
+    }
+    if turns(orientation) {
+        needed = needed.saturating_add(decoder.total_bytes());
+    }
+    limits.check_budget(width, height, needed)?;
     let image = DynamicImage::from_decoder(decoder).map_err(|e| match e {
-        ImageError::Limits(_) => MediaError::TooManyPixels {
-            width,
-            height,
-            max: limits.max_pixels,
-        },
+        ImageError::Limits(_) => over_budget(width, height, needed, limits),
         other => corrupt(other),
     })?;
+    Ok((image, orientation))
+}
+
+/// Most bytes the PNG decoder may allocate besides the pixels: row buffers and the chunks it
+/// keeps (the eXIf block, for the orientation). Text and colour-profile chunks are skipped.
+const PNG_METADATA_BYTES: usize = 16 * 1024 * 1024;
+
+/// PNG through the `png` crate itself, because the `image` crate's decoder returns 16-bit
+/// files as 16-bit pixels: 8 bytes a pixel for RGBA, twice what the site can ever show. Here
+/// samples are cut to 8 bits row by row while decoding (and palettes expanded), so the only
+/// large buffer is the 8-bit image, and the budget is checked against its size before it is
+/// allocated.
+fn decode_png(bytes: &[u8], limits: &Limits) -> Result<(DynamicImage, Orientation), MediaError> {
+    let corrupt_png = |e: png::DecodingError| MediaError::Corrupt(e.to_string());
+    let mut decoder = png::Decoder::new_with_limits(
+        Cursor::new(bytes),
+        png::Limits {
+            bytes: PNG_METADATA_BYTES,
+        },
+    );
+    decoder.set_ignore_text_chunk(true);
+    decoder.set_ignore_iccp_chunk(true);
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let (width, height) = decoder.read_header_info().map_err(corrupt_png)?.size();
+    limits.check_dimensions(width, height)?;
+    let mut reader = decoder.read_info().map_err(corrupt_png)?;
+    let pixels = reader.output_buffer_size().map_or(u64::MAX, |n| n as u64);
+    let orientation = reader
+        .info()
+        .exif_metadata
+        .as_deref()
+        .and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms);
+    let needed = if turns(orientation) {
+        pixels.saturating_mul(2)
+    } else {
+        pixels
+    };
+    limits.check_budget(width, height, needed)?;
+    let size = usize::try_from(pixels).map_err(|_| over_budget(width, height, needed, limits))?;
+    let mut buf = vec![0; size];
+    reader.next_frame(&mut buf).map_err(corrupt_png)?;
+    let image = match reader.output_color_type() {
+        (png::ColorType::Grayscale, png::BitDepth::Eight) => {
+            image::GrayImage::from_raw(width, height, buf).map(DynamicImage::ImageLuma8)
+        }
+        (png::ColorType::GrayscaleAlpha, png::BitDepth::Eight) => {
+            image::GrayAlphaImage::from_raw(width, height, buf).map(DynamicImage::ImageLumaA8)
+        }
+        (png::ColorType::Rgb, png::BitDepth::Eight) => {
+            image::RgbImage::from_raw(width, height, buf).map(DynamicImage::ImageRgb8)
+        }
+        (png::ColorType::Rgba, png::BitDepth::Eight) => {
+            image::RgbaImage::from_raw(width, height, buf).map(DynamicImage::ImageRgba8)
+        }
+        _ => None,
+    };
+    let image =
+        image.ok_or_else(|| MediaError::Corrupt("PNG pixel layout not understood".into()))?;
     Ok((image, orientation))
 }
 
@@ -449,23 +676,48 @@ fn encode_original_jpeg(
 /// header cannot be read or uses factors the encoder does not offer.
 fn jpeg_sampling(bytes: &[u8], orientation: Orientation) -> jpeg_encoder::SamplingFactor {
     let full = jpeg_encoder::SamplingFactor::F_1_1;
-    let Some((h, v)) = jpeg_luma_sampling(bytes) else {
+    let Some(frame) = jpeg_frame(bytes) else {
         return full;
     };
-    let swapped = matches!(
-        orientation,
-        Orientation::Rotate90
-            | Orientation::Rotate270
-            | Orientation::Rotate90FlipH
-            | Orientation::Rotate270FlipH
-    );
-    let (h, v) = if swapped { (v, h) } else { (h, v) };
+    // Colour photos only: a grey JPEG is re-encoded as grey, where sampling means nothing.
+    let Some(&(h, v)) = frame.sampling.first().filter(|_| frame.sampling.len() >= 3) else {
+        return full;
+    };
+    let (h, v) = if turns(orientation) { (v, h) } else { (h, v) };
     jpeg_encoder::SamplingFactor::from_factors(h, v).unwrap_or(full)
 }
 
-/// Horizontal and vertical sampling factors of the first component in a JPEG's frame header
-/// (SOFn), for colour images. Walks the marker segments; `None` if there is no colour frame.
-fn jpeg_luma_sampling(bytes: &[u8]) -> Option<(u8, u8)> {
+/// What the memory of a JPEG decode depends on, from its frame header (SOFn).
+struct JpegFrame {
+    progressive: bool,
+    width: u32,
+    height: u32,
+    /// Horizontal and vertical sampling factors of each component, in order.
+    sampling: Vec<(u8, u8)>,
+}
+
+impl JpegFrame {
+    /// The coefficients a progressive decode keeps for the whole image until its last scan:
+    /// 64 two-byte values per 8×8 block of every component, over whole MCUs (as the decoder
+    /// allocates them). Zero for baseline, which decodes a row of blocks at a time.
+    fn coefficient_bytes(&self) -> u64 {
+        if !self.progressive {
+            return 0;
+        }
+        let h_max = u64::from(self.sampling.iter().map(|s| s.0).max().unwrap_or(1).max(1));
+        let v_max = u64::from(self.sampling.iter().map(|s| s.1).max().unwrap_or(1).max(1));
+        let mcus_x = u64::from(self.width).div_ceil(8 * h_max);
+        let mcus_y = u64::from(self.height).div_ceil(8 * v_max);
+        self.sampling
+            .iter()
+            .map(|&(h, v)| mcus_x * mcus_y * u64::from(h) * u64::from(v) * 64 * 2)
+            .sum()
+    }
+}
+
+/// The first frame header of a JPEG. Walks the marker segments; `None` if there is none
+/// before the first scan.
+fn jpeg_frame(bytes: &[u8]) -> Option<JpegFrame> {
     let mut i = 2; // after SOI
     while i + 4 <= bytes.len() {
         if bytes[i] != 0xFF {
@@ -485,11 +737,19 @@ fn jpeg_luma_sampling(bytes: &[u8]) -> Option<(u8, u8)> {
         if is_frame {
             // precision, height (2), width (2), component count, then id, sampling, table.
             let segment = bytes.get(i + 4..i + 2 + len)?;
-            if *segment.get(5)? < 3 {
-                return None;
-            }
-            let factors = *segment.get(7)?;
-            return Some((factors >> 4, factors & 0x0F));
+            let height = u16::from_be_bytes([*segment.get(1)?, *segment.get(2)?]);
+            let width = u16::from_be_bytes([*segment.get(3)?, *segment.get(4)?]);
+            let count = usize::from(*segment.get(5)?);
+            let sampling = (0..count)
+                .map(|c| segment.get(7 + 3 * c).map(|f| (f >> 4, f & 0x0F)))
+                .collect::<Option<Vec<_>>>()?;
+            return Some(JpegFrame {
+                // SOF2, SOF6, SOF10 and SOF14 are the progressive ones.
+                progressive: marker & 0x03 == 0x02,
+                width: u32::from(width),
+                height: u32::from(height),
+                sampling,
+            });
         }
         if marker == 0xDA {
             return None; // scan data before any frame header
@@ -652,20 +912,23 @@ pub fn variant_height(orig_width: u32, orig_height: u32, width: u32) -> u32 {
 }
 
 /// Every variant for an ingested original: for each width of [`variant_widths`], one lossy WebP
-/// and one JPEG (the fallback for browsers without WebP), ordered by width, WebP first.
+/// and one JPEG (the fallback for browsers without WebP), ordered by width, WebP first. Only
+/// `limits.max_decode_bytes` is used; the size limits are the record's own.
 ///
 /// The original is decoded once and resized progressively from the largest variant down, each
 /// level from the one above it; the encodings are then shared out, largest first, between up to
 /// [`ENCODE_THREADS`] threads.
-pub fn variants(original: &Original) -> Result<Vec<Variant>, MediaError> {
+pub fn variants(original: &Original, limits: &Limits) -> Result<Vec<Variant>, MediaError> {
     let (ow, oh) = (original.width, original.height);
-    // The record says how big the image is; the decoder is held to exactly that.
+    // The record says how big the image is; the decoder is held to exactly that, and to the
+    // same memory budget as an upload.
     let longest = ow.max(oh);
     let limits = Limits {
         max_bytes: usize::MAX,
         max_width: longest,
         max_height: longest,
         max_pixels: u64::from(ow) * u64::from(oh),
+        max_decode_bytes: limits.max_decode_bytes,
     };
     let (mut image, orientation) = decode(&original.bytes, original.format, &limits)?;
     // Ingested originals carry no EXIF; this only matters for bytes stored by other means.

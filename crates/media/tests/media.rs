@@ -1,7 +1,7 @@
 //! Intake and variant tests for Khobor's media library. Every image is generated here with the
 //! `image` crate (or assembled byte by byte), so the suite needs no fixture files.
 
-use image::codecs::gif::GifEncoder;
+use image::codecs::gif::{GifEncoder, Repeat};
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::codecs::webp::WebPEncoder;
@@ -358,6 +358,16 @@ fn error_messages_are_bengali_and_readable() {
     };
     assert!(e.to_string().starts_with("ছবিটি খুব বড়: 13000×100 পিক্সেল"));
     assert!(MediaError::Corrupt("x".into()).to_string().contains("নষ্ট"));
+    let e = MediaError::OverBudget {
+        width: 6000,
+        height: 6600,
+        needed: 6000 * 6600 * 4,
+        budget: 100 * 1024 * 1024,
+    };
+    assert_eq!(
+        e.to_string(),
+        "ছবিটি খুলতে 151.1 MB মেমরি লাগবে, কিন্তু একটি ছবির জন্য সীমা 100 MB (6000×6600 পিক্সেল): ছবিটি ছোট মাপে সংরক্ষণ করে আবার দিন"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -507,7 +517,7 @@ fn lossless_webp_stays_lossless_and_lossy_stays_lossy() {
 }
 
 #[test]
-fn gif_is_kept_byte_for_byte() {
+fn gif_without_metadata_is_kept_byte_for_byte() {
     let src = gif(33, 21);
     let o = ok(&src);
     assert_eq!(o.bytes, src);
@@ -622,7 +632,7 @@ fn jpeg_original_keeps_the_uploads_chroma_subsampling() {
     assert_eq!((o.width, o.height), (64, 96));
     assert_eq!(sof_sampling(&o.bytes), (1, 2));
     // Variants are always 4:2:0.
-    let vs = variants(&ok(&jpeg_sampled(700, 400, S::F_1_1))).unwrap();
+    let vs = variants(&ok(&jpeg_sampled(700, 400, S::F_1_1)), &Limits::default()).unwrap();
     for v in vs.iter().filter(|v| v.format == VariantFormat::Jpeg) {
         assert_eq!(sof_sampling(&v.bytes), (2, 2));
     }
@@ -657,6 +667,292 @@ fn png_exif_orientation_is_applied_and_metadata_chunks_dropped() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// GIF: metadata blocks dropped, frames kept
+
+/// `data` as GIF sub-blocks: length-prefixed runs of at most 255 bytes, then the terminator.
+fn sub_blocks(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for run in data.chunks(255) {
+        out.push(run.len() as u8);
+        out.extend_from_slice(run);
+    }
+    out.push(0);
+    out
+}
+
+/// A two-frame animated GIF, looping forever, as the image crate encodes it.
+fn animated_gif(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = GifEncoder::new_with_speed(&mut out, 30);
+        encoder.set_repeat(Repeat::Infinite).unwrap();
+        for shade in [30u8, 220] {
+            let frame =
+                image::RgbaImage::from_pixel(width, height, image::Rgba([shade, 90, 160, 255]));
+            encoder
+                .encode_frame(image::Frame::from_parts(
+                    frame,
+                    0,
+                    0,
+                    image::Delay::from_numer_denom_ms(250, 1),
+                ))
+                .unwrap();
+        }
+    }
+    out
+}
+
+/// Where a GIF's first block after the header, screen descriptor and global colour table is.
+fn gif_first_block(gif: &[u8]) -> usize {
+    let flags = gif[10];
+    13 + if flags & 0x80 != 0 {
+        3 << ((flags & 7) + 1)
+    } else {
+        0
+    }
+}
+
+#[test]
+fn gif_comment_text_and_xmp_blocks_are_dropped_frames_and_loop_kept() {
+    let clean = animated_gif(24, 16);
+    let start = gif_first_block(&clean);
+    assert_eq!(
+        clean[start..start + 3],
+        [0x21, 0xFF, 0x0B],
+        "loop block first"
+    );
+
+    // Up front: a comment with a position, and an XMP packet naming the photographer.
+    let mut comment = vec![0x21, 0xFE];
+    comment.extend(sub_blocks(
+        b"GPS 23.8103 N 90.4125 E, camera serial KHB-4471",
+    ));
+    let mut xmp = vec![0x21, 0xFF, 0x0B];
+    xmp.extend_from_slice(b"XMP DataXMP");
+    xmp.extend(sub_blocks(
+        b"<x:xmpmeta><tiff:Artist>Khobor Staff Photographer</tiff:Artist></x:xmpmeta>",
+    ));
+    let mut icc = vec![0x21, 0xFF, 0x0B];
+    icc.extend_from_slice(b"ICCRGBG1012");
+    icc.extend(sub_blocks(b"profile by KHB-4471"));
+    // Before the trailer: a plain-text block with its own control block, and a comment.
+    let mut text = vec![0x21, 0xF9, 0x04, 0x00, 0x0A, 0x00, 0x00, 0x00, 0x21, 0x01];
+    text.extend(sub_blocks(&[0u8; 12]).split_last().unwrap().1); // the 12-byte grid header
+    text.extend(sub_blocks(b"shot by KHB-4471"));
+    let mut tagged = clean[..start].to_vec();
+    tagged.extend(&comment);
+    tagged.extend(&xmp);
+    tagged.extend(&icc);
+    let trailer = clean.len() - 1;
+    assert_eq!(clean[trailer], 0x3B);
+    tagged.extend_from_slice(&clean[start..trailer]);
+    tagged.extend(&text);
+    tagged.extend(&comment);
+    tagged.push(0x3B);
+    // And after the trailer, where no reader looks but the bytes are served all the same.
+    tagged.extend_from_slice(b"KHB-4471 Khobor Staff Photographer");
+    assert!(
+        image::load_from_memory(&tagged).is_ok(),
+        "the tagged GIF is valid"
+    );
+
+    let o = ok(&tagged);
+    assert_eq!(o.format, Format::Gif);
+    assert_eq!((o.width, o.height), (24, 16));
+    for secret in [
+        &b"KHB-4471"[..],
+        b"Khobor Staff",
+        b"23.8103",
+        b"XMP Data",
+        b"ICCRGBG1",
+    ] {
+        assert!(
+            !contains(&o.bytes, secret),
+            "{:?} survived",
+            String::from_utf8_lossy(secret)
+        );
+    }
+    // What is left is exactly the animation as it was encoded: frames, delays, loop block.
+    assert_eq!(o.bytes, clean);
+    let frames: Vec<image::Frame> = image::AnimationDecoder::into_frames(
+        image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&o.bytes)).unwrap(),
+    )
+    .collect::<Result<_, _>>()
+    .unwrap();
+    assert_eq!(frames.len(), 2);
+    assert_eq!(frames[1].delay().numer_denom_ms(), (250, 1));
+    assert_ne!(
+        frames[0].buffer().get_pixel(0, 0),
+        frames[1].buffer().get_pixel(0, 0)
+    );
+}
+
+#[test]
+fn gif_loop_block_keeps_only_its_loop_count() {
+    let clean = animated_gif(8, 8);
+    let start = gif_first_block(&clean);
+    // A NETSCAPE2.0 block with a second sub-block smuggling bytes after the loop field.
+    let mut tagged = clean.clone();
+    let loop_end = start + 3 + 11 + 4; // introducer, identifier, loop sub-block (size, id, u16)
+    assert_eq!(tagged[loop_end], 0, "the loop block's terminator");
+    let smuggled = sub_blocks(b"KHB-4471");
+    tagged.splice(loop_end..loop_end + 1, smuggled);
+    let o = ok(&tagged);
+    assert!(!contains(&o.bytes, b"KHB-4471"));
+    assert_eq!(o.bytes, clean);
+}
+
+#[test]
+fn gif_cut_short_keeps_its_whole_frames() {
+    let clean = animated_gif(8, 8);
+    // Without its trailer and the last few bytes of the second frame.
+    let cut = &clean[..clean.len() - 4];
+    let o = ok(cut);
+    assert_eq!(*o.bytes.last().unwrap(), 0x3B);
+    let frames = image::AnimationDecoder::into_frames(
+        image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&o.bytes)).unwrap(),
+    )
+    .collect::<Result<Vec<_>, _>>()
+    .unwrap();
+    assert_eq!(frames.len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The decode memory budget
+
+/// A 16-bit RGBA PNG whose samples are `v * 257 + k`, so the top byte is `v`.
+fn png_rgba16(width: u32, height: u32) -> Vec<u8> {
+    let rgba = rgba_pixels(width, height);
+    let wide: Vec<u16> = rgba
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (u16::from(v) * 257) ^ (i as u16 & 0x7F))
+        .collect();
+    let img = image::ImageBuffer::<image::Rgba<u16>, _>::from_raw(width, height, wide).unwrap();
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgba16(img)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
+#[test]
+fn png_16_bit_is_decoded_to_8_bits_within_the_budget() {
+    let (w, h) = (300u32, 200u32);
+    let src = png_rgba16(w, h);
+    assert_eq!(src[24], 16, "the source is 16 bits a sample");
+    let eight_bit = u64::from(w * h * 4);
+
+    // Counted at 8-bit RGBA (4 bytes a pixel), not at the 8 bytes a 16-bit decode would hold.
+    let exact = Limits {
+        max_decode_bytes: eight_bit,
+        ..Limits::default()
+    };
+    let o = ingest(&src, &exact).unwrap();
+    assert_eq!(o.bytes[24], 8, "the original is stored at 8 bits a sample");
+    let got = decoded(&o.bytes).to_rgba8();
+    assert_eq!(
+        got.as_raw(),
+        &rgba_pixels(w, h),
+        "each sample is its top byte"
+    );
+    assert_eq!(
+        variants(&o, &exact).unwrap().len(),
+        2,
+        "one width, WebP and JPEG"
+    );
+
+    let short = Limits {
+        max_decode_bytes: eight_bit - 1,
+        ..Limits::default()
+    };
+    match ingest(&src, &short) {
+        Err(MediaError::OverBudget {
+            width,
+            height,
+            needed,
+            budget,
+        }) => assert_eq!(
+            (width, height, needed, budget),
+            (w, h, eight_bit, eight_bit - 1)
+        ),
+        other => panic!("expected OverBudget, got {other:?}"),
+    }
+    // Variants are held to the same budget.
+    assert!(matches!(
+        variants(&o, &short),
+        Err(MediaError::OverBudget { .. })
+    ));
+}
+
+#[test]
+fn a_quarter_turn_counts_the_second_buffer() {
+    let plain = jpeg(60, 40);
+    let turned = with_exif_orientation(&plain, 6);
+    let pixels = 60 * 40 * 3;
+    let just = Limits {
+        max_decode_bytes: pixels,
+        ..Limits::default()
+    };
+    assert!(ingest(&plain, &just).is_ok());
+    assert!(matches!(
+        ingest(&turned, &just),
+        Err(MediaError::OverBudget { needed, .. }) if needed == 2 * pixels
+    ));
+    let twice = Limits {
+        max_decode_bytes: 2 * pixels,
+        ..Limits::default()
+    };
+    assert_eq!(ingest(&turned, &twice).unwrap().width, 40);
+}
+
+#[test]
+fn progressive_jpeg_counts_its_coefficients_against_the_budget() {
+    let (w, h) = (640u32, 480u32);
+    let encode = |progressive: bool| {
+        let mut out = Vec::new();
+        let mut e = jpeg_encoder::Encoder::new(&mut out, 85);
+        e.set_progressive(progressive);
+        e.set_sampling_factor(jpeg_encoder::SamplingFactor::F_1_1);
+        e.encode(
+            &rgb_pixels(w, h),
+            w as u16,
+            h as u16,
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .unwrap();
+        out
+    };
+    let pixels = u64::from(w * h * 3);
+    // 4:4:4: three components of 80×60 blocks, 64 two-byte coefficients each.
+    let coefficients = 3 * 80 * 60 * 64 * 2;
+    let budget = |bytes: u64| Limits {
+        max_decode_bytes: bytes,
+        ..Limits::default()
+    };
+    assert!(
+        ingest(&encode(false), &budget(pixels)).is_ok(),
+        "baseline: pixels only"
+    );
+    let progressive = encode(true);
+    assert!(ingest(&progressive, &budget(pixels + coefficients)).is_ok());
+    assert!(matches!(
+        ingest(&progressive, &budget(pixels + coefficients - 1)),
+        Err(MediaError::OverBudget { needed, .. }) if needed == pixels + coefficients
+    ));
+}
+
+#[test]
+fn the_default_budget_holds_40_megapixels_of_8_bit_rgba() {
+    let l = Limits::default();
+    assert!(l.max_decode_bytes >= l.max_pixels * 4);
+    assert!(
+        l.max_decode_bytes < l.max_pixels * 8,
+        "but not of 16-bit RGBA"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Responsive variants
 
 #[test]
@@ -676,7 +972,7 @@ fn variant_widths_never_upscale() {
 
 /// Checks the set of variants: sizes, aspect ratio, both formats present and decodable.
 fn check_variants(o: &Original, expected_widths: &[u32]) -> Vec<Variant> {
-    let vs = variants(o).unwrap();
+    let vs = variants(o, &Limits::default()).unwrap();
     assert_eq!(vs.len(), expected_widths.len() * 2);
     for (pair, &w) in vs.chunks(2).zip(expected_widths) {
         assert_eq!(pair[0].format, VariantFormat::WebP);
@@ -766,14 +1062,14 @@ fn variants_of_transparent_and_animated_sources() {
 fn variants_refuse_an_original_whose_bytes_do_not_match_its_record() {
     let mut o = ok(&png(100, 80));
     o.width = 50;
-    assert!(variants(&o).is_err());
+    assert!(variants(&o, &Limits::default()).is_err());
 }
 
 #[test]
 fn variant_names_are_content_hashed_and_stable() {
     let o = ok(&jpeg(700, 400));
-    let first = variants(&o).unwrap();
-    let second = variants(&o).unwrap();
+    let first = variants(&o, &Limits::default()).unwrap();
+    let second = variants(&o, &Limits::default()).unwrap();
     assert_eq!(first, second, "encoding is deterministic");
 
     let names: Vec<String> = first.iter().map(variant_name).collect();
@@ -796,7 +1092,7 @@ fn variant_names_are_content_hashed_and_stable() {
     assert_eq!(unique.len(), names.len(), "every variant has its own name");
 
     // Different content, different name.
-    let other = variants(&ok(&jpeg(700, 401))).unwrap();
+    let other = variants(&ok(&jpeg(700, 401)), &Limits::default()).unwrap();
     assert_ne!(variant_name(&other[0]), names[0]);
 }
 
@@ -821,10 +1117,10 @@ fn flat_colours_survive_every_jpeg_path() {
         }
     };
     check(&o.bytes);
-    for v in variants(&o).unwrap() {
+    for v in variants(&o, &Limits::default()).unwrap() {
         check(&v.bytes);
     }
-    for v in variants(&ok(&src)).unwrap() {
+    for v in variants(&ok(&src), &Limits::default()).unwrap() {
         check(&v.bytes);
     }
 }
@@ -843,7 +1139,10 @@ fn reopen_rebuilds_the_record_of_a_stored_original_without_reencoding() {
         let original = ok(&upload);
         let again = reopen(&original.bytes, &Limits::default()).unwrap();
         assert_eq!(again, original, "{:?}", original.format);
-        assert_eq!(variants(&again).unwrap(), variants(&original).unwrap());
+        assert_eq!(
+            variants(&again, &Limits::default()).unwrap(),
+            variants(&original, &Limits::default()).unwrap()
+        );
     }
     // EXIF still present (bytes stored by other means): the record reports the turned size,
     // which is what variants produce.
@@ -851,7 +1150,7 @@ fn reopen_rebuilds_the_record_of_a_stored_original_without_reencoding() {
     let o = reopen(&tagged, &Limits::default()).unwrap();
     assert_eq!((o.width, o.height), (32, 48));
     assert_eq!(o.bytes, tagged);
-    assert_eq!(variants(&o).unwrap()[0].width, 32);
+    assert_eq!(variants(&o, &Limits::default()).unwrap()[0].width, 32);
     // The same gatekeeping as ingest.
     assert!(matches!(
         reopen(&png_bomb(20_000, 20_000), &Limits::default()),

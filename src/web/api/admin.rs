@@ -22,10 +22,10 @@ use crate::domain::{urls, Action, Status};
 use crate::feeds::sitemap::w3c_time;
 use crate::storage::stories::{Story, StoryQuery};
 use crate::storage::users::Audit;
-use crate::web::newsroom::media::{read_upload, store_upload};
+use crate::web::newsroom::media::{read_upload, spool_dir, store_upload};
 use crate::web::newsroom::service::{self, Caller, ServiceError};
 use crate::web::newsroom::session::{session_from_jar, ClientAddr};
-use crate::web::newsroom::MAX_UPLOAD_BYTES;
+use crate::web::newsroom::UPLOAD_BODY_LIMIT;
 use crate::web::{absolute, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -38,9 +38,7 @@ pub fn router() -> Router<AppState> {
             "/media",
             get(media_list)
                 .post(media_upload)
-                .layer(axum::extract::DefaultBodyLimit::max(
-                    MAX_UPLOAD_BYTES + 64 * 1024,
-                )),
+                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
         .route("/media/{id}", get(media_one))
         // Everything here is private to the newsroom: never stored by a browser or a CDN.
@@ -606,9 +604,9 @@ async fn media_upload(
     }
     let multipart =
         multipart.map_err(|e| AdminError::new(e.status(), "invalid_upload", e.body_text()))?;
-    let up = read_upload(multipart)
+    let up = read_upload(multipart, &spool_dir(&state))
         .await
-        .map_err(|e| AdminError::new(e.status, "invalid_upload", e.message))?;
+        .map_err(|e| AdminError::new(e.status, e.code, e.message))?;
     let id = store_upload(
         &state,
         up,
@@ -617,14 +615,7 @@ async fn media_upload(
         &caller.address,
     )
     .await
-    .map_err(|e| {
-        let code = match e.status {
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => "not_an_image",
-            StatusCode::PAYLOAD_TOO_LARGE => "too_large",
-            _ => "invalid_upload",
-        };
-        AdminError::new(e.status, code, e.message)
-    })?;
+    .map_err(|e| AdminError::new(e.status, e.code, e.message))?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({"media": media_json(&state, id).await?})),

@@ -100,7 +100,9 @@ pub async fn list(
             format!("`limit` must be at most {MAX_LIMIT}, got {limit}"),
         ));
     }
-    let filter = match (params.get("section"), params.get("tag")) {
+    // An empty value is no filter (a form may send `section=&tag=`).
+    let given = |name: &str| params.get(name).filter(|v| !v.is_empty());
+    let filter = match (given("section"), given("tag")) {
         (Some(_), Some(_)) => {
             return Err(ApiError::invalid(
                 "invalid_parameter",

@@ -1,10 +1,14 @@
 //! The media library: upload (form), the library page, the picker the editor uses, and
 //! serving the files under `/media/` (content-hashed names, cached forever).
 
+use std::path::Path as FsPath;
+
+use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{Multipart, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Serialize;
+use tokio::io::AsyncWriteExt;
 
 use crate::domain::text::clean_line;
 use crate::domain::Action;
@@ -16,10 +20,10 @@ use crate::web::{AppState, WebError};
 
 use super::{page, Staff, MAX_UPLOAD_BYTES};
 
-/// An upload as it arrives: the file and its describing fields.
+/// An upload as it arrives: the file (spooled to disk) and its describing fields.
 #[derive(Default)]
 pub struct Upload {
-    pub bytes: Vec<u8>,
+    pub file: Option<UploadFile>,
     pub file_name: String,
     pub alt: String,
     pub caption: String,
@@ -27,46 +31,114 @@ pub struct Upload {
     pub csrf: String,
 }
 
-/// Why an upload was refused, in the newsroom's words, with the HTTP status.
+/// The uploaded file, written to a temporary file under the data directory as it arrived (so
+/// a slow or hostile upload holds disk, not memory), deleted when dropped.
+pub struct UploadFile {
+    path: tempfile::TempPath,
+}
+
+/// Why an upload was refused, in the newsroom's words, with the HTTP status and the admin
+/// API's error code.
 #[derive(Debug)]
 pub struct UploadError {
     pub status: StatusCode,
+    pub code: &'static str,
     pub message: String,
 }
 
 impl UploadError {
-    fn new(status: StatusCode, message: impl Into<String>) -> UploadError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> UploadError {
         UploadError {
             status,
+            code,
             message: message.into(),
         }
     }
+
+    fn too_large() -> UploadError {
+        UploadError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "ফাইলটি খুব বড়: সর্বোচ্চ ২০ মেগাবাইট।",
+        )
+    }
+
+    fn not_an_image() -> UploadError {
+        UploadError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "not_an_image",
+            media::MediaError::NotAnImage.to_string(),
+        )
+    }
+
+    fn internal(what: &str, e: impl std::fmt::Display) -> UploadError {
+        tracing::error!(error = %e, "{what}");
+        UploadError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "ছবিটি সংরক্ষণ করা যায়নি।",
+        )
+    }
 }
 
-/// Reads a multipart upload; the file may be at most `MAX_UPLOAD_BYTES`.
-pub async fn read_upload(mut multipart: Multipart) -> Result<Upload, UploadError> {
-    let mut up = Upload::default();
-    let bad = |e: axum::extract::multipart::MultipartError| {
+impl From<media::MediaError> for UploadError {
+    fn from(e: media::MediaError) -> UploadError {
+        use media::MediaError as M;
+        let (status, code) = match e {
+            M::NotAnImage => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "not_an_image"),
+            M::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            M::OverBudget { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "over_memory_budget"),
+            M::TooManyPixels { .. } | M::DimensionsTooLarge { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "too_many_pixels")
+            }
+            M::Empty | M::Corrupt(_) | M::Encode(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_upload")
+            }
+        };
         UploadError::new(
-            e.status(),
-            format!("আপলোডটি পড়া যায়নি (ফাইল সর্বোচ্চ ২০ মেগাবাইট): {}", e.body_text()),
+            status,
+            code,
+            bangla::digits::to_bengali_digits(&e.to_string()),
         )
-    };
-    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+    }
+}
+
+/// Where uploads are spooled while they arrive: under the data directory, on the disk that
+/// holds the media, never the (possibly memory-backed) system temporary directory.
+pub fn spool_dir(state: &AppState) -> std::path::PathBuf {
+    state.config().data_dir.join("uploads")
+}
+
+/// Longest describing field (alt, caption, credit, CSRF token) read; the form allows 300
+/// characters, which in Bengali is under 1 KB.
+const MAX_FIELD_BYTES: usize = 16 * 1024;
+
+/// Bytes [`media::sniff`] needs to tell every accepted format apart (WebP's `RIFF….WEBP`).
+const SNIFF_BYTES: usize = 12;
+
+/// Reads a multipart upload chunk by chunk. The file is judged by its first bytes, before
+/// anything is written, and refused at once if it is not an image; otherwise it is spooled to
+/// a temporary file in `spool_dir`, refused as soon as it passes `MAX_UPLOAD_BYTES`. Text
+/// fields are capped at [`MAX_FIELD_BYTES`]. Nothing the size of the upload is held in memory.
+pub async fn read_upload(
+    mut multipart: Multipart,
+    spool_dir: &FsPath,
+) -> Result<Upload, UploadError> {
+    let mut up = Upload::default();
+    while let Some(mut field) = multipart.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or("").to_owned();
         if name == "file" {
-            up.file_name = field.file_name().unwrap_or("").to_owned();
-            while let Some(chunk) = field.chunk().await.map_err(bad)? {
-                if up.bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
-                    return Err(UploadError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "ফাইলটি খুব বড়: সর্বোচ্চ ২০ মেগাবাইট।",
-                    ));
-                }
-                up.bytes.extend_from_slice(&chunk);
+            if up.file.is_some() {
+                return Err(UploadError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_upload",
+                    "একবারে একটি ছবি আপলোড করুন।",
+                ));
             }
+            up.file_name = field.file_name().unwrap_or("").to_owned();
+            up.file = spool_file(&mut field, spool_dir).await?;
         } else {
-            let text = field.text().await.map_err(bad)?;
+            let text = read_field(&mut field).await?;
             match name.as_str() {
                 "alt" => up.alt = clean_line(&text),
                 "caption" => up.caption = clean_line(&text),
@@ -79,9 +151,93 @@ pub async fn read_upload(mut multipart: Multipart) -> Result<Upload, UploadError
     Ok(up)
 }
 
-/// Checks and stores an upload: the type is decided from the bytes, limits are enforced
-/// before decoding, EXIF is dropped; the cleaned original is written under a content-hashed
-/// name and the variants are left to the background job. Returns the new media id.
+fn unreadable(e: MultipartError) -> UploadError {
+    // The body limit, met while the parser reads ahead of the size check below.
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return UploadError::too_large();
+    }
+    UploadError::new(
+        e.status(),
+        "invalid_upload",
+        format!("আপলোডটি পড়া যায়নি (ফাইল সর্বোচ্চ ২০ মেগাবাইট): {}", e.body_text()),
+    )
+}
+
+/// A describing field, at most [`MAX_FIELD_BYTES`].
+async fn read_field(field: &mut Field<'_>) -> Result<String, UploadError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
+        if bytes.len() + chunk.len() > MAX_FIELD_BYTES {
+            return Err(UploadError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "লেখার ঘরটি খুব বড়: বিকল্প লেখা, ক্যাপশন ও কৃতজ্ঞতা ছোট করে লিখুন।",
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Streams the file field to a temporary file; `None` when the field is empty (no file chosen).
+async fn spool_file(
+    field: &mut Field<'_>,
+    dir: &FsPath,
+) -> Result<Option<UploadFile>, UploadError> {
+    let mut head = Vec::new();
+    let mut ended = false;
+    while head.len() < SNIFF_BYTES {
+        let Some(chunk) = field.chunk().await.map_err(unreadable)? else {
+            ended = true;
+            break;
+        };
+        if head.len() + chunk.len() > MAX_UPLOAD_BYTES {
+            return Err(UploadError::too_large());
+        }
+        head.extend_from_slice(&chunk);
+    }
+    if head.is_empty() {
+        return Ok(None);
+    }
+    // The rest of the request is left unread: a 20 MB executable costs its first packet.
+    if media::sniff(&head).is_none() {
+        return Err(UploadError::not_an_image());
+    }
+
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(|e| UploadError::internal("cannot create the upload directory", e))?;
+    let dir = dir.to_owned();
+    let spooled = tokio::task::spawn_blocking(move || {
+        tempfile::Builder::new().prefix(".upload-").tempfile_in(dir)
+    })
+    .await
+    .map_err(|e| UploadError::internal("upload spool", e))?
+    .map_err(|e| UploadError::internal("cannot create an upload file", e))?;
+    let (file, path) = spooled.into_parts();
+    let mut file = tokio::fs::File::from_std(file);
+    let write_error = |e: std::io::Error| UploadError::internal("cannot write an upload file", e);
+    file.write_all(&head).await.map_err(write_error)?;
+    let mut len = head.len();
+    drop(head);
+    if !ended {
+        while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
+            if len + chunk.len() > MAX_UPLOAD_BYTES {
+                return Err(UploadError::too_large());
+            }
+            file.write_all(&chunk).await.map_err(write_error)?;
+            len += chunk.len();
+        }
+    }
+    // tokio writes in the background; the decode reads the file through another handle.
+    file.flush().await.map_err(write_error)?;
+    Ok(Some(UploadFile { path }))
+}
+
+/// Checks and stores an upload: the type is decided from the bytes, limits and the decode
+/// budget are enforced before decoding, metadata is dropped; the cleaned original is written
+/// under a content-hashed name and the variants are left to the background job. Returns the
+/// new media id.
 pub async fn store_upload(
     state: &AppState,
     up: Upload,
@@ -92,45 +248,43 @@ pub async fn store_upload(
     if up.alt.is_empty() {
         return Err(UploadError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_upload",
             "ছবির বিকল্প লেখা (alt) দিন: যাঁরা ছবি দেখতে পান না, তাঁদের জন্য ছবিতে কী আছে।",
         ));
     }
-    if up.bytes.is_empty() {
+    let Some(file) = up.file else {
         return Err(UploadError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_upload",
             "কোনো ফাইল বেছে নেওয়া হয়নি।",
         ));
-    }
-    let bytes = up.bytes;
-    let _permit = state
+    };
+    let permit = state
         .image_permits()
         .clone()
         .acquire_owned()
         .await
-        .map_err(|_| UploadError::new(StatusCode::SERVICE_UNAVAILABLE, "সার্ভার বন্ধ হচ্ছে।"))?;
-    let original =
-        tokio::task::spawn_blocking(move || media::ingest(&bytes, &media::Limits::default()))
-            .await
-            .map_err(|e| {
-                UploadError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("ছবি প্রক্রিয়া ব্যর্থ: {e}"),
-                )
-            })?
-            .map_err(|e| {
-                let status = match e {
-                    media::MediaError::NotAnImage => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    media::MediaError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-                    _ => StatusCode::UNPROCESSABLE_ENTITY,
-                };
-                UploadError::new(status, bangla::digits::to_bengali_digits(&e.to_string()))
-            })?;
+        .map_err(|_| {
+            UploadError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting_down",
+                "সার্ভার বন্ধ হচ্ছে।",
+            )
+        })?;
+    let original = tokio::task::spawn_blocking(move || {
+        // The decode holds the permit, not the request: an uploader who hangs up does not
+        // free a place while the decode goes on.
+        let _permit = permit;
+        let bytes = std::fs::read(&file.path)
+            .map_err(|e| UploadError::internal("cannot read an upload file", e))?;
+        drop(file);
+        media::ingest(&bytes, &media::Limits::default()).map_err(UploadError::from)
+    })
+    .await
+    .map_err(|e| UploadError::internal("image processing panicked", e))??;
     let dir = state.config().media_dir();
     let name = format!("{}.{}", &original.sha256[..16], original.format.ext());
-    let internal = |e: std::io::Error| {
-        tracing::error!(error = %e, "cannot write media");
-        UploadError::new(StatusCode::INTERNAL_SERVER_ERROR, "ছবিটি সংরক্ষণ করা যায়নি।")
-    };
+    let internal = |e: std::io::Error| UploadError::internal("cannot write media", e);
     tokio::fs::create_dir_all(&dir).await.map_err(internal)?;
     let tmp = dir.join(format!(".{name}.tmp"));
     tokio::fs::write(&tmp, &original.bytes)
@@ -166,10 +320,7 @@ pub async fn store_upload(
             },
         )
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot record media");
-            UploadError::new(StatusCode::INTERNAL_SERVER_ERROR, "ছবিটি সংরক্ষণ করা যায়নি।")
-        })?;
+        .map_err(|e| UploadError::internal("cannot record media", e))?;
     state.wake_media_worker();
     Ok(id)
 }
@@ -269,7 +420,7 @@ pub async fn upload(
     multipart: Multipart,
 ) -> Result<Response, WebError> {
     staff.require(Action::UploadMedia)?;
-    let up = match read_upload(multipart).await {
+    let up = match read_upload(multipart, &spool_dir(&state)).await {
         Ok(up) => up,
         Err(e) => return library_page(&state, &staff, e.status, Some(e.message), None).await,
     };

@@ -25,6 +25,10 @@ pub use session::{ClientAddr, Staff};
 /// Largest upload the media form and API accept (the image crate checks pixels on top).
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
 
+/// Request body limit of the two upload routes: the file plus the describing fields and the
+/// multipart framing. Every other route keeps axum's default of 2 MB.
+pub const UPLOAD_BODY_LIMIT: usize = MAX_UPLOAD_BYTES + 64 * 1024;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/newsroom/", get(stories::dashboard))
@@ -70,7 +74,7 @@ pub fn router() -> Router<AppState> {
             "/newsroom/media",
             get(media::library)
                 .post(media::upload)
-                .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
+                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
         .route("/newsroom/users", get(admin::users).post(admin::add_user))
         .route("/newsroom/users/{id}", post(admin::update_user))

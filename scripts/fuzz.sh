@@ -13,10 +13,17 @@ targets=$(cd fuzz && cargo fuzz list)
 for t in $targets; do
     echo "== fuzz $t (${seconds}s)"
     work=$(mktemp -d)
-    cp -r "fuzz/corpus/$t/." "$work/"
+    mkdir "$work/corpus"
+    cp -r "fuzz/corpus/$t/." "$work/corpus/"
     # -rss_limit_mb: a target that needs more than this is itself a finding.
-    (cd fuzz && cargo fuzz run --dev --sanitizer none "$t" "$work" -- \
-        -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=0)
+    if ! (cd fuzz && cargo fuzz run --dev --sanitizer none "$t" "$work/corpus" -- \
+        -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_funcs=0 \
+        -print_final_stats=0) >"$work/log" 2>&1; then
+        tail -60 "$work/log"
+        echo "fuzz target $t failed: its input is in fuzz/artifacts/$t/; make it a regression test" >&2
+        exit 1
+    fi
+    grep -E '^Done [0-9]+ runs' "$work/log" || true
     rm -rf "$work"
 done
 echo "fuzzing: every target ran without a crash"

@@ -3,11 +3,11 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
-    let limits = khobor_media::Limits {
+    let limits = media::Limits {
         max_pixels: 4_000_000,
-        ..khobor_media::Limits::default()
+        ..media::Limits::default()
     };
-    if let Ok(original) = khobor_media::ingest(bytes, &limits) {
-        let _ = khobor_media::variants(&original, &limits);
+    if let Ok(original) = media::ingest(bytes, &limits) {
+        let _ = media::variants(&original, &limits);
     }
 });

@@ -4,10 +4,15 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|line: &str| {
-    if let Ok(story) = khobor::import::jsonl::parse_line(line, chrono_tz::Asia::Dhaka, 1_700_000_000) {
+    if let Ok(story) =
+        khobor::import::jsonl::parse_line(line, chrono_tz::Asia::Dhaka, 1_700_000_000)
+    {
         if let Some(t) = story.published_at {
             assert!(khobor::domain::in_time_range(t));
         }
-        assert!(story.headline.chars().all(khobor::domain::text::is_storable));
+        assert!(story
+            .headline
+            .chars()
+            .all(khobor::domain::text::is_storable));
     }
 });

@@ -252,6 +252,30 @@ async fn add_revision(
     Ok(())
 }
 
+/// A revision recording a move to `to` (by `user_id`, or the scheduler), with the story as
+/// it stands in `tx`.
+async fn status_revision(
+    tx: &mut Tx<'_>,
+    id: i64,
+    version: i64,
+    user_id: Option<i64>,
+    to: Status,
+) -> Result<()> {
+    let story = load_story(tx, id)
+        .await?
+        .ok_or_else(|| StorageError::Corrupt(format!("article {id} vanished")))?;
+    add_revision(
+        tx,
+        id,
+        version,
+        "status",
+        user_id,
+        &[to.as_str()],
+        &story.fields,
+    )
+    .await
+}
+
 /// The initials of everyone who handled a story, in order: its creator, then each person who
 /// saved it (first save first), then `also` (the person saving now).
 async fn handler_initials(tx: &mut Tx<'_>, id: i64, also: i64) -> Result<Vec<String>> {
@@ -495,19 +519,7 @@ impl Store {
                 current_version: version + 1,
             });
         }
-        let story = load_story(&mut tx, id)
-            .await?
-            .ok_or_else(|| StorageError::Corrupt(format!("article {id} vanished")))?;
-        add_revision(
-            &mut tx,
-            id,
-            version + 1,
-            "status",
-            Some(actor.user_id),
-            &[to.as_str()],
-            &story.fields,
-        )
-        .await?;
+        status_revision(&mut tx, id, version + 1, Some(actor.user_id), to).await?;
         audit(
             &mut tx,
             &Audit {
@@ -556,19 +568,7 @@ impl Store {
             let Some(version) = claimed else {
                 continue;
             };
-            let story = load_story(&mut tx, id)
-                .await?
-                .ok_or_else(|| StorageError::Corrupt(format!("article {id} vanished")))?;
-            add_revision(
-                &mut tx,
-                id,
-                version,
-                "status",
-                None,
-                &[Status::Published.as_str()],
-                &story.fields,
-            )
-            .await?;
+            status_revision(&mut tx, id, version, None, Status::Published).await?;
             audit(
                 &mut tx,
                 &Audit {

@@ -76,7 +76,8 @@ async fn tag_floods_and_deep_bodies_are_refused_before_any_work() {
     let deep = "<blockquote>".repeat(50_000);
     let p = create(&editor, json!({"headline": "গভীর", "body_html": deep})).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
-    assert_eq!(field_of(&p), "body");
+    // Named as the API spells the field.
+    assert_eq!(field_of(&p), "body_html");
     let nested = "<div>".repeat(5_000) + "লেখা";
     let p = create(&editor, json!({"headline": "গভীর", "body_html": nested})).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);

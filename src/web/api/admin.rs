@@ -18,11 +18,12 @@ use serde_json::{json, Value};
 use crate::auth;
 use crate::domain::newsroom::Transition;
 use crate::domain::story::{FieldError, StoryFields};
+use crate::domain::text::clean_line;
 use crate::domain::{urls, Action, Status};
 use crate::feeds::sitemap::w3c_time;
 use crate::storage::stories::{Story, StoryQuery};
 use crate::storage::users::Audit;
-use crate::web::newsroom::media::{read_upload, store_upload};
+use crate::web::newsroom::media::{store_upload, Upload};
 use crate::web::newsroom::service::{self, Caller, ServiceError};
 use crate::web::newsroom::session::{session_from_jar, ClientAddr};
 use crate::web::newsroom::MAX_UPLOAD_BYTES;
@@ -95,6 +96,19 @@ impl From<crate::storage::StorageError> for AdminError {
 }
 
 fn invalid(errors: &[FieldError]) -> AdminError {
+    // The story rules name the newsroom form's fields; an API client sent `body_html` and
+    // `section`, so the error names those.
+    let errors: Vec<FieldError> = errors
+        .iter()
+        .map(|e| FieldError {
+            field: match e.field {
+                "body" => "body_html",
+                "section_id" => "section",
+                other => other,
+            },
+            message: e.message.clone(),
+        })
+        .collect();
     let message = errors
         .iter()
         .map(|e| format!("{}: {}", e.field, e.message))
@@ -289,7 +303,7 @@ pub struct StoryInput {
     dateline: String,
     #[serde(default)]
     signature: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_number")]
     hero_media_id: Option<i64>,
     #[serde(default)]
     hero_caption: String,
@@ -299,13 +313,32 @@ pub struct StoryInput {
     #[serde(default)]
     embargo_until: Option<String>,
     /// Required on update: the version the change was made from.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_number")]
     version: Option<i64>,
 }
 
+/// A 64-bit whole number, also when written `3.0`: JSON has one number type, and the
+/// document's `integer` (JSON Schema) admits any number without a fraction.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    n.as_i64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && (-9.2e18..=9.2e18).contains(f))
+                .map(|f| f as i64)
+        })
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(format!("expected a 64-bit whole number, got {n}")))
+}
+
 fn parse_time(field: &'static str, s: &str) -> Result<i64, AdminError> {
+    // RFC 3339 as documented: the parser would also take a space between day and time.
+    let t_separated = matches!(s.as_bytes().get(10), Some(b'T' | b't'));
     chrono::DateTime::parse_from_rfc3339(s)
         .ok()
+        .filter(|_| t_separated)
         .map(|t| t.timestamp())
         .filter(|t| crate::domain::in_time_range(*t))
         .ok_or_else(|| {
@@ -372,9 +405,17 @@ async fn article_response(
     Ok(Json(json!({"article": story_json(state, &story)})))
 }
 
+/// A body that is not the documented JSON is a 400 (not JSON, a wrong type, a missing or
+/// unknown field), 415 without `Content-Type: application/json`, 413 when too large; 422 is
+/// kept for well-formed input that breaks a story rule, with the field named.
 fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, AdminError> {
-    body.map(|Json(v)| v)
-        .map_err(|e| AdminError::new(e.status(), "invalid_json", e.body_text()))
+    body.map(|Json(v)| v).map_err(|e| {
+        let status = match &e {
+            JsonRejection::JsonDataError(_) => StatusCode::BAD_REQUEST,
+            _ => e.status(),
+        };
+        AdminError::new(status, "invalid_json", e.body_text())
+    })
 }
 
 fn parse_id(id: &str) -> Result<i64, AdminError> {
@@ -400,8 +441,9 @@ async fn list(
     let Query(q) = q.map_err(|e| {
         AdminError::new(StatusCode::BAD_REQUEST, "invalid_parameter", e.body_text())
     })?;
+    // `?status=` is refused like any other value outside the enum: leave it out for all.
     let status = match q.status.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(s) => Some(Status::parse(s).ok_or_else(|| {
             AdminError::new(
                 StatusCode::BAD_REQUEST,
@@ -499,7 +541,7 @@ pub struct TransitionInput {
     action: String,
     #[serde(default)]
     publish_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_number")]
     version: Option<i64>,
 }
 
@@ -606,9 +648,7 @@ async fn media_upload(
     }
     let multipart =
         multipart.map_err(|e| AdminError::new(e.status(), "invalid_upload", e.body_text()))?;
-    let up = read_upload(multipart)
-        .await
-        .map_err(|e| AdminError::new(e.status, "invalid_upload", e.message))?;
+    let up = read_api_upload(multipart).await?;
     let id = store_upload(
         &state,
         up,
@@ -630,6 +670,50 @@ async fn media_upload(
         Json(json!({"media": media_json(&state, id).await?})),
     )
         .into_response())
+}
+
+/// Reads the API's multipart upload: the parts `file`, `alt`, `caption` and `credit`, as
+/// documented. Unlike the newsroom form (which also sends `csrf`), any other part is refused,
+/// so a misspelt `alt` is not silently dropped.
+async fn read_api_upload(mut multipart: Multipart) -> Result<Upload, AdminError> {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            "too_large"
+        } else {
+            "invalid_upload"
+        };
+        AdminError::new(e.status(), code, e.body_text())
+    };
+    let mut up = Upload::default();
+    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or("").to_owned();
+        match name.as_str() {
+            "file" => {
+                up.file_name = field.file_name().unwrap_or("").to_owned();
+                while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                    if up.bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
+                        return Err(AdminError::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "too_large",
+                            format!("the file is over {} bytes", MAX_UPLOAD_BYTES),
+                        ));
+                    }
+                    up.bytes.extend_from_slice(&chunk);
+                }
+            }
+            "alt" => up.alt = clean_line(&field.text().await.map_err(bad)?),
+            "caption" => up.caption = clean_line(&field.text().await.map_err(bad)?),
+            "credit" => up.credit = clean_line(&field.text().await.map_err(bad)?),
+            other => {
+                return Err(AdminError::new(
+                    StatusCode::BAD_REQUEST,
+                    "unknown_field",
+                    format!("unknown part `{other}`; send file, alt, caption and credit"),
+                ))
+            }
+        }
+    }
+    Ok(up)
 }
 
 async fn media_list(

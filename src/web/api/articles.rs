@@ -102,7 +102,7 @@ pub async fn list(
     }
     let filter = match (params.get("section"), params.get("tag")) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::invalid(
+            return Err(super::unprocessable(
                 "invalid_parameter",
                 "give `section` or `tag`, not both",
             ))

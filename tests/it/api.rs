@@ -327,9 +327,10 @@ async fn unknown_section_or_tag_filter_is_a_json_404() {
         StatusCode::NOT_FOUND,
         "not_found",
     );
+    // Each parameter is well-formed; together they break a rule: 422, not 400.
     assert_api_error(
         &t.get("/api/v1/articles?section=sports&tag=x").await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_parameter",
     );
 }

@@ -990,7 +990,8 @@ async fn admin_api_tokens_are_shown_once_scoped_and_revocable() {
     let id = story["id"].as_i64().unwrap();
     assert_eq!(story["status"], "draft");
     assert_eq!(story["version"], 1);
-    // Unknown fields and bad sections are refused with a clear error.
+    // Unknown fields (400: the document rules them out) and bad sections (422, naming the
+    // field) are refused with a clear error.
     let bad = call(
         "POST",
         "/api/v1/admin/articles",
@@ -998,7 +999,7 @@ async fn admin_api_tokens_are_shown_once_scoped_and_revocable() {
         Some(json!({"headline": "x", "section": "international", "titel": "typo"})),
     )
     .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.json()["error"]["message"]
         .as_str()
         .unwrap()
@@ -1173,6 +1174,146 @@ async fn the_openapi_document_describes_every_api_route() {
     let p = t.get("/api/v1/admin/nothing-here").await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);
     assert_eq!(p.json()["error"]["code"], "not_found");
+}
+
+/// Every `$ref` in the document, so that each can be checked to resolve.
+fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get("$ref") {
+                out.push(r);
+            }
+            m.values().for_each(|v| refs(v, out));
+        }
+        Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+/// Every schema that allows integers, with where it is.
+fn integers<'a>(v: &'a Value, at: String, out: &mut Vec<(String, &'a Value)>) {
+    match v {
+        Value::Object(m) => {
+            let t = &m.get("type");
+            if t.is_some_and(|t| {
+                t == "integer" || t.as_array().is_some_and(|a| a.contains(&json!("integer")))
+            }) {
+                out.push((at.clone(), v));
+            }
+            for (k, v) in m {
+                integers(v, format!("{at}/{k}"), out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                integers(v, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The document's promises that hold for every operation, checked against the router: the
+/// answers each kind of operation can give are documented, and the ones a request can provoke
+/// here (bad JSON, a wrong content type, no credentials, an unknown id) are what it says.
+/// scripts/schemathesis.sh checks the rest against a running server.
+#[tokio::test]
+async fn every_operation_documents_the_answers_it_gives() {
+    let t = newsroom().await;
+    let doc = t.get("/api/v1/openapi.json").await.json();
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    for r in all {
+        let pointer = r.strip_prefix('#').expect("local $ref");
+        assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+    }
+    let mut ints = Vec::new();
+    integers(&doc, String::new(), &mut ints);
+    assert!(!ints.is_empty());
+    for (at, schema) in ints {
+        assert_eq!(
+            schema["format"], "int64",
+            "{at}: ids, versions and counts are 64-bit"
+        );
+    }
+
+    let editor = t.login("editor@khobor.test").await;
+    // Deleting is an admin's right: the admin asks about unknown ids.
+    let admin = t.login("admin@khobor.test").await;
+    let id = editor.write_story("দলিলের খবর", BODY, &[]).await;
+    let section = t.get("/api/v1/sections").await.json()["sections"][0]["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let story = json!({"headline": "নেই", "section": section, "version": 1});
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let documented = |code: u16| op["responses"].get(code.to_string()).is_some();
+            let name = format!("{} {path}", method.to_uppercase());
+            let secured = op.get("security").is_some();
+            if secured {
+                assert!(documented(401) && documented(403), "{name}: 401 and 403");
+                let unauth = &op["responses"]["401"]["$ref"];
+                assert_eq!(unauth, "#/components/responses/Unauthenticated", "{name}");
+            }
+            if path.contains("{id}") {
+                assert!(documented(404), "{name}: 404 for an unknown id");
+            }
+            let url = format!("/api/v1{}", path.replace("{id}", &id.to_string()));
+            let url = if path == "/search" {
+                format!("{url}?q=ঢাকা")
+            } else {
+                url
+            };
+            let content = &op["requestBody"]["content"];
+            if content.get("application/json").is_some() {
+                for code in [400, 413, 415, 422] {
+                    assert!(documented(code), "{name}: {code}");
+                }
+                let send = |ct: &'static str, body: &'static str| {
+                    Request::builder()
+                        .method(method.to_uppercase().as_str())
+                        .uri(url.as_str())
+                        .header(header::COOKIE, &editor.cookie)
+                        .header("x-csrf-token", &editor.csrf)
+                        .header(header::CONTENT_TYPE, ct)
+                        .body(Body::from(body))
+                        .unwrap()
+                };
+                let p = t.request(send("text/plain", "{}")).await;
+                assert_eq!(p.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{name}");
+                let p = t.request(send("application/json", "{not json")).await;
+                assert_eq!(p.status, StatusCode::BAD_REQUEST, "{name}");
+                let p = t
+                    .request(send("application/json", r#"{"headline": 5, "action": 5}"#))
+                    .await;
+                assert_eq!(p.status, StatusCode::BAD_REQUEST, "{name}: a wrong type");
+                assert_eq!(p.json()["error"]["code"], "invalid_json", "{name}");
+            }
+            if content.get("multipart/form-data").is_some() {
+                for code in [400, 413, 415, 422] {
+                    assert!(documented(code), "{name}: {code}");
+                }
+            }
+            if path.contains("{id}") {
+                let unknown = format!("/api/v1{}", path.replace("{id}", "999999"));
+                let req = Request::builder()
+                    .method(method.to_uppercase().as_str())
+                    .uri(unknown.as_str())
+                    .header(header::COOKIE, &admin.cookie)
+                    .header("x-csrf-token", &admin.csrf)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(if path.ends_with("/transitions") {
+                        json!({"action": "submit"}).to_string()
+                    } else {
+                        story.to_string()
+                    }))
+                    .unwrap();
+                let p = t.request(req).await;
+                assert_eq!(p.status, StatusCode::NOT_FOUND, "{name}: {}", p.body);
+            }
+        }
+    }
 }
 
 #[tokio::test]

@@ -98,7 +98,13 @@ fn snippet_of<'a>(result: &'a Value, external_id: &str) -> &'a str {
 /// Asserts a 400 JSON error with `code` and a message; returns the message.
 #[track_caller]
 fn assert_api_error(page: &Page, code: &str) -> String {
-    assert_eq!(page.status, StatusCode::BAD_REQUEST, "body: {}", page.body);
+    assert_api_error_status(page, StatusCode::BAD_REQUEST, code)
+}
+
+/// Asserts a JSON error with this status and `code` and a message; returns the message.
+#[track_caller]
+fn assert_api_error_status(page: &Page, status: StatusCode, code: &str) -> String {
+    assert_eq!(page.status, status, "body: {}", page.body);
     let ct = page.headers[header::CONTENT_TYPE].to_str().unwrap();
     assert!(ct.starts_with("application/json"), "content-type {ct}");
     let body = page.json();
@@ -468,13 +474,31 @@ async fn section_and_date_filters_restrict_hits_in_the_papers_time_zone() {
 }
 
 #[tokio::test]
-async fn bad_filters_and_paging_parameters_are_refused_with_400() {
+async fn bad_filters_and_paging_parameters_are_refused_naming_the_problem() {
     let t = paper(&flood_stories()).await;
+    // Well-formed but impossible: no such day, `from` after `to` (422); no such section (404,
+    // as for /api/v1/articles).
+    for (extra, status) in [
+        ("&to=2024-13-01", StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "&from=2024-03-12&to=2024-03-10",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        assert_api_error_status(
+            &t.get(&api_path("বন্যা", extra)).await,
+            status,
+            "invalid_parameter",
+        );
+    }
+    assert_api_error_status(
+        &t.get(&api_path("বন্যা", "&section=no-such-section")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
     for extra in [
-        "&section=no-such-section",
         "&from=yesterday",
-        "&to=2024-13-01",
-        "&from=2024-03-12&to=2024-03-10",
+        "&from=2024-3-12",
         "&limit=0",
         "&limit=51",
         "&limit=abc",
@@ -585,14 +609,14 @@ async fn bad_queries_get_an_answer_never_an_error_500() {
                 let v = page.json();
                 assert!(v["hits"].is_array() && v["total"].is_u64(), "{q:?}: {v}");
             }
-            StatusCode::BAD_REQUEST => {
+            StatusCode::UNPROCESSABLE_ENTITY => {
                 let code = page.json()["error"]["code"].clone();
                 assert!(
                     code == "invalid_query" || code == "empty_query",
                     "{q:?}: {}",
                     page.body
                 );
-                assert_api_error(&page, code.as_str().unwrap());
+                assert_api_error_status(&page, page.status, code.as_str().unwrap());
             }
             other => panic!("{q:?}: status {other}: {}", page.body),
         }
@@ -614,19 +638,26 @@ async fn bad_queries_get_an_answer_never_an_error_500() {
         );
     }
     // Nothing but punctuation or joiners is not a word.
+    // A well-formed query without a word in it: 422.
     for q in ["!!!???", "\u{200d}\u{200d}", "*"] {
         let page = t.get(&api_path(q, "")).await;
-        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{q:?}: {}", page.body);
+        assert_eq!(
+            page.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{q:?}: {}",
+            page.body
+        );
     }
 
     // Empty: the API says so; the page shows the form and no results.
-    for path in [
-        "/api/v1/search?q=",
-        "/api/v1/search",
-        "/api/v1/search?q=%20%20",
-    ] {
+    for path in ["/api/v1/search?q=", "/api/v1/search"] {
         assert_api_error(&t.get(path).await, "empty_query");
     }
+    assert_api_error_status(
+        &t.get("/api/v1/search?q=%20%20").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "empty_query",
+    );
     for path in ["/search?q=", "/search"] {
         let page = t.get(path).await;
         assert_eq!(page.status, StatusCode::OK, "{path}");

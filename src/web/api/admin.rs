@@ -93,6 +93,19 @@ impl From<crate::storage::StorageError> for AdminError {
 }
 
 fn invalid(errors: &[FieldError]) -> AdminError {
+    // The story rules name the newsroom form's fields; an API client sent `body_html` and
+    // `section`, so the error names those.
+    let errors: Vec<FieldError> = errors
+        .iter()
+        .map(|e| FieldError {
+            field: match e.field {
+                "body" => "body_html",
+                "section_id" => "section",
+                other => other,
+            },
+            message: e.message.clone(),
+        })
+        .collect();
     let message = errors
         .iter()
         .map(|e| format!("{}: {}", e.field, e.message))
@@ -287,7 +300,7 @@ pub struct StoryInput {
     dateline: String,
     #[serde(default)]
     signature: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_number")]
     hero_media_id: Option<i64>,
     #[serde(default)]
     hero_caption: String,
@@ -297,13 +310,32 @@ pub struct StoryInput {
     #[serde(default)]
     embargo_until: Option<String>,
     /// Required on update: the version the change was made from.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_number")]
     version: Option<i64>,
 }
 
+/// A 64-bit whole number, also when written `3.0`: JSON has one number type, and the
+/// document's `integer` (JSON Schema) admits any number without a fraction.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    n.as_i64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && (-9.2e18..=9.2e18).contains(f))
+                .map(|f| f as i64)
+        })
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(format!("expected a 64-bit whole number, got {n}")))
+}
+
 fn parse_time(field: &'static str, s: &str) -> Result<i64, AdminError> {
+    // RFC 3339 as documented: the parser would also take a space between day and time.
+    let t_separated = matches!(s.as_bytes().get(10), Some(b'T' | b't'));
     chrono::DateTime::parse_from_rfc3339(s)
         .ok()
+        .filter(|_| t_separated)
         .map(|t| t.timestamp())
         .filter(|t| crate::domain::in_time_range(*t))
         .ok_or_else(|| {
@@ -370,9 +402,17 @@ async fn article_response(
     Ok(Json(json!({"article": story_json(state, &story)})))
 }
 
+/// A body that is not the documented JSON is a 400 (not JSON, a wrong type, a missing or
+/// unknown field), 415 without `Content-Type: application/json`, 413 when too large; 422 is
+/// kept for well-formed input that breaks a story rule, with the field named.
 fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, AdminError> {
-    body.map(|Json(v)| v)
-        .map_err(|e| AdminError::new(e.status(), "invalid_json", e.body_text()))
+    body.map(|Json(v)| v).map_err(|e| {
+        let status = match &e {
+            JsonRejection::JsonDataError(_) => StatusCode::BAD_REQUEST,
+            _ => e.status(),
+        };
+        AdminError::new(status, "invalid_json", e.body_text())
+    })
 }
 
 fn parse_id(id: &str) -> Result<i64, AdminError> {
@@ -398,8 +438,9 @@ async fn list(
     let Query(q) = q.map_err(|e| {
         AdminError::new(StatusCode::BAD_REQUEST, "invalid_parameter", e.body_text())
     })?;
+    // `?status=` is refused like any other value outside the enum: leave it out for all.
     let status = match q.status.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(s) => Some(Status::parse(s).ok_or_else(|| {
             AdminError::new(
                 StatusCode::BAD_REQUEST,
@@ -497,7 +538,7 @@ pub struct TransitionInput {
     action: String,
     #[serde(default)]
     publish_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_number")]
     version: Option<i64>,
 }
 

@@ -104,7 +104,7 @@ pub async fn list(
     let given = |name: &str| params.get(name).filter(|v| !v.is_empty());
     let filter = match (given("section"), given("tag")) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::invalid(
+            return Err(super::unprocessable(
                 "invalid_parameter",
                 "give `section` or `tag`, not both",
             ))

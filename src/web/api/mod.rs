@@ -34,6 +34,17 @@ async fn openapi() -> impl axum::response::IntoResponse {
     )
 }
 
+/// Parameters that each match the document but together break a rule it can only state in
+/// words (`section` with `tag`, `from` after `to`, a query without a word): 422, so that a
+/// 400 always means the request itself is not what the document describes.
+fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError {
+        status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        code,
+        message: message.into(),
+    }
+}
+
 async fn unknown_endpoint() -> ApiError {
     ApiError::not_found("endpoint")
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Khobor's whole test suite: formatting, lints, every unit and integration test, and the
-# newsroom's browser tests in headless Chromium (tests/browser).
+# newsroom's browser tests in headless Chromium (tests/browser), and schemathesis against a
+# running server to check that the API does what its OpenAPI document says.
 # It first installs what the tests need (scripts/setup.sh), so it works on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,3 +19,5 @@ cargo build --locked --bin khobor
 target_dir="${CARGO_TARGET_DIR:-target}"
 case "$target_dir" in /*) ;; *) target_dir="$PWD/$target_dir" ;; esac
 KHOBOR_BIN="$target_dir/debug/khobor" node --test tests/browser/
+echo "== API against its OpenAPI document (schemathesis)"
+KHOBOR_BIN="$target_dir/debug/khobor" bash scripts/schemathesis.sh

@@ -16,14 +16,20 @@ st=".tools/schemathesis/bin/schemathesis"
 
 data="$(mktemp -d)"
 pid=""
+st_pid=""
 cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
+  for p in $st_pid $pid; do
+    if kill -0 "$p" 2>/dev/null; then
+      kill "$p" 2>/dev/null || true
+      wait "$p" 2>/dev/null || true
+    fi
+  done
   rm -rf "$data"
 }
 trap cleanup EXIT
+# Interrupted or stopped: exit, so that the EXIT trap stops the server too.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # A port nobody listens on now; the server binds it a moment later (another process taking
 # it in between makes the server fail to start, which the wait below reports).
@@ -103,7 +109,11 @@ status=0
   --generation-database none \
   --workers 1 \
   --no-color \
-  "$@" || status=$?
+  "$@" &
+# In the background and waited for, so that an interrupt stops it and the server at once.
+st_pid=$!
+wait "$st_pid" || status=$?
+st_pid=""
 
 if [ "$status" -ne 0 ]; then
   echo "schemathesis found responses that disagree with src/web/api/openapi.json (exit $status)" >&2

@@ -41,3 +41,21 @@ fi
 # targets in fuzz/). Built from crates.io once; later runs find them installed.
 command -v cargo-deny >/dev/null || cargo install cargo-deny --locked --version 0.20.2
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version 0.13.2
+# schemathesis (scripts/schemathesis.sh checks the API against its OpenAPI document), pinned,
+# in its own virtualenv under .tools/ (git-ignored) so that it neither needs nor disturbs the
+# machine's Python packages. Installed again only when the pin changes.
+schemathesis_version="4.32.5"
+venv="$(cd "$(dirname "$0")/.." && pwd)/.tools/schemathesis"
+if [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $schemathesis_version" ]; then
+  command -v python3 >/dev/null || { echo "python3 is missing: scripts/schemathesis.sh needs Python 3.10 or newer" >&2; exit 1; }
+  echo "== installing schemathesis $schemathesis_version (.tools/schemathesis)"
+  # Debian's python3 makes a virtualenv only with python3-venv installed.
+  if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
+    if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv
+  fi
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
+fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Khobor's whole test suite: formatting, lints, every unit and integration test, and the
-# newsroom's browser tests in headless Chromium (tests/browser).
+# newsroom's browser tests in headless Chromium (tests/browser), and schemathesis against a
+# running server to check that the API does what its OpenAPI document says.
 # It first installs what the tests need (scripts/setup.sh), so it works on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +23,5 @@ case "$target_dir" in /*) ;; *) target_dir="$PWD/$target_dir" ;; esac
 KHOBOR_BIN="$target_dir/debug/khobor" node --test tests/browser/
 echo "== fuzzing (each target briefly, on its committed corpus)"
 bash scripts/fuzz.sh "${KHOBOR_FUZZ_SECONDS:-10}"
+echo "== API against its OpenAPI document (schemathesis)"
+KHOBOR_BIN="$target_dir/debug/khobor" bash scripts/schemathesis.sh

@@ -1176,6 +1176,36 @@ async fn the_openapi_document_describes_every_api_route() {
     assert_eq!(p.json()["error"]["code"], "not_found");
 }
 
+/// JSON has one number type: a whole number written with a zero fraction is an `integer` to
+/// JSON Schema, and so to the API; a fraction is not.
+#[tokio::test]
+async fn integers_written_with_a_zero_fraction_are_integers() {
+    let t = newsroom().await;
+    let editor = t.login("editor@khobor.test").await;
+    let id = editor.write_story("সংখ্যার খবর", BODY, &[]).await;
+    let path = format!("/api/v1/admin/articles/{id}/transitions");
+    let stale = json!({"action": "submit", "version": 2251799813685247.0});
+    let p = editor.api("POST", &path, Some(stale)).await;
+    assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
+    let p = editor
+        .api(
+            "POST",
+            &path,
+            Some(json!({"action": "submit", "version": 1.5})),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST, "{}", p.body);
+    let p = editor
+        .api(
+            "POST",
+            &path,
+            Some(json!({"action": "submit", "version": 1.0})),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert_eq!(p.json()["article"]["status"], "review");
+}
+
 /// Every `$ref` in the document, so that each can be checked to resolve.
 fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
     match v {

@@ -11,7 +11,8 @@ in a loop. Prints, per attack, the reader's p50/p99/max latency and how many req
 what the attack got, and the server's peak resident memory (VmHWM).
 
 Usage: python3 bench/abuse.py [PATH_TO_KHOBOR]   (default target/release/khobor; builds
-nothing). Run it for two binaries to compare them. Standard library only.
+nothing). Run it for two binaries to compare them; ABUSE=guessing (or floods, heads) runs one
+attack. Standard library only.
 """
 import http.client, json, os, socket, subprocess, sys, tempfile, threading, time, urllib.parse
 
@@ -129,32 +130,41 @@ def slow_heads(port):
     return f"300 connections trickling a head for 15 s: {closed} closed by the server"
 
 
-def login_once(port, source, password):
-    """The login form as a browser from `source` would post it; the status."""
+def login_once(port, source, password, cookies=()):
+    """The login form as a browser from `source` holding `cookies` would post it; the status
+    and the cookies the answer set."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=60, source_address=(source, 0))
     c.request("GET", "/newsroom/login")
     r = c.getresponse()
     page = r.read().decode()
-    cookie = [v.split(";")[0] for k, v in r.getheaders() if k.lower() == "set-cookie"][0]
+    csrf_cookie = [v.split(";")[0] for k, v in r.getheaders() if k.lower() == "set-cookie"][0]
     csrf = page.split('name="csrf" value="')[1].split('"')[0]
     form = urllib.parse.urlencode({"csrf": csrf, "email": EMAIL, "password": password})
     c.request("POST", "/newsroom/login", body=form,
-              headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+              headers={"Cookie": "; ".join([csrf_cookie, *cookies]),
+                       "Content-Type": "application/x-www-form-urlencoded"})
     r = c.getresponse()
     r.read()
     c.close()
-    return r.status
+    set_cookies = [v.split(";")[0] for k, v in r.getheaders() if k.lower() == "set-cookie"]
+    return r.status, set_cookies
 
 
 def guessing(port):
+    # The owner logged in from this browser yesterday: it holds the cookie a login leaves
+    # (a known-browser cookie where the server gives one).
+    _, owner = login_once(port, "127.0.2.1", PASSWORD)
+    owner = [c for c in owner if "device" in c]
     seen = {}
     for i in range(200):
-        status = login_once(port, f"127.0.1.{i % 250 + 1}", f"wrong guess {i}")
+        status, _ = login_once(port, f"127.0.1.{i % 250 + 1}", f"wrong guess {i}")
         seen[status] = seen.get(status, 0) + 1
-    real = login_once(port, "127.0.2.1", PASSWORD)
+    stranger, _ = login_once(port, "127.0.2.2", PASSWORD)
+    known, _ = login_once(port, "127.0.2.1", PASSWORD, owner)
     checked = seen.get(401, 0)
     return (f"200 guesses from 200 addresses: {checked} had their password checked, "
-            f"answers {seen}; then the right password from a new address: {real}")
+            f"answers {seen}; then the right password from a new browser: {stranger}, "
+            f"from the owner's browser: {known} (302/303 = logged in)")
 
 
 def main():
@@ -175,9 +185,12 @@ def main():
         r.stop = True
         r.join()
         print(r.report())
+        only = os.environ.get("ABUSE", "")
         for name, attack in [("tag floods", lambda: tag_floods(port, token)),
                              ("slow heads", lambda: slow_heads(port)),
                              ("password guessing", lambda: guessing(port))]:
+            if only and only not in name:
+                continue
             outcome, reader = with_reader(port, attack)
             print(f"{name}: {outcome}\n  {reader}\n  peak RSS so far {vm_hwm_mib(server.pid):.0f} MiB")
     finally:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs Khobor's whole test suite: formatting, lints, every unit and integration test, and the
+# Runs Khobor's whole test suite: formatting, lints, every unit and integration test (the
+# integration suite twice: on SQLite, then on PostgreSQL, each test in a database of its own), the
 # newsroom's browser tests in headless Chromium (tests/browser), and schemathesis against a
 # running server to check that the API does what its OpenAPI document says.
 # It first installs what the tests need (scripts/setup.sh), so it works on a fresh machine.
@@ -16,6 +17,12 @@ echo "== cargo deny (licences, bans, sources)"
 cargo deny --log-level error check licenses bans sources
 echo "== cargo test"
 cargo test --workspace --all-targets --locked
+# The server every PostgreSQL test makes its own database on (and drops it after).
+export KHOBOR_TEST_POSTGRES="${KHOBOR_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
+echo "== integration tests on PostgreSQL ($KHOBOR_TEST_POSTGRES)"
+bash scripts/postgres.sh check
+cargo test --locked --test it
+bash scripts/postgres.sh clean
 echo "== browser tests (headless Chromium)"
 cargo build --locked --bin khobor
 target_dir="${CARGO_TARGET_DIR:-target}"

@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::datadir::{self, DataDirError, DataDirLock};
 use crate::jobs::search_indexer::{self, IndexerError};
 use crate::search::{SearchError, SearchIndex};
-use crate::storage::{StorageError, Store};
+use crate::storage::{Location, StorageError, Store};
 use crate::web::{self, AppState};
 
 #[derive(Debug, thiserror::Error)]
@@ -46,12 +46,17 @@ impl App {
             }
         }
         // SQLite would open a read-only file read-only without a word, and fail every save.
-        datadir::check_file_writable(&config.db_path())?;
-        let store = Store::open(&config.db_path()).await?;
+        if let Location::Sqlite(db) = &config.store {
+            datadir::check_file_writable(db)?;
+        }
+        let store = Store::open(&config.store).await?;
         store
-            .check_at_start(&config.db_path())
+            .check_at_start()
             .await
-            .map_err(|e| e.damaged_if_corrupt(&config.db_path()))?;
+            .map_err(|e| match &config.store {
+                Location::Sqlite(db) => e.damaged_if_corrupt(db),
+                Location::Postgres(_) => e,
+            })?;
         let translit =
             bangla::banglish::Transliterator::with_aliases(config.search_aliases.clone());
         let search = Arc::new(SearchIndex::open(&config.search_dir(), translit)?);

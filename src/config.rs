@@ -14,6 +14,9 @@ use serde::Deserialize;
 pub struct Config {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
+    /// Where the store lives: the SQLite file under `data_dir` unless a PostgreSQL URL is
+    /// given.
+    pub store: crate::storage::Location,
     pub site: SiteConfig,
     /// Extra Banglish spellings for search: Latin word → Bengali words (names whose Bengali
     /// spelling isn't phonetic). From the TOML file's `[search.aliases]`.
@@ -114,6 +117,7 @@ pub struct SiteConfig {
 pub struct FileConfig {
     pub addr: Option<String>,
     pub data: Option<PathBuf>,
+    pub database_url: Option<String>,
     #[serde(default)]
     pub site: FileSite,
     #[serde(default)]
@@ -148,12 +152,16 @@ pub struct FileSite {
 /// Settings as given on the command line or in the environment (clap fills this in).
 #[derive(Debug, Default, Clone, clap::Args)]
 pub struct Overrides {
-    /// TOML configuration file (keys: addr, data, [site], [search.aliases], [cache], [auth], [retention]; see the README)
+    /// TOML configuration file (keys: addr, data, database_url, [site], [search.aliases], [cache], [auth], [retention]; see the README)
     #[arg(long, env = "KHOBOR_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Data directory holding khobor.db, media/ and search/ [default: ./khobor-data]
     #[arg(long, env = "KHOBOR_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// PostgreSQL store shared by several nodes, postgres://USER@HOST:PORT/DB [default: the
+    /// SQLite file khobor.db in the data directory]
+    #[arg(long, env = "KHOBOR_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
     /// The paper's name [default: খবর]
     #[arg(long, env = "KHOBOR_SITE_NAME", value_name = "NAME")]
     pub site_name: Option<String>,
@@ -212,6 +220,8 @@ pub enum ConfigError {
     FailedLoginsPerHour,
     #[error("[retention] {0} must be between {1} and {MAX_RETENTION_DAYS} days")]
     Retention(&'static str, u32),
+    #[error("{0}")]
+    DatabaseUrl(String),
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -237,6 +247,12 @@ impl Config {
             .clone()
             .or(file.data)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
+        let store = match over.database_url.clone().or(file.database_url) {
+            Some(url) if !url.trim().is_empty() => {
+                crate::storage::Location::postgres(url.trim()).map_err(ConfigError::DatabaseUrl)?
+            }
+            _ => crate::storage::Location::Sqlite(data_dir.join("khobor.db")),
+        };
         let name = pick(&over.site_name, file.site.name, "খবর");
         let short_name = pick(&over.site_short_name, file.site.short_name, &name);
         if name.trim().is_empty() {
@@ -307,6 +323,7 @@ impl Config {
         Ok(Config {
             addr,
             data_dir,
+            store,
             search_aliases,
             cache,
             server,

@@ -233,7 +233,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("--years must be between 1 and 100 (got {years})");
             }
             let config = Config::load(&settings, None)?;
-            let store = Store::open(&config.db_path()).await?;
+            let store = Store::open(&config.store).await?;
             let report =
                 khobor::import::import_jsonl_file(&store, &from, config.site.timezone, false)
                     .await?;
@@ -270,7 +270,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let config = Config::load(&settings, None)?;
             let _lock = khobor::datadir::DataDirLock::acquire(&config.data_dir)?;
-            let store = Store::open(&config.db_path()).await?;
+            let store = Store::open(&config.store).await?;
             let result = reindex(&config, &store, related_only).await;
             store.close().await;
             result
@@ -293,7 +293,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(&settings, None)?;
             let password = read_password(password_stdin)?;
             let role = khobor::domain::Role::parse(&role).context("unknown role")?;
-            let store = Store::open(&config.db_path()).await?;
+            let store = Store::open(&config.store).await?;
             let by = khobor::storage::users::Audit {
                 actor: "khobor user add",
                 address: "cli",
@@ -330,7 +330,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let config = Config::load(&settings, None)?;
             let role = khobor::domain::Role::parse(&role).context("unknown role")?;
-            let store = Store::open(&config.db_path()).await?;
+            let store = Store::open(&config.store).await?;
             let result = make_token(&store, &email, &name, role).await;
             store.close().await;
             match result? {
@@ -348,7 +348,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             action: UserAction::List { settings },
         } => {
             let config = Config::load(&settings, None)?;
-            let store = Store::open(&config.db_path()).await?;
+            let store = Store::open(&config.store).await?;
             let users = store.users().await;
             store.close().await;
             for u in users? {
@@ -366,16 +366,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate { settings } => {
             let config = Config::load(&settings, None)?;
-            let store = Store::open(&config.db_path()).await?;
+            let store = Store::open(&config.store).await?;
             store.close().await;
-            println!("database is up to date: {}", config.db_path().display());
+            println!("database is up to date: {}", config.store.describe());
             Ok(ExitCode::SUCCESS)
         }
         Command::Import {
             format: ImportFormat::Jsonl { file, settings },
         } => {
             let config = Config::load(&settings, None)?;
-            let store = Store::open(&config.db_path()).await?;
+            let store = Store::open(&config.store).await?;
             let progress = std::io::stderr().is_terminal();
             let result =
                 khobor::import::import_jsonl_file(&store, &file, config.site.timezone, progress)
@@ -485,6 +485,11 @@ async fn reindex(config: &Config, store: &Store, related_only: bool) -> anyhow::
 /// `khobor check`: SQLite's own check of the store's file, read-only, and whether Khobor can
 /// write where it must. Exit status 1 when anything is wrong.
 fn check(config: &Config, full: bool) -> anyhow::Result<ExitCode> {
+    if let khobor::storage::Location::Postgres(_) = config.store {
+        anyhow::bail!(
+            "`khobor check` reads the SQLite file; a PostgreSQL store is checked with PostgreSQL's own tools (data checksums, amcheck)"
+        );
+    }
     let db = config.db_path();
     if !db.is_file() {
         anyhow::bail!("no store at {}", db.display());

@@ -265,6 +265,7 @@ pub async fn run(
     health: Arc<Health>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    let mut changed = store.change_signal();
     loop {
         let stopped = {
             let stop = stop.clone();
@@ -283,6 +284,7 @@ pub async fn run(
         }
         tokio::select! {
             _ = tokio::time::sleep(POLL) => {}
+            _ = changed.changed() => {}
             _ = stop.changed() => return,
         }
     }

@@ -3,14 +3,13 @@
 
 use std::collections::HashMap;
 
-use rusqlite::OptionalExtension;
-
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::domain::{Article, ArticleCard, Author, Section, Status, Tag};
 
-use super::{changes, now, read, taxonomy, Result, Store, Tx};
+use super::read::{self, Row};
+use super::{changes, now, taxonomy, Result, Store, Tx};
 
 /// Which published stories a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,28 +92,28 @@ const CARD_COLUMNS: &str = "a.id, a.headline, a.kicker, a.summary, a.hero_url, \
 
 /// Reads a card from a row selected with [`CARD_COLUMNS`]. Columns are read by position:
 /// looking a name up compares it with every column's name, per row.
-fn card(r: &rusqlite::Row<'_>) -> rusqlite::Result<ArticleCard> {
-    let updated_at: i64 = r.get(7)?;
+fn card<R: Row>(r: &R) -> Result<ArticleCard, R::Error> {
+    let updated_at: i64 = r.col(7)?;
     Ok(ArticleCard {
-        id: r.get(0)?,
-        headline: r.get(1)?,
-        kicker: r.get(2)?,
-        summary: r.get(3)?,
-        hero_url: r.get(4)?,
-        hero_picture: picture(r.get::<_, Option<String>>(5)?.as_deref()),
-        published_at: r.get::<_, Option<i64>>(6)?.unwrap_or(updated_at),
+        id: r.col(0)?,
+        headline: r.col(1)?,
+        kicker: r.col(2)?,
+        summary: r.col(3)?,
+        hero_url: r.col(4)?,
+        hero_picture: picture(r.col::<Option<String>>(5)?.as_deref()),
+        published_at: r.col::<Option<i64>>(6)?.unwrap_or(updated_at),
         updated_at,
         section: section(r, 8)?,
     })
 }
 
 /// The story's section, from the four `section_*` columns starting at `at`.
-fn section(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Section> {
+fn section<R: Row>(r: &R, at: usize) -> Result<Section, R::Error> {
     Ok(Section {
-        id: r.get(at)?,
-        slug: r.get(at + 1)?,
-        name: r.get(at + 2)?,
-        colour: r.get(at + 3)?,
+        id: r.col(at)?,
+        slug: r.col(at + 1)?,
+        name: r.col(at + 2)?,
+        colour: r.col(at + 3)?,
     })
 }
 
@@ -126,37 +125,33 @@ const ARTICLE_COLUMNS: &str = "a.id, a.external_id, a.headline, a.kicker, a.summ
 
 /// Reads a story (without its tags and authors) from a row selected with [`ARTICLE_COLUMNS`],
 /// by position.
-fn article(r: &rusqlite::Row<'_>) -> rusqlite::Result<Article> {
-    let id: i64 = r.get(0)?;
-    let status: String = r.get(16)?;
-    let status = Status::parse(&status).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            16,
-            rusqlite::types::Type::Text,
-            format!("article {id} has status {status:?}").into(),
-        )
-    })?;
+fn article<R: Row>(r: &R) -> Result<Article, R::Error> {
+    let id: i64 = r.col(0)?;
+    let status: String = r.col(16)?;
+    let Some(status) = Status::parse(&status) else {
+        return Err(r.invalid(16, format!("article {id} has status {status:?}")));
+    };
     Ok(Article {
         id,
-        external_id: r.get(1)?,
-        headline: r.get(2)?,
-        kicker: r.get(3)?,
-        summary: r.get(4)?,
-        body_html: r.get(5)?,
-        body_text: r.get(6)?,
-        credit: r.get(7)?,
-        signature: r.get(8)?,
-        dateline: r.get(9)?,
-        hero_url: r.get(10)?,
-        hero_caption: r.get(11)?,
-        hero_credit: r.get(12)?,
-        hero_picture: picture(r.get::<_, Option<String>>(13)?.as_deref()),
-        source_name: r.get(14)?,
-        source_url: r.get(15)?,
+        external_id: r.col(1)?,
+        headline: r.col(2)?,
+        kicker: r.col(3)?,
+        summary: r.col(4)?,
+        body_html: r.col(5)?,
+        body_text: r.col(6)?,
+        credit: r.col(7)?,
+        signature: r.col(8)?,
+        dateline: r.col(9)?,
+        hero_url: r.col(10)?,
+        hero_caption: r.col(11)?,
+        hero_credit: r.col(12)?,
+        hero_picture: picture(r.col::<Option<String>>(13)?.as_deref()),
+        source_name: r.col(14)?,
+        source_url: r.col(15)?,
         status,
-        published_at: r.get(17)?,
-        updated_at: r.get(18)?,
-        created_at: r.get(19)?,
+        published_at: r.col(17)?,
+        updated_at: r.col(18)?,
+        created_at: r.col(19)?,
         section: section(r, 20)?,
         tags: Vec::new(),
         authors: Vec::new(),
@@ -177,50 +172,63 @@ impl Store {
             return Ok(Vec::new());
         }
         let list = read::placeholders(ids.len());
-        let stories = format!(
+        let stories = read::numbered(&format!(
             "SELECT {ARTICLE_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id \
              JOIN article_bodies b ON b.article_id = a.id \
              WHERE a.status = 'published' AND a.id IN ({list})"
-        );
-        let tags = format!(
+        ));
+        let tags = read::numbered(&format!(
             "SELECT at.article_id, t.id, t.slug, t.name FROM article_tags at \
              JOIN tags t ON t.id = at.tag_id WHERE at.article_id IN ({list}) \
              ORDER BY at.article_id, at.position"
-        );
-        let authors = format!(
+        ));
+        let authors = read::numbered(&format!(
             "SELECT aa.article_id, u.id, u.slug, u.name FROM article_authors aa \
              JOIN authors u ON u.id = aa.author_id WHERE aa.article_id IN ({list}) \
              ORDER BY aa.article_id, aa.position"
-        );
-        let params = rusqlite::params_from_iter(ids);
-        let mut by_id: HashMap<i64, Article> = self.readers.with(|c| {
-            let tx = c.unchecked_transaction()?;
-            let mut by_id = HashMap::with_capacity(ids.len());
-            for a in tx
-                .prepare_cached(&stories)?
-                .query_map(params.clone(), article)?
-            {
-                let a = a?;
-                by_id.insert(a.id, a);
+        ));
+        // On SQLite the three reads share one read transaction (one snapshot); on PostgreSQL
+        // they are three statements on the pool, and a story edited between them is put
+        // right by the change that edit makes.
+        let (stories, tags, authors) = match &self.readers {
+            Some(readers) => {
+                let params = rusqlite::params_from_iter(ids);
+                readers.with(|c| {
+                    let tx = c.unchecked_transaction()?;
+                    let stories = tx
+                        .prepare_cached(&stories)?
+                        .query_map(params.clone(), |r| article(r))?
+                        .collect::<rusqlite::Result<Vec<_>>>()?;
+                    let tags = tx
+                        .prepare_cached(&tags)?
+                        .query_map(params.clone(), |r| label(r))?
+                        .collect::<rusqlite::Result<Vec<_>>>()?;
+                    let authors = tx
+                        .prepare_cached(&authors)?
+                        .query_map(params.clone(), |r| label(r))?
+                        .collect::<rusqlite::Result<Vec<_>>>()?;
+                    tx.finish()?;
+                    Ok((stories, tags, authors))
+                })?
             }
-            for row in tx.prepare_cached(&tags)?.query_map(params.clone(), label)? {
-                let (article, id, slug, name) = row?;
-                if let Some(a) = by_id.get_mut(&article) {
-                    a.tags.push(Tag { id, slug, name });
-                }
+            None => (
+                self.read_all(&stories, ids, |r| article(r), article)
+                    .await?,
+                self.read_all(&tags, ids, |r| label(r), label).await?,
+                self.read_all(&authors, ids, |r| label(r), label).await?,
+            ),
+        };
+        let mut by_id: HashMap<i64, Article> = stories.into_iter().map(|a| (a.id, a)).collect();
+        for (article, id, slug, name) in tags {
+            if let Some(a) = by_id.get_mut(&article) {
+                a.tags.push(Tag { id, slug, name });
             }
-            for row in tx
-                .prepare_cached(&authors)?
-                .query_map(params.clone(), label)?
-            {
-                let (article, id, slug, name) = row?;
-                if let Some(a) = by_id.get_mut(&article) {
-                    a.authors.push(Author { id, slug, name });
-                }
+        }
+        for (article, id, slug, name) in authors {
+            if let Some(a) = by_id.get_mut(&article) {
+                a.authors.push(Author { id, slug, name });
             }
-            tx.finish()?;
-            Ok(by_id)
-        })?;
+        }
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
@@ -242,11 +250,8 @@ impl Store {
         }
         sql.push_str(" ORDER BY a.published_at DESC, a.id DESC LIMIT ?");
         params.push(limit);
-        self.readers.with(|c| {
-            c.prepare_cached(&sql)?
-                .query_map(rusqlite::params_from_iter(&params), card)?
-                .collect()
-        })
+        self.read_all(&read::numbered(&sql), &params, |r| card(r), card)
+            .await
     }
 
     /// Cards of published stories, in the order given; ids not published are left out.
@@ -254,16 +259,12 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!(
+        let sql = read::numbered(&format!(
             "SELECT {CARD_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id \
              WHERE a.status = 'published' AND a.id IN ({})",
             read::placeholders(ids.len())
-        );
-        let mut cards: Vec<ArticleCard> = self.readers.with(|c| {
-            c.prepare_cached(&sql)?
-                .query_map(rusqlite::params_from_iter(ids), card)?
-                .collect()
-        })?;
+        ));
+        let mut cards: Vec<ArticleCard> = self.read_all(&sql, ids, |r| card(r), card).await?;
         cards.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
         Ok(cards)
     }
@@ -281,30 +282,27 @@ impl Store {
              ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?"
         );
         params.extend([limit, offset]);
-        self.readers.with(|c| {
-            c.prepare_cached(&sql)?
-                .query_map(rusqlite::params_from_iter(&params), |r| r.get(0))?
-                .collect()
-        })
+        self.read_column(&read::numbered(&sql), &params).await
     }
 
     pub async fn count_published(&self, filter: Filter) -> Result<i64> {
         let (filter_sql, params) = filter_sql(filter);
         let sql = format!("SELECT COUNT(*) FROM articles a {filter_sql}");
-        self.readers.with(|c| {
-            c.prepare_cached(&sql)?
-                .query_row(rusqlite::params_from_iter(&params), |r| r.get(0))
-        })
+        let counts = self.read_column(&read::numbered(&sql), &params).await?;
+        Ok(counts.into_iter().next().unwrap_or(0))
     }
 
     /// The related stories worked out for story `id` (best first; some may no longer be
     /// published), or `None` if none were.
     pub async fn related_ids(&self, id: i64) -> Result<Option<Vec<i64>>> {
-        let list: Option<String> = self.readers.with(|c| {
-            c.prepare_cached("SELECT related FROM article_related WHERE article_id = ?")?
-                .query_row([id], |r| r.get(0))
-                .optional()
-        })?;
+        let list: Option<String> = self
+            .read_column(
+                "SELECT related FROM article_related WHERE article_id = $1",
+                &[id],
+            )
+            .await?
+            .into_iter()
+            .next();
         Ok(list.map(|l| l.split(',').filter_map(|n| n.parse().ok()).collect()))
     }
 
@@ -473,8 +471,8 @@ pub(super) async fn write_body(tx: &mut Tx<'_>, id: i64, html: &str, text: &str)
 }
 
 /// `(article id, id, slug, name)` of a tag or author.
-fn label(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, i64, String, String)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+fn label<R: Row>(r: &R) -> Result<(i64, i64, String, String), R::Error> {
+    Ok((r.col(0)?, r.col(1)?, r.col(2)?, r.col(3)?))
 }
 
 /// The joins and `WHERE` clause that select the published stories in `filter` (for a query

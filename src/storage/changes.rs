@@ -1,7 +1,45 @@
 //! The change feed: appended in the same transaction as the change it describes, read by
 //! consumers that remember the last sequence they applied.
+//!
+//! A follower reads `seq > last applied`, so no change may commit after one with a higher
+//! sequence: every append holds the store's write lock until its transaction ends (SQLite has
+//! one writer at a time; PostgreSQL takes a transaction-level advisory lock), so sequences
+//! become visible in the order they were handed out, on every node.
+//!
+//! On PostgreSQL each append also sends `NOTIFY khobor_changes`, delivered at commit; every
+//! node LISTENs and wakes its followers at once. Polling stays as the safety net, and a
+//! listener that lost its connection wakes them when it is back, so they catch up from where
+//! they were.
+
+use std::time::Duration;
 
 use super::{now, Result, Store, Tx};
+
+/// The channel PostgreSQL notifications of new changes are sent on.
+const CHANNEL: &str = "khobor_changes";
+
+/// Tells followers that the change feed may have grown.
+#[derive(Debug)]
+pub struct Signal {
+    tx: tokio::sync::watch::Sender<u64>,
+    /// Whether this store's listener task has been started (PostgreSQL).
+    listening: std::sync::atomic::AtomicBool,
+}
+
+impl Default for Signal {
+    fn default() -> Signal {
+        Signal {
+            tx: tokio::sync::watch::Sender::new(0),
+            listening: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+}
+
+impl Signal {
+    pub(super) fn bump(&self) {
+        self.tx.send_modify(|n| *n = n.wrapping_add(1));
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Change {
@@ -13,6 +51,12 @@ pub struct Change {
 }
 
 pub async fn append(tx: &mut Tx<'_>, kind: &str, entity: &str, entity_id: i64) -> Result<()> {
+    super::take_write_lock(tx).await?;
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::query(&format!("NOTIFY {CHANNEL}"))
+            .execute(&mut **tx)
+            .await?;
+    }
     sqlx::query(
         "INSERT INTO changes (kind, entity, entity_id, created_at) VALUES ($1, $2, $3, $4)",
     )
@@ -26,6 +70,23 @@ pub async fn append(tx: &mut Tx<'_>, kind: &str, entity: &str, entity_id: i64) -
 }
 
 impl Store {
+    /// A receiver that changes when a change is committed: by this process, or on
+    /// PostgreSQL by any node (and when the listener reconnects, since notifications sent
+    /// while it was away are lost). Followers wait on it or on their polling interval,
+    /// whichever comes first.
+    pub fn change_signal(&self) -> tokio::sync::watch::Receiver<u64> {
+        if let super::Location::Postgres(url) = &self.location {
+            if !self
+                .signal
+                .listening
+                .swap(true, std::sync::atomic::Ordering::AcqRel)
+            {
+                tokio::spawn(listen(url.clone(), std::sync::Arc::downgrade(&self.signal)));
+            }
+        }
+        self.signal.tx.subscribe()
+    }
+
     /// Changes after `seq`, oldest first, at most `limit`.
     pub async fn changes_since(&self, seq: i64, limit: i64) -> Result<Vec<Change>> {
         Ok(sqlx::query_as(
@@ -91,5 +152,69 @@ impl Store {
         .bind(seq)
         .fetch_optional(&self.pool)
         .await?)
+    }
+}
+
+/// The application name of the LISTEN connection, as `pg_stat_activity` shows it.
+pub const LISTENER_NAME: &str = "khobor-listen";
+
+/// Listens for notifications of new changes until the store is dropped, reconnecting
+/// (and re-LISTENing) whenever the connection is lost.
+async fn listen(url: String, signal: std::sync::Weak<Signal>) {
+    use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+    let mut wait = Duration::from_millis(100);
+    loop {
+        let Some(first) = signal.upgrade() else {
+            return;
+        };
+        drop(first);
+        let connected = async {
+            let options: PgConnectOptions = url.parse()?;
+            let pool = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(options.application_name(LISTENER_NAME))
+                .await?;
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        }
+        .await;
+        let mut listener = match connected {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot LISTEN for changes; polling meanwhile");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        wait = Duration::from_millis(100);
+        // Anything committed while not listening is found by catching up.
+        match signal.upgrade() {
+            Some(s) => s.bump(),
+            None => return,
+        }
+        loop {
+            // `try_recv` answers `None` when the connection was lost.
+            let next = tokio::time::timeout(Duration::from_secs(5), listener.try_recv()).await;
+            let Some(s) = signal.upgrade() else {
+                return;
+            };
+            match next {
+                // Quiet for a while: check that the store is still wanted, listen on.
+                Err(_) => continue,
+                Ok(Ok(Some(_))) => s.bump(),
+                Ok(Ok(None)) => {
+                    tracing::info!("LISTEN connection lost; reconnecting");
+                    s.bump();
+                    break;
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "LISTEN failed; reconnecting");
+                    s.bump();
+                    break;
+                }
+            }
+        }
     }
 }

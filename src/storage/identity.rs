@@ -32,12 +32,8 @@ impl Store {
     /// Gives a new store its identity; on an existing one, only reads it. It takes the write
     /// lock, so a database SQLite could open only for reading (a read-only file or mount) is
     /// refused here, at start, instead of answering every later save with an error.
-    pub(super) async fn ensure_identity(&self, db_path: &Path) -> Result<StoreIdentity> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(|e| read_only_or(e, db_path))?;
+    pub(super) async fn ensure_identity(&self) -> Result<StoreIdentity> {
+        let mut tx = self.begin_write().await?;
         let found: Option<(String, i64)> =
             sqlx::query_as("SELECT store_id, feed_epoch FROM store_identity")
                 .fetch_optional(&mut *tx)
@@ -54,12 +50,11 @@ impl Store {
                 .bind(&id)
                 .bind(now())
                 .execute(&mut *tx)
-                .await
-                .map_err(|e| read_only_or(e, db_path))?;
+                .await?;
                 (id, 1)
             }
         };
-        tx.commit().await.map_err(|e| read_only_or(e, db_path))?;
+        tx.commit().await?;
         Ok(StoreIdentity { id, feed_epoch })
     }
 
@@ -104,7 +99,12 @@ impl Store {
     /// `PRAGMA quick_check` when the database is small enough to read whole at start (see
     /// [`QUICK_CHECK_MAX_BYTES`]); a damaged store is refused with SQLite's first findings.
     /// Returns whether the check ran.
-    pub async fn check_at_start(&self, db_path: &Path) -> Result<bool> {
+    pub async fn check_at_start(&self) -> Result<bool> {
+        let super::Location::Sqlite(db_path) = self.location() else {
+            // PostgreSQL checks its own pages (data checksums, amcheck) and has no quick_check.
+            return Ok(false);
+        };
+        let db_path = db_path.as_path();
         let size = std::fs::metadata(db_path).map(|m| m.len()).unwrap_or(0);
         if size > QUICK_CHECK_MAX_BYTES {
             tracing::info!(
@@ -207,7 +207,7 @@ fn summary(findings: &[String]) -> String {
 /// carry the primary one in their low byte).
 fn is_code(e: &sqlx::Error, codes: &[i32]) -> bool {
     matches!(e, sqlx::Error::Database(d)
-        if d.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| codes.contains(&(c & 0xff))))
+        if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() && d.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| codes.contains(&(c & 0xff))))
 }
 
 /// SQLITE_READONLY (8) and its extended codes, as a clear refusal naming the file.

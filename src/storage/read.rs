@@ -77,14 +77,128 @@ impl Readers {
     }
 }
 
-/// `?, ?, …` for `n` parameters.
+/// `?, ?, …` for `n` parameters (see [`numbered`]).
 pub(crate) fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
+}
+
+/// `sql` with each `?` replaced by `$1`, `$2`, … in order: the form both PostgreSQL and
+/// SQLite (rusqlite and sqlx alike) bind positionally. Only for SQL built here, whose
+/// string literals hold no `?`.
+pub(crate) fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for (i, part) in sql.split('?').enumerate() {
+        if i > 0 {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+/// A value both kinds of row can give.
+pub(crate) trait Cell:
+    rusqlite::types::FromSql + for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>
+{
+}
+
+impl<T> Cell for T where
+    T: rusqlite::types::FromSql + for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>
+{
+}
+
+/// A row of either kind (rusqlite's on SQLite's hot path, sqlx's on PostgreSQL), read by
+/// position, so one function turns a row into a domain type for both.
+pub(crate) trait Row {
+    type Error;
+    fn col<T: Cell>(&self, i: usize) -> std::result::Result<T, Self::Error>;
+    /// A stored value that is not what the domain allows.
+    fn invalid(&self, i: usize, message: String) -> Self::Error;
+}
+
+impl Row for rusqlite::Row<'_> {
+    type Error = rusqlite::Error;
+    fn col<T: Cell>(&self, i: usize) -> rusqlite::Result<T> {
+        self.get(i)
+    }
+    fn invalid(&self, i: usize, message: String) -> rusqlite::Error {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, message.into())
+    }
+}
+
+impl Row for sqlx::any::AnyRow {
+    type Error = sqlx::Error;
+    fn col<T: Cell>(&self, i: usize) -> sqlx::Result<T> {
+        sqlx::Row::try_get(self, i)
+    }
+    fn invalid(&self, i: usize, message: String) -> sqlx::Error {
+        sqlx::Error::ColumnDecode {
+            index: i.to_string(),
+            source: message.into(),
+        }
+    }
+}
+
+impl super::Store {
+    /// The first column of every row of a read on the hot path (see [`super::Store::read_all`]).
+    pub(crate) async fn read_column<T: Cell>(&self, sql: &str, params: &[i64]) -> Result<Vec<T>> {
+        self.read_all(sql, params, |r| r.col(0), |r| r.col(0)).await
+    }
+
+    /// Every row of a read on the hot path: on SQLite through [`Readers`] on the calling
+    /// thread, on PostgreSQL through the pool. `sql` uses `$N` parameters ([`numbered`]);
+    /// `sqlite` and `any` are the same generic row function, named twice.
+    pub(crate) async fn read_all<T>(
+        &self,
+        sql: &str,
+        params: &[i64],
+        sqlite: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+        any: impl Fn(&sqlx::any::AnyRow) -> sqlx::Result<T>,
+    ) -> Result<Vec<T>> {
+        match &self.readers {
+            Some(readers) => readers.with(|c| {
+                c.prepare_cached(sql)?
+                    .query_map(rusqlite::params_from_iter(params), sqlite)?
+                    .collect()
+            }),
+            None => {
+                let mut q = sqlx::query(sql);
+                for p in params {
+                    q = q.bind(*p);
+                }
+                let rows = q.fetch_all(&self.pool).await?;
+                Ok(rows.iter().map(any).collect::<sqlx::Result<Vec<T>>>()?)
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn question_marks_are_numbered_in_order() {
+        assert_eq!(
+            numbered("a = ? AND b IN (?, ?)"),
+            "a = $1 AND b IN ($2, $3)"
+        );
+        assert_eq!(numbered("no parameters"), "no parameters");
+    }
+
+    #[test]
+    fn a_reader_binds_numbered_parameters_by_position() {
+        let c = Connection::open_in_memory().unwrap();
+        let sum: i64 = c
+            .query_row(&numbered("SELECT ? * 100 + ? * 10 + ?"), [1, 2, 3], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(sum, 123);
+    }
 
     #[test]
     fn placeholders_are_comma_separated() {

@@ -9,7 +9,8 @@
 //! put together again from the story fragments still cached, so no story is rendered again
 //! because another one was published. A request that started rendering before a change is not
 //! stored after it (the generation check), and this process's own writes are applied before
-//! the next request is answered; other processes' writes are found by polling the feed.
+//! the next request is answered; other processes' writes are found by following the feed (woken by
+//! `Store::change_signal`, polled as a safety net).
 //!
 //! Memory is bounded: the least recently used entries go first once the configured size is
 //! reached. Entries also expire after the configured TTL, since lists say "৫ মিনিট আগে".
@@ -659,12 +660,14 @@ impl Cache {
 
 /// Follows the change feed for writes made by other processes until `stop` fires.
 pub async fn follow(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut changed = state.store().change_signal();
     loop {
         if let Err(e) = state.cache().catch_up(state.store()).await {
             tracing::warn!(error = %e, "cache could not read the change feed");
         }
         tokio::select! {
             _ = tokio::time::sleep(POLL) => {}
+            _ = changed.changed() => {}
             _ = stop.changed() => return,
         }
     }

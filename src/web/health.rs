@@ -84,7 +84,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
     let has_stories = timed(store.has_stories()).await;
     let writable = datadir::check_writable(&config.data_dir)
-        .and_then(|()| datadir::check_file_writable(&config.db_path()))
+        .and_then(|()| match &config.store {
+            crate::storage::Location::Sqlite(db) => datadir::check_file_writable(db),
+            // PostgreSQL's writability shows in the store's own answers.
+            crate::storage::Location::Postgres(_) => Ok(()),
+        })
         .map_err(|e| e.to_string());
     let store_part = StorePart {
         ok: has_stories.is_ok() && writable.is_ok(),

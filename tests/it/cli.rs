@@ -47,7 +47,7 @@ fn write_jsonl(dir: &Path, name: &str, lines: &[String]) -> std::path::PathBuf {
 
 /// How many stories the store in `data` holds, read with the library after the process ended.
 async fn stored(data: &Path) -> i64 {
-    let store = khobor::storage::Store::open(&data.join("khobor.db"))
+    let store = khobor::storage::Store::open_sqlite(&data.join("khobor.db"))
         .await
         .expect("store opens");
     let n = store.count_articles().await.unwrap();

@@ -99,7 +99,11 @@ async fn a_reader_is_answered_while_tag_floods_are_saved() {
     let editor = t.login("editor@khobor.test").await;
     let cookie = editor.cookie.clone();
     let csrf = editor.csrf.clone();
-    let TestApp { app, dir: _dir } = t;
+    let TestApp {
+        app,
+        dir: _dir,
+        db: _db,
+    } = t;
     let served = Served::start(app).await;
     let client = reqwest::Client::new();
     let tags: Vec<String> = (0..150_000).map(|i| format!("t{i}")).collect();
@@ -477,7 +481,11 @@ async fn trickled_heads_are_cut_off_and_connections_are_capped() {
         ..Overrides::default()
     })
     .await;
-    let TestApp { app, dir: _data } = t;
+    let TestApp {
+        app,
+        dir: _data,
+        db: _db,
+    } = t;
     let served = Served::start(app).await;
     let addr = served.base.trim_start_matches("http://").to_owned();
     // A head that never ends: the connection is closed, nothing served.

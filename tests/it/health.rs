@@ -61,11 +61,12 @@ async fn readiness_reports_how_far_the_search_index_is_behind_the_store() {
 /// A paper of three indexed stories, closed, its database then removed (`empty`: false) or
 /// left as an empty file (`empty`: true), and opened again.
 async fn lose_the_database(empty: bool) -> TestApp {
-    let t = TestApp::new().await;
+    // Losing the file is how an SQLite store goes missing.
+    let t = TestApp::on_sqlite().await;
     t.import(&stories("খেলা", 1, 3)).await;
     t.app.sync_search().await.unwrap();
     assert_eq!(t.app.state.search().num_docs(), 3);
-    let TestApp { app, dir } = t;
+    let TestApp { app, dir, db: _db } = t;
     app.store().close().await;
     drop(app);
     let data = dir.path().to_path_buf();

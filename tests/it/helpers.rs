@@ -14,6 +14,102 @@ use khobor::import::{import_jsonl_reader, ImportReport};
 pub struct TestApp {
     pub app: App,
     pub dir: tempfile::TempDir,
+    /// The test's own PostgreSQL database, when the suite runs on PostgreSQL.
+    pub db: Option<TestDatabase>,
+}
+
+/// The PostgreSQL server the suite runs against (`KHOBOR_TEST_POSTGRES`, e.g.
+/// `postgres://postgres@127.0.0.1:5432`); unset, every test uses the SQLite file in its
+/// data directory.
+pub fn test_postgres() -> Option<String> {
+    std::env::var("KHOBOR_TEST_POSTGRES")
+        .ok()
+        .map(|s| s.trim().trim_end_matches('/').to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// A database made for one test on the test server and dropped (with any connection still
+/// open to it) when the test ends.
+pub struct TestDatabase {
+    server: String,
+    pub name: String,
+}
+
+impl TestDatabase {
+    pub async fn create(server: &str) -> TestDatabase {
+        use sqlx::{Connection, Executor};
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let name = format!(
+            "khobor_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+            .await
+            .expect("the test PostgreSQL server answers");
+        admin
+            .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+            .await
+            .expect("old test database dropped");
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("test database created");
+        admin.close().await.ok();
+        TestDatabase {
+            server: server.to_owned(),
+            name,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("{}/{}", self.server, self.name)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let admin = format!("{}/postgres", self.server);
+        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        // Drop runs inside the test's runtime, which cannot block on itself: a thread of
+        // its own with a runtime of its own does the dropping.
+        let done = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                use sqlx::{Connection, Executor};
+                let mut c = sqlx::PgConnection::connect(&admin).await?;
+                c.execute(drop.as_str()).await?;
+                c.close().await?;
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+            })
+            .map_err(|e| std::io::Error::other(e.to_string()))
+        })
+        .join();
+        if let Ok(Err(e)) = done {
+            eprintln!("test database {} not dropped: {e}", self.name);
+        }
+    }
+}
+
+/// Settings for an application on `data`, on the suite's store: the SQLite file there, or
+/// `db` when the suite runs on PostgreSQL.
+pub fn store_overrides(data: &std::path::Path, db: Option<&TestDatabase>) -> Overrides {
+    Overrides {
+        data: Some(data.to_path_buf()),
+        database_url: db.map(TestDatabase::url),
+        base_url: Some("http://khobor.test".to_owned()),
+        ..Overrides::default()
+    }
+}
+
+/// A PostgreSQL database for this test when the suite runs on PostgreSQL.
+pub async fn test_database() -> Option<TestDatabase> {
+    match test_postgres() {
+        Some(server) => Some(TestDatabase::create(&server).await),
+        None => None,
+    }
 }
 
 pub struct Page {
@@ -65,11 +161,39 @@ impl TestApp {
 
     pub async fn with_settings(mut over: Overrides) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        over.data = Some(dir.path().to_path_buf());
+        let db = test_database().await;
+        over.data = over.data.or(Some(dir.path().to_path_buf()));
+        over.database_url = over.database_url.or(db.as_ref().map(TestDatabase::url));
         over.base_url = over.base_url.or(Some("http://khobor.test".to_owned()));
         let config = Config::load(&over, Some("127.0.0.1:0")).expect("config");
         let app = App::build(config).await.expect("app builds");
-        TestApp { app, dir }
+        TestApp { app, dir, db }
+    }
+
+    /// The application on the SQLite file in its data directory, whatever store the suite
+    /// runs on: for what only a file can show (a database copied back, lost, damaged).
+    pub async fn on_sqlite() -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let app = build(store_overrides(dir.path(), None)).await;
+        TestApp { app, dir, db: None }
+    }
+
+    /// Closes the application, keeping its data directory and store for [`TestApp::reopen`].
+    pub async fn close(self) -> Closed {
+        let TestApp { app, dir, db } = self;
+        app.store().close().await;
+        drop(app);
+        Closed { dir, db }
+    }
+
+    /// The application again over a closed one's data directory and store.
+    pub async fn reopen(closed: Closed) -> TestApp {
+        let app = build(store_overrides(closed.dir.path(), closed.db.as_ref())).await;
+        TestApp {
+            app,
+            dir: closed.dir,
+            db: closed.db,
+        }
     }
 
     /// The application with the demo paper loaded, as `khobor serve --demo` does.
@@ -209,6 +333,34 @@ pub fn minutes_ago(minutes: i64) -> String {
     (chrono::Utc::now() - chrono::Duration::minutes(minutes)).to_rfc3339()
 }
 
+/// A closed application's data directory and store (see [`TestApp::close`]).
+pub struct Closed {
+    pub dir: tempfile::TempDir,
+    pub db: Option<TestDatabase>,
+}
+
+impl Closed {
+    pub fn data(&self) -> std::path::PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    /// The store, opened as a tool beside the (stopped) server would open it.
+    pub async fn open_store(&self) -> khobor::storage::Store {
+        let location = match &self.db {
+            Some(db) => khobor::storage::Location::Postgres(db.url()),
+            None => khobor::storage::Location::Sqlite(self.dir.path().join("khobor.db")),
+        };
+        khobor::storage::Store::open(&location)
+            .await
+            .expect("store opens")
+    }
+}
+
+async fn build(over: Overrides) -> App {
+    let config = Config::load(&over, Some("127.0.0.1:0")).expect("config");
+    App::build(config).await.expect("app builds")
+}
+
 /// The application over a data directory that something else (the CLI, say) has filled.
 pub async fn open_data_dir(dir: tempfile::TempDir, data: &std::path::Path) -> TestApp {
     let over = Overrides {
@@ -218,7 +370,7 @@ pub async fn open_data_dir(dir: tempfile::TempDir, data: &std::path::Path) -> Te
     };
     let config = Config::load(&over, Some("127.0.0.1:0")).expect("config");
     let app = App::build(config).await.expect("app builds");
-    TestApp { app, dir }
+    TestApp { app, dir, db: None }
 }
 
 /// The application serving on a real loopback port, as `khobor serve` runs it.

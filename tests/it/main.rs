@@ -1,9 +1,11 @@
 //! Khobor's integration tests: one binary, a file per feature. Every test builds the real
-//! application (the production router over a real SQLite store in its own temporary data
-//! directory) through `helpers::TestApp`.
+//! application (the production router over a real store: an SQLite file in its own temporary
+//! data directory, or with `KHOBOR_TEST_POSTGRES=postgres://…` a PostgreSQL database of its
+//! own on that server) through `helpers::TestApp`.
 
 mod api;
 mod archive;
+mod change_feed;
 mod cli;
 mod feeds;
 mod hardening;

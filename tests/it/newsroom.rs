@@ -1432,7 +1432,11 @@ async fn a_scheduled_story_goes_out_on_time_with_no_request_arriving() {
         .await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     let store = t.app.store().clone();
-    let TestApp { app, dir: _dir } = t;
+    let TestApp {
+        app,
+        dir: _dir,
+        db: _db,
+    } = t;
     let served = Served::start(app).await;
     // Nobody calls the server: its own job runner publishes the story.
     eventually("the scheduled story is published", || {
@@ -1469,7 +1473,11 @@ async fn a_story_due_while_the_server_was_down_goes_out_at_start() {
         .await
         .unwrap();
     let store = t.app.store().clone();
-    let TestApp { app, dir: _dir } = t;
+    let TestApp {
+        app,
+        dir: _dir,
+        db: _db,
+    } = t;
     let served = Served::start(app).await;
     eventually("the overdue story is published at start", || {
         let store = store.clone();

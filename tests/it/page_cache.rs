@@ -426,7 +426,7 @@ async fn another_processs_writes_reach_the_cache_through_the_change_feed() {
     warm(&t, &["/latest"]).await;
     // Another process (a second node, an import run) publishes over the same database; this
     // node's store never saw the write.
-    let other = khobor::storage::Store::open(&t.app.state.config().db_path())
+    let other = khobor::storage::Store::open(&t.app.state.config().store)
         .await
         .unwrap();
     let line = story("b", "টেস্টে বাংলাদেশের জয়", "খেলা", "ক্রিকেট", "করিম হক", 0).to_string();

@@ -33,7 +33,11 @@ fn story(id: &str, title: &str, body: &str, category: &str, published: &str) -> 
 
 /// The application with `all` imported (every one new) and the index caught up.
 async fn paper(all: &[Value]) -> TestApp {
-    let t = TestApp::new().await;
+    paper_in(TestApp::new().await, all).await
+}
+
+/// `t` with `all` imported and the index caught up.
+async fn paper_in(t: TestApp, all: &[Value]) -> TestApp {
     let report = t.import(all).await;
     assert_eq!(report.inserted, all.len(), "{:?}", report.skipped);
     t.app.sync_search().await.expect("index catches up");
@@ -1139,13 +1143,8 @@ async fn after_a_restart_the_index_catches_up_from_its_last_sequence_and_matches
     let withdrawn = t.api_article("jute-mills").await["id"].as_i64().unwrap();
 
     // The server stops; while it is down, stories arrive and one is withdrawn.
-    let TestApp { app, dir } = t;
-    app.store().close().await;
-    drop(app);
-    let data = dir.path().to_path_buf();
-    let store = khobor::storage::Store::open(&data.join("khobor.db"))
-        .await
-        .unwrap();
+    let closed = t.close().await;
+    let store = closed.open_store().await;
     let mut lines = vec![story(
         "tea-wages",
         "চা শ্রমিকদের মজুরি বাড়ল",
@@ -1168,7 +1167,7 @@ async fn after_a_restart_the_index_catches_up_from_its_last_sequence_and_matches
     store.close().await;
 
     // On restart the index still knows where it stopped, and applies only what is new.
-    let t = open_data_dir(dir, &data).await;
+    let t = TestApp::reopen(closed).await;
     assert_eq!(t.app.state.search().applied_seq().unwrap(), applied);
     assert_eq!(
         t.app.sync_search().await.unwrap(),
@@ -1271,13 +1270,12 @@ async fn aliases_from_the_config_file_expand_banglish_names() {
         .any(|b| b == "খোকাবাবু"));
 }
 
-/// Closes the application, keeping its data directory.
+/// Closes an application on SQLite, keeping its data directory.
 async fn close(t: TestApp) -> (tempfile::TempDir, std::path::PathBuf) {
-    let TestApp { app, dir } = t;
-    app.store().close().await;
-    drop(app);
-    let data = dir.path().to_path_buf();
-    (dir, data)
+    assert!(t.db.is_none(), "a file copy is an SQLite store's backup");
+    let closed = t.close().await;
+    let data = closed.data();
+    (closed.dir, data)
 }
 
 /// Copies the store's database file (with its WAL, if one is left) from `from` to `to`, as a
@@ -1294,22 +1292,27 @@ fn copy_db(from: &std::path::Path, to: &std::path::Path) {
 
 #[tokio::test]
 async fn a_store_restored_from_an_older_copy_is_searched_as_it_is_now() {
-    let t = paper(&[
-        story(
-            "port-jam",
-            "চট্টগ্রাম বন্দরে কনটেইনার জট",
-            "চট্টগ্রাম বন্দরে কনটেইনার জট কমাতে আজ থেকে চব্বিশ ঘণ্টা কাজ চলবে।",
-            "অর্থনীতি",
-            "2025-09-01T10:00:00+06:00",
-        ),
-        story(
-            "jute-mills",
-            "বন্ধ পাটকল চালুর ঘোষণা",
-            "খুলনার বন্ধ পাটকলগুলো আগামী মাসে আবার চালু হবে বলে জানিয়েছে মন্ত্রণালয়।",
-            "অর্থনীতি",
-            "2025-09-02T10:00:00+06:00",
-        ),
-    ])
+    // A backup here is a copy of the SQLite file; PostgreSQL's restores keep their own
+    // store identity and feed, and are covered by the identity checks alike.
+    let t = paper_in(
+        TestApp::on_sqlite().await,
+        &[
+            story(
+                "port-jam",
+                "চট্টগ্রাম বন্দরে কনটেইনার জট",
+                "চট্টগ্রাম বন্দরে কনটেইনার জট কমাতে আজ থেকে চব্বিশ ঘণ্টা কাজ চলবে।",
+                "অর্থনীতি",
+                "2025-09-01T10:00:00+06:00",
+            ),
+            story(
+                "jute-mills",
+                "বন্ধ পাটকল চালুর ঘোষণা",
+                "খুলনার বন্ধ পাটকলগুলো আগামী মাসে আবার চালু হবে বলে জানিয়েছে মন্ত্রণালয়।",
+                "অর্থনীতি",
+                "2025-09-02T10:00:00+06:00",
+            ),
+        ],
+    )
     .await;
     let (dir, data) = close(t).await;
     let backup = tempfile::tempdir().unwrap();
@@ -1374,7 +1377,7 @@ async fn a_store_restored_from_an_older_copy_is_searched_as_it_is_now() {
 
 /// A store with a few imported stories and `copies` archive copies of them (which have no
 /// rows in the change feed), closed; the search index not built yet.
-async fn archive_paper(copies: i64) -> (tempfile::TempDir, std::path::PathBuf) {
+async fn archive_paper(copies: i64) -> crate::helpers::Closed {
     let t = TestApp::new().await;
     t.import(&stories("জাতীয়", 1, 4)).await;
     let added = t
@@ -1384,7 +1387,7 @@ async fn archive_paper(copies: i64) -> (tempfile::TempDir, std::path::PathBuf) {
         .await
         .unwrap();
     assert_eq!(added, copies);
-    close(t).await
+    t.close().await
 }
 
 /// How many stories the index in `dir` finds for a word every test story has.
@@ -1404,11 +1407,9 @@ fn hits_in(dir: &std::path::Path) -> usize {
 async fn an_interrupted_reindex_keeps_the_previous_index_and_a_complete_one_swaps_in() {
     use khobor::jobs::search_indexer::{rebuild_beside, IndexerError};
     use std::sync::atomic::{AtomicBool, Ordering};
-    let (_dir, data) = archive_paper(20).await;
-    let live = data.join("search");
-    let store = khobor::storage::Store::open(&data.join("khobor.db"))
-        .await
-        .unwrap();
+    let closed = archive_paper(20).await;
+    let live = closed.data().join("search");
+    let store = closed.open_store().await;
     let done = rebuild_beside(&store, &live, Default::default(), |_| {}, &|| false)
         .await
         .unwrap();
@@ -1452,8 +1453,7 @@ async fn an_interrupted_reindex_keeps_the_previous_index_and_a_complete_one_swap
 #[tokio::test]
 async fn a_rebuild_stopped_half_way_is_finished_by_the_next_catch_up_with_archive_stories() {
     use std::sync::atomic::{AtomicBool, Ordering};
-    let (dir, data) = archive_paper(20).await;
-    let t = open_data_dir(dir, &data).await;
+    let t = TestApp::reopen(archive_paper(20).await).await;
     let index = t.app.state.search();
     let stop = AtomicBool::new(false);
     let stopped = khobor::jobs::search_indexer::rebuild(

@@ -7,9 +7,10 @@ use khobor::config::{Config, Overrides};
 #[tokio::test]
 async fn serves_the_demo_paper_over_tcp_and_shuts_down_cleanly() {
     let dir = tempfile::tempdir().unwrap();
+    let db = crate::helpers::test_database().await;
     let over = Overrides {
-        data: Some(dir.path().to_path_buf()),
-        ..Default::default()
+        base_url: None,
+        ..crate::helpers::store_overrides(dir.path(), db.as_ref())
     };
     let config = Config::load(&over, Some("127.0.0.1:0")).unwrap();
     let app = App::build(config.clone()).await.unwrap();

@@ -5,7 +5,8 @@ set -euo pipefail
 
 # Debian packages the build and the tests use: a C compiler for the bundled SQLite, the
 # headless Chromium the browser tests (tests/browser) drive, and exiftool, which the media
-# tests read uploads back with to prove no metadata is served.
+# tests read uploads back with to prove no metadata is served; psql, which scripts/postgres.sh
+# checks the test PostgreSQL server with.
 packages=(gcc chromium chromium-driver libimage-exiftool-perl postgresql-client)
 
 missing=()

@@ -13,27 +13,36 @@ use tokio::sync::{watch, Notify, Semaphore};
 use crate::storage::media::{Media, MediaVariant};
 use crate::storage::{StorageError, Store};
 
-/// Processes every pending upload, each under one of `permits`; returns how many were
-/// handled. Stops early, leaving the rest pending, once `permits` is closed (shutting down).
+/// How long a node may hold an upload before another may take it over: far longer than
+/// making one image's variants takes.
+pub const LEASE_SECONDS: i64 = 300;
+
+/// Processes every pending upload no other node holds, each claimed first (see
+/// [`Store::claim_media`]) and made under one of `permits`; returns how many were handled.
+/// Stops early, giving the claim back, once `permits` is closed (shutting down).
 pub async fn process_pending(
     store: &Store,
     dir: &Path,
     permits: &Arc<Semaphore>,
 ) -> Result<usize, StorageError> {
+    let me = super::node_name();
     let mut done = 0;
-    loop {
-        let batch = store.media_to_process(1).await?;
-        if batch.is_empty() {
+    while let Some(m) = store.claim_media(me, LEASE_SECONDS).await? {
+        let Ok(permit) = Arc::clone(permits).acquire_owned().await else {
+            store.release_media(m.id, me).await?;
             return Ok(done);
+        };
+        let original = dir.join(m.path.trim_start_matches("/media/"));
+        if !original.exists() {
+            // Uploaded to another node's disk: that node (woken by its upload) makes the
+            // variants; this claim runs out in case it died.
+            tracing::warn!(media = m.id, path = %original.display(), "original not on this node; left to the node that has it");
+            continue;
         }
-        for m in batch {
-            let Ok(permit) = Arc::clone(permits).acquire_owned().await else {
-                return Ok(done);
-            };
-            process_one(store, dir, m, permit).await?;
-            done += 1;
-        }
+        process_one(store, dir, m, permit).await?;
+        done += 1;
     }
+    Ok(done)
 }
 
 async fn process_one(

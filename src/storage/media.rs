@@ -131,7 +131,7 @@ impl Store {
         .await?)
     }
 
-    /// Uploads whose variants are still to be made, oldest first.
+    /// Uploads whose variants are still to be made, oldest first (claimed or not).
     pub async fn media_to_process(&self, limit: i64) -> Result<Vec<Media>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {MEDIA_COLUMNS} FROM media WHERE status = 'processing' ORDER BY id LIMIT $1"
@@ -139,6 +139,42 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// Claims the oldest upload whose variants are still to be made and that no node holds
+    /// a live lease on, for `owner` until `lease_seconds` from now. Claims are made under
+    /// the store's write lock, so two nodes never get the same upload; a claim that runs out
+    /// (its node died) is taken over by the next node that asks.
+    pub async fn claim_media(&self, owner: &str, lease_seconds: i64) -> Result<Option<Media>> {
+        let mut tx = self.begin_write().await?;
+        let t = now();
+        let claimed: Option<Media> = sqlx::query_as(&format!(
+            "UPDATE media SET lease_owner = $1, lease_until = $2 WHERE id = \
+             (SELECT id FROM media WHERE status = 'processing' \
+              AND (lease_until IS NULL OR lease_until < $3) ORDER BY id LIMIT 1) \
+             RETURNING {MEDIA_COLUMNS}"
+        ))
+        .bind(owner)
+        .bind(t + lease_seconds)
+        .bind(t)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// Gives a claim back before its lease runs out (this node could not do the work, e.g.
+    /// the original is on another node's disk): another node may take it at once.
+    pub async fn release_media(&self, id: i64, owner: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE media SET lease_owner = NULL, lease_until = NULL \
+             WHERE id = $1 AND lease_owner = $2",
+        )
+        .bind(id)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Stores the variants and marks the upload ready, in one transaction; the articles that

@@ -490,3 +490,70 @@ async fn served_originals_and_variants_carry_no_metadata() {
         "originals and their variants: {checked}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Several nodes: each upload's variants are made once, and a dead node's claim is taken over
+
+#[tokio::test]
+async fn an_upload_claimed_by_a_node_that_died_is_finished_by_another_once_its_lease_ends() {
+    let t = desk_app().await;
+    let editor = t.login("editor@khobor.test").await;
+    let up = editor.api_upload("chobi.jpg", &jpeg(800, 600)).await;
+    assert_eq!(up.status, StatusCode::ACCEPTED, "{}", up.body);
+    let id = up.json()["media"]["id"].as_i64().unwrap();
+    let store = t.app.store();
+
+    // Another node claims it, then dies without finishing.
+    let lease = khobor::jobs::media_variants::LEASE_SECONDS;
+    let claimed = store.claim_media("node-a:1:dead", lease).await.unwrap();
+    assert_eq!(claimed.map(|m| m.id), Some(id));
+    // While its lease lasts, no node takes the upload.
+    assert!(store
+        .claim_media("node-b:2:beef", lease)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(t.app.process_media().await.unwrap(), 0);
+    assert_eq!(store.media(id).await.unwrap().unwrap().status, "processing");
+
+    // The lease runs out (moved into the past rather than waited for).
+    sqlx::query("UPDATE media SET lease_until = lease_until - $1 WHERE id = $2")
+        .bind(lease + 1)
+        .bind(id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(t.app.process_media().await.unwrap(), 1, "taken over");
+    assert_eq!(store.media(id).await.unwrap().unwrap().status, "ready");
+    assert_eq!(t.app.process_media().await.unwrap(), 0, "and done once");
+    assert!(!store.media_variants(&[id]).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn two_nodes_working_through_uploads_together_make_each_ones_variants_once() {
+    let t = desk_app().await;
+    let editor = t.login("editor@khobor.test").await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let up = editor
+            .api_upload(&format!("chobi-{i}.jpg"), &jpeg(320 + i * 16, 240))
+            .await;
+        assert_eq!(up.status, StatusCode::ACCEPTED, "{}", up.body);
+        ids.push(up.json()["media"]["id"].as_i64().unwrap());
+    }
+    // A second handle on the same store and media directory, as a second node has.
+    let other = khobor::storage::Store::open(&t.app.state.config().store)
+        .await
+        .unwrap();
+    let media_dir = t.app.state.config().media_dir();
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
+    let (a, b) = tokio::join!(
+        t.app.process_media(),
+        khobor::jobs::media_variants::process_pending(&other, &media_dir, &permits),
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), ids.len(), "each upload made once");
+    for id in ids {
+        assert_eq!(other.media(id).await.unwrap().unwrap().status, "ready");
+    }
+    other.close().await;
+}

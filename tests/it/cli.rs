@@ -10,8 +10,9 @@ use serde_json::{json, Value};
 
 use crate::helpers::{stories, wire_story};
 
-const ENV_NAMES: [&str; 9] = [
+const ENV_NAMES: [&str; 10] = [
     "KHOBOR_ADDR",
+    "KHOBOR_DATABASE_URL",
     "KHOBOR_DEMO",
     "KHOBOR_CONFIG",
     "KHOBOR_DATA",
@@ -734,4 +735,64 @@ async fn a_read_only_store_or_search_directory_is_refused_at_start_in_one_line()
         "{line}"
     );
     chmod(&data, 0o755);
+}
+
+/// The one line `khobor` printed before exiting with status 1, checked to be a clear
+/// refusal (no panic, no backtrace).
+fn refusal(out: &Output, stderr: &str) -> String {
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    lines[0].to_owned()
+}
+
+#[tokio::test]
+async fn a_wrong_unreachable_or_newer_database_stops_start_up_with_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let serve = |url: &str| {
+        let mut cmd = khobor();
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "--data"])
+            .arg(&data)
+            .args(["--database-url", url]);
+        run(&mut cmd)
+    };
+
+    let (out, _, stderr) = serve("mysql://root@127.0.0.1/khobor");
+    let line = refusal(&out, &stderr);
+    assert!(line.contains("not a PostgreSQL URL"), "{line}");
+
+    // Nothing listens on port 1.
+    let (out, _, stderr) = serve("postgres://postgres:secret@127.0.0.1:1/khobor");
+    let line = refusal(&out, &stderr);
+    assert!(line.contains("cannot reach the database"), "{line}");
+    assert!(
+        !line.contains("secret"),
+        "the password is not printed: {line}"
+    );
+
+    // A database a newer khobor has migrated.
+    let db = crate::helpers::TestDatabase::create(&crate::helpers::postgres_server()).await;
+    let store = khobor::storage::Store::open(&khobor::storage::Location::Postgres(db.url()))
+        .await
+        .unwrap();
+    let newest = khobor::storage::identity::expected_schema_version();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES ($1, 'from the future', TRUE, $2, 0)",
+    )
+    .bind(newest + 1)
+    .bind(vec![0u8; 48])
+    .execute(store.pool())
+    .await
+    .unwrap();
+    store.close().await;
+    let (out, _, stderr) = serve(&db.url());
+    let line = refusal(&out, &stderr);
+    assert!(line.contains(&format!("version {}", newest + 1)), "{line}");
+    assert!(line.contains("newer than this khobor"), "{line}");
 }

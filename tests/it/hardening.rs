@@ -557,16 +557,7 @@ async fn cookies_carry_the_host_prefix_on_https() {
 async fn a_new_password_revokes_the_persons_api_tokens() {
     let t = newsroom_with_section().await;
     let admin = t.login("admin@khobor.test").await;
-    let made = admin
-        .post("/newsroom/tokens", &[("name", "ডেপ্লয়"), ("role", "admin")])
-        .await;
-    let token = made
-        .body
-        .split("<code id=\"new-token\">")
-        .nth(1)
-        .and_then(|rest| rest.split('<').next())
-        .expect("the new token is shown once")
-        .to_owned();
+    let token = admin.new_api_token("ডেপ্লয়", "admin").await;
     let call = |token: String| {
         t.request(
             axum::http::Request::get("/api/v1/admin/articles")

@@ -104,6 +104,12 @@ pub fn store_overrides(data: &std::path::Path, db: Option<&TestDatabase>) -> Ove
     }
 }
 
+/// The PostgreSQL server for tests whose subject is PostgreSQL itself (several nodes,
+/// start-up refusals): the suite's, or this machine's default when the suite runs on SQLite.
+pub fn postgres_server() -> String {
+    test_postgres().unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
 /// A PostgreSQL database for this test when the suite runs on PostgreSQL.
 pub async fn test_database() -> Option<TestDatabase> {
     match test_postgres() {
@@ -176,6 +182,27 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let app = build(store_overrides(dir.path(), None)).await;
         TestApp { app, dir, db: None }
+    }
+
+    /// The application on a PostgreSQL database of its own, whatever store the suite runs on.
+    pub async fn on_postgres() -> TestApp {
+        let db = TestDatabase::create(&postgres_server()).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let app = build(store_overrides(dir.path(), Some(&db))).await;
+        TestApp {
+            app,
+            dir,
+            db: Some(db),
+        }
+    }
+
+    /// Another node over this application's PostgreSQL store: a data directory (and search
+    /// index) of its own, the same database.
+    pub async fn another_node(&self) -> (App, tempfile::TempDir) {
+        assert!(self.db.is_some(), "nodes share a PostgreSQL store");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let app = build(store_overrides(dir.path(), self.db.as_ref())).await;
+        (app, dir)
     }
 
     /// Closes the application, keeping its data directory and store for [`TestApp::reopen`].
@@ -614,6 +641,20 @@ impl TestApp {
 }
 
 impl Desk<'_> {
+    /// Makes an admin-API token on the tokens page and returns it (shown there once).
+    pub async fn new_api_token(&self, name: &str, role: &str) -> String {
+        let made = self
+            .post("/newsroom/tokens", &[("name", name), ("role", role)])
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+        made.body
+            .split("<code id=\"new-token\">")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .expect("the new token is shown once")
+            .to_owned()
+    }
+
     pub async fn get(&self, path: &str) -> Page {
         self.app
             .request(

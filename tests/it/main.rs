@@ -16,6 +16,7 @@ mod import;
 mod media;
 mod newsroom;
 mod newsroom_login;
+mod nodes;
 mod page_cache;
 mod reader;
 mod search;

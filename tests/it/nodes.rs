@@ -1,0 +1,269 @@
+//! Several nodes on one PostgreSQL store, each serving on a loopback port with its own page
+//! cache, search index and background jobs, as behind a load balancer: what one node is told
+//! is what every node serves, and shared work is done once.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{eventually, site_path, Served, TestApp, TestDatabase};
+
+/// What outlives the nodes' applications: their data directories and the database.
+struct Kept {
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+    db: TestDatabase,
+}
+
+impl Kept {
+    /// The shared store, opened as a tool beside the nodes would open it.
+    async fn store(&self) -> khobor::storage::Store {
+        khobor::storage::Store::open(&khobor::storage::Location::Postgres(self.db.url()))
+            .await
+            .unwrap()
+    }
+}
+
+/// Node A with an editor-role admin-API token, and node B on the same database; both serving.
+async fn two_nodes() -> (Served, Served, String, Kept) {
+    let a = TestApp::on_postgres().await;
+    a.add_user("admin@khobor.test", "প্রশাসক", "এডি", "admin")
+        .await;
+    let token = a
+        .login("admin@khobor.test")
+        .await
+        .new_api_token("ডেস্ক", "editor")
+        .await;
+    let (b_app, b_dir) = a.another_node().await;
+    // Node A's application moves into its server; the rest of `a` (its data directory and
+    // database) lives as long as the test.
+    let TestApp {
+        app: a_app,
+        dir: a_dir,
+        db,
+    } = a;
+    let node_a = Served::start(a_app).await;
+    let node_b = Served::start(b_app).await;
+    let kept = Kept {
+        _dirs: (a_dir, b_dir),
+        db: db.expect("a PostgreSQL store"),
+    };
+    (node_a, node_b, token, kept)
+}
+
+async fn get(base: &str, path: &str) -> (StatusCode, String) {
+    let r = reqwest::get(format!("{base}{path}")).await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+async fn call(base: &str, token: &str, method: &str, path: &str, body: Value) -> Value {
+    let r = reqwest::Client::new()
+        .request(method.parse().unwrap(), format!("{base}{path}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let v: Value = r.json().await.unwrap();
+    assert!(status.is_success(), "{method} {path}: {status} {v}");
+    v
+}
+
+/// Waits until `path` on `base` answers `status` with a body that contains `needle` (or,
+/// with `absent`, does not contain it).
+async fn until_served(base: &str, path: &str, needle: &str, present: bool) {
+    eventually(
+        &format!("{path} on node B shows {needle:?}: {present}"),
+        || async move {
+            let (status, body) = get(base, path).await;
+            status == StatusCode::OK && body.contains(needle) == present
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_node_a_publishes_edits_and_withdraws_node_b_serves_everywhere() {
+    let (a, b, token, _rest) = two_nodes().await;
+    let headline = "পদ্মা সেতুতে রেল চলাচল শুরু";
+    let word = "রেলসংযোগ";
+
+    // Node B has served, and cached, every page the story will appear on.
+    let pages = [
+        "/",
+        "/latest",
+        "/national",
+        "/feed.xml",
+        "/national/feed.xml",
+        "/api/v1/articles",
+    ];
+    for path in pages {
+        let (status, body) = get(&b.base, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(!body.contains(headline), "{path}");
+    }
+
+    // Published through node A's admin API; nothing is asked of node A after that.
+    let created = call(
+        &a.base,
+        &token,
+        "POST",
+        "/api/v1/admin/articles",
+        json!({"headline": headline, "section": "national",
+               "body_html": format!("<p>মাওয়া থেকে ভাঙ্গা পর্যন্ত {word} চালু হলো।</p>")}),
+    )
+    .await;
+    let id = created["article"]["id"].as_i64().unwrap();
+    let published = call(
+        &a.base,
+        &token,
+        "POST",
+        &format!("/api/v1/admin/articles/{id}/transitions"),
+        json!({"action": "publish"}),
+    )
+    .await;
+    let version = published["article"]["version"].as_i64().unwrap();
+
+    let api = format!("/api/v1/articles/{id}");
+    until_served(&b.base, &api, headline, true).await;
+    let (_, body) = get(&b.base, &api).await;
+    let url: Value = serde_json::from_str(&body).unwrap();
+    let page = site_path(url["article"]["url"].as_str().unwrap());
+    until_served(&b.base, &page, headline, true).await;
+    for path in pages {
+        until_served(&b.base, path, headline, true).await;
+    }
+    let search = format!("/api/v1/search?q={word}");
+    eventually("node B's own index finds it", || {
+        let search = search.clone();
+        let base = b.base.clone();
+        async move {
+            let (_, body) = get(&base, &search).await;
+            serde_json::from_str::<Value>(&body).unwrap()["total"] == 1
+        }
+    })
+    .await;
+
+    // An edit on A shows on B.
+    let edited = "পদ্মা সেতুতে রেল চলাচল শুরু, প্রথম দিনেই ভিড়";
+    call(
+        &a.base,
+        &token,
+        "PUT",
+        &format!("/api/v1/admin/articles/{id}"),
+        json!({"headline": edited, "section": "national", "version": version,
+               "body_html": format!("<p>মাওয়া থেকে ভাঙ্গা পর্যন্ত {word} চালু হলো।</p>")}),
+    )
+    .await;
+    until_served(&b.base, &page, edited, true).await;
+    until_served(&b.base, "/", edited, true).await;
+
+    // Withdrawn on A: gone from B's pages, lists, feeds and search.
+    call(
+        &a.base,
+        &token,
+        "POST",
+        &format!("/api/v1/admin/articles/{id}/transitions"),
+        json!({"action": "unpublish"}),
+    )
+    .await;
+    eventually("the story's page on node B is gone", || {
+        let (base, page) = (b.base.clone(), page.clone());
+        async move { get(&base, &page).await.0 != StatusCode::OK }
+    })
+    .await;
+    for path in pages {
+        until_served(&b.base, path, headline, false).await;
+    }
+    eventually("node B's index drops it", || {
+        let search = search.clone();
+        let base = b.base.clone();
+        async move {
+            let (_, body) = get(&base, &search).await;
+            serde_json::from_str::<Value>(&body).unwrap()["total"] == 0
+        }
+    })
+    .await;
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_story_scheduled_while_two_nodes_run_is_published_once() {
+    let (a, b, token, rest) = two_nodes().await;
+    let created = call(
+        &a.base,
+        &token,
+        "POST",
+        "/api/v1/admin/articles",
+        json!({"headline": "নির্ধারিত সময়ে প্রকাশ", "section": "national",
+               "body_html": "<p>দুই নোডই চলছে।</p>"}),
+    )
+    .await;
+    let id = created["article"]["id"].as_i64().unwrap();
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    call(
+        &a.base,
+        &token,
+        "POST",
+        &format!("/api/v1/admin/articles/{id}/transitions"),
+        json!({"action": "schedule", "publish_at": at}),
+    )
+    .await;
+    // Both nodes' schedulers run every second; neither is asked anything.
+    let api = format!("/api/v1/articles/{id}");
+    eventually("published by one of the nodes", || {
+        let (base, api) = (b.base.clone(), api.clone());
+        async move { get(&base, &api).await.0 == StatusCode::OK }
+    })
+    .await;
+    // Both schedulers have had their turns since (each runs every second): still once.
+    let store = rest.store().await;
+    let published: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM changes WHERE entity_id = $1 AND kind = 'article.published'",
+    )
+    .bind(id)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(published, 1, "one publish in the change feed");
+    let publishes: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM revisions WHERE article_id = $1 AND kind = 'status' \
+         AND changed = 'published'",
+    )
+    .bind(id)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(publishes, 1, "one publishing in the story's history");
+    store.close().await;
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn readyz_names_the_store_when_the_database_goes_away() {
+    let t = TestApp::on_postgres().await;
+    let ready = t.get("/readyz").await;
+    assert_eq!(ready.status, axum::http::StatusCode::OK, "{}", ready.body);
+
+    // The database is dropped from under the running node.
+    let db = t.db.as_ref().unwrap();
+    let admin = format!("{}/postgres", crate::helpers::postgres_server());
+    let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .unwrap();
+    sqlx::Executor::execute(
+        &mut c,
+        format!("DROP DATABASE {} WITH (FORCE)", db.name).as_str(),
+    )
+    .await
+    .unwrap();
+
+    let ready = t.get("/readyz").await;
+    assert_eq!(ready.status, axum::http::StatusCode::SERVICE_UNAVAILABLE);
+    let v = ready.json();
+    assert_eq!(v["ready"], false, "{v}");
+    assert_eq!(v["store"]["ok"], false, "{v}");
+    assert_eq!(v["store"]["reachable"], false, "{v}");
+    assert!(v["store"]["error"].as_str().is_some(), "{v}");
+}

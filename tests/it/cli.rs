@@ -24,7 +24,7 @@ const ENV_NAMES: [&str; 10] = [
 ];
 
 /// The real binary, with no `KHOBOR_*` setting inherited from whoever runs the tests.
-fn khobor() -> Command {
+pub(crate) fn khobor() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_khobor"));
     for name in ENV_NAMES {
         cmd.env_remove(name);
@@ -294,7 +294,7 @@ async fn a_missing_config_file_is_refused_by_name() {
 }
 
 /// Kills the server when the test ends, pass or fail.
-struct Server(std::process::Child);
+pub(crate) struct Server(pub std::process::Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -511,11 +511,17 @@ async fn the_first_admin_is_made_on_the_command_line_and_can_log_in() {
 /// Starts `khobor serve` over `data` on a port of the system's choosing; returns the server
 /// and its origin once it listens (its first line on standard output names the address).
 async fn start_server(data: &Path) -> (Server, String) {
+    start_server_with(data, &[]).await
+}
+
+/// [`start_server`] with more arguments (`--database-url`, say).
+pub(crate) async fn start_server_with(data: &Path, args: &[&str]) -> (Server, String) {
     let mut child = khobor()
         .arg("serve")
         .args(["--addr", "127.0.0.1:0"])
         .arg("--data")
         .arg(data)
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -267,3 +267,119 @@ async fn readyz_names_the_store_when_the_database_goes_away() {
     assert_eq!(v["store"]["reachable"], false, "{v}");
     assert!(v["store"]["error"].as_str().is_some(), "{v}");
 }
+
+/// Creates and publishes a story through `base`; its id once publishing was confirmed (2xx),
+/// `None` if either request failed.
+async fn publish(client: &reqwest::Client, base: &str, token: &str, n: usize) -> Option<i64> {
+    let created = client
+        .post(format!("{base}/api/v1/admin/articles"))
+        .bearer_auth(token)
+        .json(
+            &json!({"headline": format!("ধারাবাহিক খবর {n}"), "section": "national",
+                      "body_html": format!("<p>খবর নম্বর {n}।</p>")}),
+        )
+        .send()
+        .await
+        .ok()?;
+    if !created.status().is_success() {
+        return None;
+    }
+    let id = created.json::<Value>().await.ok()?["article"]["id"].as_i64()?;
+    let published = client
+        .post(format!("{base}/api/v1/admin/articles/{id}/transitions"))
+        .bearer_auth(token)
+        .json(&json!({"action": "publish"}))
+        .send()
+        .await
+        .ok()?;
+    published.status().is_success().then_some(id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_a_killed_mid_run_loses_nothing_it_confirmed_while_node_b_answers_throughout() {
+    let t = TestApp::on_postgres().await;
+    t.add_user("admin@khobor.test", "প্রশাসক", "এডি", "admin")
+        .await;
+    let token = t
+        .login("admin@khobor.test")
+        .await
+        .new_api_token("ডেস্ক", "editor")
+        .await;
+    let closed = t.close().await;
+    let url = closed.db.as_ref().unwrap().url();
+    let (a_data, b_data) = (closed.dir.path().join("a"), closed.dir.path().join("b"));
+    let args = ["--database-url", url.as_str()];
+    let (mut a, a_base) = crate::cli::start_server_with(&a_data, &args).await;
+    let (_b, b_base) = crate::cli::start_server_with(&b_data, &args).await;
+    let client = reqwest::Client::new();
+
+    // A writer publishes through A without pause; A is killed (SIGKILL: no goodbye) as
+    // soon as ten publishes are confirmed, with the next one in flight, and the writer goes
+    // on against the dead node. Node B is asked for its home page after every answer.
+    let (results, mut answers) = tokio::sync::mpsc::unbounded_channel();
+    let writer = {
+        let (client, a_base, token) = (client.clone(), a_base.clone(), token.clone());
+        tokio::spawn(async move {
+            for n in 0..30 {
+                let _ = results.send(publish(&client, &a_base, &token, n).await);
+            }
+        })
+    };
+    let mut confirmed = Vec::new();
+    let mut failed = 0;
+    while let Some(answer) = answers.recv().await {
+        match answer {
+            Some(id) => confirmed.push(id),
+            None => failed += 1,
+        }
+        if confirmed.len() == 10 && failed == 0 {
+            a.0.kill().unwrap();
+        }
+        let home = client.get(format!("{b_base}/")).send().await.unwrap();
+        assert_eq!(home.status(), StatusCode::OK, "node B answers throughout");
+    }
+    writer.await.unwrap();
+    a.0.wait().unwrap();
+    assert!(confirmed.len() >= 10, "{confirmed:?}");
+    assert!(failed > 0, "publishing to the dead node failed");
+
+    // Everything A confirmed is served by B.
+    for id in &confirmed {
+        let path = format!("{b_base}/api/v1/articles/{id}");
+        let r = client.get(&path).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "story {id} on node B");
+    }
+
+    // A restarts over its data directory and catches up: its own index finds the last
+    // story confirmed before it died, and it serves every one.
+    let (_a, a_base) = crate::cli::start_server_with(&a_data, &args).await;
+    eventually("node A is ready again", || {
+        let (client, base) = (client.clone(), a_base.clone());
+        async move {
+            let r = client.get(format!("{base}/readyz")).send().await.unwrap();
+            r.status() == StatusCode::OK
+        }
+    })
+    .await;
+    let want = confirmed.len() as u64;
+    eventually("node A's search has every confirmed story", || {
+        let (client, base) = (client.clone(), a_base.clone());
+        async move {
+            let r = client
+                .get(format!("{base}/api/v1/search?q=ধারাবাহিক&limit=50"))
+                .send()
+                .await
+                .unwrap();
+            r.json::<Value>().await.unwrap()["total"].as_u64() >= Some(want)
+        }
+    })
+    .await;
+    for id in &confirmed {
+        let r = client
+            .get(format!("{a_base}/api/v1/articles/{id}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "story {id} on node A");
+    }
+}

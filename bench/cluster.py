@@ -83,6 +83,21 @@ def wrk(url, conc, duration=None):
     return rps, ms(50), ms(99), errors
 
 
+def cpu(pid):
+    """CPU seconds the process has used (user + system)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(proc, url, conc):
+    """wrk against `proc`'s `url`, with the server's CPU time per request in ms."""
+    before = cpu(proc.pid)
+    r = wrk(url, conc)
+    used = cpu(proc.pid) - before
+    return r + (used / max(1, r[0] * DURATION) * 1000,)
+
+
 def cache_off(work, name):
     path = os.path.join(work, name)
     with open(path, "w") as f:
@@ -166,13 +181,13 @@ def main():
         article = latest["url"].split("://", 1)[1].split("/", 1)[1]
         article = "/" + article
         print(f"\narticle page {article}, wrk {DURATION} s per run")
-        print("| store | page | concurrency | requests/s | p50 ms | p99 ms | errors |")
-        print("|---|---|---|---|---|---|---|")
+        print("| store | page | concurrency | requests/s | p50 ms | p99 ms | errors | server CPU ms/request |")
+        print("|---|---|---|---|---|---|---|---|")
         for conc in (1, 16, 64):
-            for name, base in (("SQLite", sq_base), ("PostgreSQL", a_base)):
+            for name, proc, base in (("SQLite", sq, sq_base), ("PostgreSQL", a, a_base)):
                 get(base + article)
-                r = wrk(base + article, conc)
-                print(f"| {name} | cached | {conc} | {r[0]:,.0f} | {r[1]:.2f} | {r[2]:.2f} | {r[3]} |", flush=True)
+                r = measured(proc, base + article, conc)
+                print(f"| {name} | cached | {conc} | {r[0]:,.0f} | {r[1]:.2f} | {r[2]:.2f} | {r[3]} | {r[4]:.3f} |", flush=True)
         # Cache off: every request renders the page from the store.
         cold = []
         for name, data, extra in (("SQLite", os.path.join(work, "sqlite"), []),
@@ -183,9 +198,9 @@ def main():
                 procs.remove(sq)
             p, base, _ = serve(data, *extra, "--config", cache_off(work, f"{name}.toml"), ready="/readyz")
             for conc in (1, 16):
-                r = wrk(base + article, conc)
+                r = measured(p, base + article, conc)
                 cold.append((name, conc, r))
-                print(f"| {name} | rendered | {conc} | {r[0]:,.0f} | {r[1]:.2f} | {r[2]:.2f} | {r[3]} |", flush=True)
+                print(f"| {name} | rendered | {conc} | {r[0]:,.0f} | {r[1]:.2f} | {r[2]:.2f} | {r[3]} | {r[4]:.3f} |", flush=True)
             p.terminate()
             p.wait()
 
@@ -214,6 +229,7 @@ def main():
                 return json.loads(r.read())
 
         lags = []
+        cpu_before = cpu(a.pid) + cpu(b.pid)
         for n in range(PUBLISHES):
             headline = f"নোড এ থেকে প্রকাশিত খবর {n} {time.time_ns()}"
             s = call("/api/v1/admin/articles", {"headline": headline, "section": "national",
@@ -233,9 +249,11 @@ def main():
                     except OSError:
                         pass
             lags.append(time.monotonic() - published)
+        cpu_used = cpu(a.pid) + cpu(b.pid) - cpu_before
         print(f"\npublish on A -> on B (its API entry, page and home page), {PUBLISHES} publishes: "
               f"p50 {percentile(lags, 50) * 1000:.0f} ms, p99 {percentile(lags, 99) * 1000:.0f} ms, "
-              f"worst {max(lags) * 1000:.0f} ms")
+              f"worst {max(lags) * 1000:.0f} ms; CPU of both nodes per publish (with B's reads): "
+              f"{cpu_used / PUBLISHES * 1000:.1f} ms")
 
         # Node A stops half-way through a run through nginx.
         import threading

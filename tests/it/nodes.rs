@@ -81,6 +81,15 @@ async fn until_served(base: &str, path: &str, needle: &str, present: bool) {
     .await;
 }
 
+/// Waits until the search at `path` on `base` (the node's own index) finds `total` stories.
+async fn until_found(base: &str, path: &str, total: u64) {
+    eventually(&format!("{path} finds {total}"), || async move {
+        let (_, body) = get(base, path).await;
+        serde_json::from_str::<Value>(&body).unwrap()["total"] == total
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_node_a_publishes_edits_and_withdraws_node_b_serves_everywhere() {
     let (a, b, token, _rest) = two_nodes().await;
@@ -133,15 +142,7 @@ async fn what_node_a_publishes_edits_and_withdraws_node_b_serves_everywhere() {
         until_served(&b.base, path, headline, true).await;
     }
     let search = format!("/api/v1/search?q={word}");
-    eventually("node B's own index finds it", || {
-        let search = search.clone();
-        let base = b.base.clone();
-        async move {
-            let (_, body) = get(&base, &search).await;
-            serde_json::from_str::<Value>(&body).unwrap()["total"] == 1
-        }
-    })
-    .await;
+    until_found(&b.base, &search, 1).await;
 
     // An edit on A shows on B.
     let edited = "পদ্মা সেতুতে রেল চলাচল শুরু, প্রথম দিনেই ভিড়";
@@ -174,15 +175,7 @@ async fn what_node_a_publishes_edits_and_withdraws_node_b_serves_everywhere() {
     for path in pages {
         until_served(&b.base, path, headline, false).await;
     }
-    eventually("node B's index drops it", || {
-        let search = search.clone();
-        let base = b.base.clone();
-        async move {
-            let (_, body) = get(&base, &search).await;
-            serde_json::from_str::<Value>(&body).unwrap()["total"] == 0
-        }
-    })
-    .await;
+    until_found(&b.base, &search, 0).await;
     a.stop().await;
     b.stop().await;
 }

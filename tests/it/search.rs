@@ -1118,9 +1118,9 @@ async fn the_running_server_indexes_new_and_unpublished_stories_by_itself() {
     served.stop().await;
 }
 
-#[tokio::test]
-async fn after_a_restart_the_index_catches_up_from_its_last_sequence_and_matches_a_rebuild() {
-    let t = paper(&[
+/// Two economy stories of early September, for the restart and restore tests.
+fn port_and_jute() -> [Value; 2] {
+    [
         story(
             "port-jam",
             "চট্টগ্রাম বন্দরে কনটেইনার জট",
@@ -1135,8 +1135,12 @@ async fn after_a_restart_the_index_catches_up_from_its_last_sequence_and_matches
             "অর্থনীতি",
             "2025-09-02T10:00:00+06:00",
         ),
-    ])
-    .await;
+    ]
+}
+
+#[tokio::test]
+async fn after_a_restart_the_index_catches_up_from_its_last_sequence_and_matches_a_rebuild() {
+    let t = paper(&port_and_jute()).await;
     assert_eq!(hit_ids(&search(&t, "পাটকল", "").await), ["jute-mills"]);
     let applied = t.app.state.search().applied_seq().unwrap();
     assert_eq!(applied, t.app.store().last_change_seq().await.unwrap());
@@ -1294,26 +1298,7 @@ fn copy_db(from: &std::path::Path, to: &std::path::Path) {
 async fn a_store_restored_from_an_older_copy_is_searched_as_it_is_now() {
     // A backup here is a copy of the SQLite file; PostgreSQL's restores keep their own
     // store identity and feed, and are covered by the identity checks alike.
-    let t = paper_in(
-        TestApp::on_sqlite().await,
-        &[
-            story(
-                "port-jam",
-                "চট্টগ্রাম বন্দরে কনটেইনার জট",
-                "চট্টগ্রাম বন্দরে কনটেইনার জট কমাতে আজ থেকে চব্বিশ ঘণ্টা কাজ চলবে।",
-                "অর্থনীতি",
-                "2025-09-01T10:00:00+06:00",
-            ),
-            story(
-                "jute-mills",
-                "বন্ধ পাটকল চালুর ঘোষণা",
-                "খুলনার বন্ধ পাটকলগুলো আগামী মাসে আবার চালু হবে বলে জানিয়েছে মন্ত্রণালয়।",
-                "অর্থনীতি",
-                "2025-09-02T10:00:00+06:00",
-            ),
-        ],
-    )
-    .await;
+    let t = paper_in(TestApp::on_sqlite().await, &port_and_jute()).await;
     let (dir, data) = close(t).await;
     let backup = tempfile::tempdir().unwrap();
     copy_db(&data, backup.path());

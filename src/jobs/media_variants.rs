@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio::sync::{watch, Notify, Semaphore};
 
+use super::{Job, JobCounters};
 use crate::storage::media::{Media, MediaVariant};
 use crate::storage::{StorageError, Store};
 
@@ -19,6 +20,7 @@ pub async fn process_pending(
     store: &Store,
     dir: &Path,
     permits: &Arc<Semaphore>,
+    jobs: &JobCounters,
 ) -> Result<usize, StorageError> {
     let mut done = 0;
     loop {
@@ -30,7 +32,7 @@ pub async fn process_pending(
             let Ok(permit) = Arc::clone(permits).acquire_owned().await else {
                 return Ok(done);
             };
-            process_one(store, dir, m, permit).await?;
+            process_one(store, dir, m, permit, jobs).await?;
             done += 1;
         }
     }
@@ -41,6 +43,7 @@ async fn process_one(
     dir: &Path,
     m: Media,
     permit: tokio::sync::OwnedSemaphorePermit,
+    jobs: &JobCounters,
 ) -> Result<(), StorageError> {
     let id = m.id;
     let file = dir.join(m.path.trim_start_matches("/media/"));
@@ -52,13 +55,19 @@ async fn process_one(
     })
     .await;
     match made {
-        Ok(Ok(variants)) => store.finish_media(id, &variants).await,
+        Ok(Ok(variants)) => {
+            store.finish_media(id, &variants).await?;
+            jobs.done(Job::MediaVariants, 1);
+            Ok(())
+        }
         Ok(Err(why)) => {
             tracing::error!(media = id, error = %why, "image variants failed");
+            jobs.failed(Job::MediaVariants);
             store.fail_media(id).await
         }
         Err(panic) => {
             tracing::error!(media = id, error = %panic, "image variants panicked");
+            jobs.failed(Job::MediaVariants);
             store.fail_media(id).await
         }
     }
@@ -96,10 +105,11 @@ pub async fn run(
     dir: PathBuf,
     wake: Arc<Notify>,
     permits: Arc<Semaphore>,
+    jobs: JobCounters,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        if let Err(e) = process_pending(&store, &dir, &permits).await {
+        if let Err(e) = process_pending(&store, &dir, &permits, &jobs).await {
             tracing::error!(error = %e, "media worker");
         }
         tokio::select! {

@@ -13,7 +13,8 @@
 
 Usage: python3 bench/cluster.py [CORPUS.jsonl.gz]   (bench/cluster.sh builds and installs what
 it needs). With a corpus, STORIES (default 100000) archive stories are made with `khobor
-archive`; without one, the demo paper. The PostgreSQL database (on 127.0.0.1:5432, user
+archive`; without one, the demo paper; SQLITE_DATA=DIR uses an SQLite data directory made
+before (it is only read). The PostgreSQL database (on 127.0.0.1:5432, user
 postgres; PGURL to change) is made for the run and dropped after. DURATION (seconds per wrk
 run, default 10).
 """
@@ -150,10 +151,12 @@ def main():
     procs = []
     try:
         psql(f"CREATE DATABASE {db}")
-        sqlite_data = os.path.join(work, "sqlite")
+        sqlite_data = os.environ.get("SQLITE_DATA") or os.path.join(work, "sqlite")
         pg_args = ["--database-url", url]
         # The same paper in both stores: made on SQLite, copied with migrate-store.
-        if corpus:
+        if os.environ.get("SQLITE_DATA"):
+            print(f"the SQLite store in {sqlite_data} (SQLITE_DATA)")
+        elif corpus:
             t = time.monotonic()
             run(BIN, "archive", "--from", corpus, "--stories", str(STORIES), "--data", sqlite_data)
             print(f"archive of {STORIES:,} stories on SQLite: {time.monotonic() - t:.1f} s")
@@ -190,7 +193,7 @@ def main():
                 print(f"| {name} | cached | {conc} | {r[0]:,.0f} | {r[1]:.2f} | {r[2]:.2f} | {r[3]} | {r[4]:.3f} |", flush=True)
         # Cache off: every request renders the page from the store.
         cold = []
-        for name, data, extra in (("SQLite", os.path.join(work, "sqlite"), []),
+        for name, data, extra in (("SQLite", sqlite_data, []),
                                   ("PostgreSQL", os.path.join(work, "node-cold"), pg_args)):
             if name == "SQLite":
                 sq.terminate()

@@ -1,4 +1,5 @@
-//! Creating newsroom accounts, shared by `khobor user add` and the admin's users page.
+//! Creating newsroom accounts, shared by `khobor user add` and the admin's users page, and
+//! API tokens made on the command line (`khobor token add`).
 
 use crate::auth;
 use crate::domain::newsroom::suggested_initials;
@@ -105,4 +106,70 @@ pub async fn add_user(
         })
         .await?;
     Ok(id)
+}
+
+/// The longest label of an API token, in characters (the tokens page keeps the same rule).
+pub const MAX_TOKEN_LABEL: usize = 100;
+
+/// A token's label cleaned (one line, NFC), or `None` when it is empty or too long.
+pub fn clean_token_label(label: &str) -> Option<String> {
+    if label.len() > raw_bytes_for(MAX_TOKEN_LABEL) {
+        return None;
+    }
+    let label = clean_line(label);
+    (!label.is_empty() && label.chars().count() <= MAX_TOKEN_LABEL).then_some(label)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("no newsroom account {0}")]
+    UnknownUser(String),
+    #[error("the newsroom account {0} is disabled; a token acting for it would be refused")]
+    Disabled(String),
+    #[error(
+        "the token needs a label of 1 to {MAX_TOKEN_LABEL} characters, e.g. \"deploy script\""
+    )]
+    Label,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// A new admin-API token acting for the account `email`, with `role` capped at the person's
+/// own (their own when `None`). As on the newsroom's tokens page, only the token's hash is
+/// stored (with an audit line); the token itself is returned to be shown once.
+pub async fn create_api_token(
+    store: &Store,
+    email: &str,
+    label: &str,
+    role: Option<Role>,
+    actor: &str,
+) -> Result<String, TokenError> {
+    let label = clean_token_label(label).ok_or(TokenError::Label)?;
+    let email = email.trim().to_lowercase();
+    let Some((user, _)) = store.user_for_login(&email).await? else {
+        return Err(TokenError::UnknownUser(email));
+    };
+    if user.disabled {
+        return Err(TokenError::Disabled(email));
+    }
+    let role = role.map_or(user.role, |r| r.min(user.role));
+    let token = auth::new_api_token();
+    store
+        .create_api_token(
+            &label,
+            &auth::token_hash(&token),
+            role,
+            user.id,
+            &Audit {
+                user_id: Some(user.id),
+                actor,
+                action: "token.create",
+                entity: "token",
+                detail: format!("{label} ({})", role.as_str()),
+                address: "cli",
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok(token)
 }

@@ -93,6 +93,7 @@ impl App {
             self.state.store(),
             &self.state.config().media_dir(),
             self.state.image_permits(),
+            self.state.jobs(),
         )
         .await
     }
@@ -111,6 +112,11 @@ impl App {
         } = self;
         let addr: Option<SocketAddr> = listener.local_addr().ok();
         tracing::info!(addr = ?addr, "khobor is serving");
+        if state.config().metrics.token.is_none() && addr.is_some_and(|a| !a.ip().is_loopback()) {
+            tracing::warn!(
+                "/metrics is open to anyone who can reach this address; set [metrics] token or KHOBOR_METRICS_TOKEN"
+            );
+        }
         let store = state.store().clone();
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let stop = Arc::new(stop);
@@ -125,11 +131,13 @@ impl App {
             store.clone(),
             Arc::clone(state.search()),
             Arc::clone(state.indexer()),
+            state.jobs().clone(),
             stopped.clone(),
         ));
         let scheduler = tokio::spawn(crate::jobs::scheduler::run(
             store.clone(),
             state.config().retention,
+            state.jobs().clone(),
             stopped.clone(),
         ));
         let cache = tokio::spawn(web::cache::follow(state.clone(), stopped.clone()));
@@ -138,6 +146,7 @@ impl App {
             state.config().media_dir(),
             Arc::clone(state.media_wake()),
             Arc::clone(state.image_permits()),
+            state.jobs().clone(),
             stopped,
         ));
         let limits = state.config().server;

@@ -25,6 +25,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub auth: AuthConfig,
     pub retention: RetentionConfig,
+    pub metrics: MetricsConfig,
 }
 
 /// Connection limits (TOML `[server]`), in seconds and connections. A client that trickles
@@ -130,6 +131,8 @@ pub struct FileConfig {
     pub auth: FileAuth,
     #[serde(default)]
     pub retention: RetentionConfig,
+    #[serde(default)]
+    pub metrics: FileMetrics,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -152,7 +155,7 @@ pub struct FileSite {
 /// Settings as given on the command line or in the environment (clap fills this in).
 #[derive(Debug, Default, Clone, clap::Args)]
 pub struct Overrides {
-    /// TOML configuration file (keys: addr, data, database_url, [site], [search.aliases], [cache], [auth], [retention]; see the README)
+    /// TOML configuration file (keys: addr, data, database_url, [site], [search.aliases], [cache], [server], [auth], [retention], [metrics]; see the README)
     #[arg(long, env = "KHOBOR_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Data directory holding khobor.db, media/ and search/ [default: ./khobor-data]
@@ -178,6 +181,15 @@ pub struct Overrides {
     /// addresses or CIDR ranges, e.g. 127.0.0.1,10.0.0.0/8 [default: none]
     #[arg(long, env = "KHOBOR_TRUSTED_PROXIES", value_name = "LIST")]
     pub trusted_proxies: Option<String>,
+    /// Bearer token /metrics requires; better given in the environment than as a flag,
+    /// which other users can read in the process list [default: none, /metrics is public]
+    #[arg(
+        long,
+        env = "KHOBOR_METRICS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -222,6 +234,10 @@ pub enum ConfigError {
     Retention(&'static str, u32),
     #[error("{0}")]
     DatabaseUrl(String),
+    #[error(
+        "the metrics token must be {MIN_METRICS_TOKEN} to {MAX_METRICS_TOKEN} printable ASCII characters without spaces"
+    )]
+    MetricsToken,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -320,6 +336,7 @@ impl Config {
         }
         let auth = AuthConfig::load(over, file.auth)?;
         let retention = file.retention.validated()?;
+        let metrics = MetricsConfig::load(over, file.metrics)?;
         Ok(Config {
             addr,
             data_dir,
@@ -329,6 +346,7 @@ impl Config {
             server,
             auth,
             retention,
+            metrics,
             site: SiteConfig {
                 name: nfc(&name),
                 short_name: nfc(&short_name),
@@ -467,6 +485,40 @@ impl RetentionConfig {
     }
 }
 
+// ---- [metrics]
+
+/// Who may read `/metrics` (TOML `[metrics]`, `KHOBOR_METRICS_TOKEN`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricsConfig {
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`; unset, it is public,
+    /// which suits a server listening on loopback only.
+    pub token: Option<String>,
+}
+
+pub const MIN_METRICS_TOKEN: usize = 16;
+pub const MAX_METRICS_TOKEN: usize = 256;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileMetrics {
+    pub token: Option<String>,
+}
+
+impl MetricsConfig {
+    fn load(over: &Overrides, file: FileMetrics) -> Result<MetricsConfig, ConfigError> {
+        // A token given but empty (`KHOBOR_METRICS_TOKEN=$UNSET`) is refused, not read as
+        // "no token": that would leave /metrics open to someone who meant to close it.
+        let token = over.metrics_token.clone().or(file.token);
+        if let Some(token) = &token {
+            let printable = token.bytes().all(|b| b.is_ascii_graphic());
+            if !printable || !(MIN_METRICS_TOKEN..=MAX_METRICS_TOKEN).contains(&token.len()) {
+                return Err(ConfigError::MetricsToken);
+            }
+        }
+        Ok(MetricsConfig { token })
+    }
+}
+
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
@@ -516,6 +568,7 @@ mod tests {
             "nobody's headers believed"
         );
         assert_eq!(c.retention, RetentionConfig::default());
+        assert_eq!(c.metrics.token, None, "/metrics is public by default");
     }
 
     #[test]
@@ -647,6 +700,37 @@ mod tests {
             Config::load(&over, None),
             Err(ConfigError::Retention("login_failures_days", _))
         ));
+        std::fs::write(&path, "[metrics]\ntoken = \"0123456789abcdef-file\"\n").unwrap();
+        assert_eq!(
+            Config::load(&over, None).unwrap().metrics.token.as_deref(),
+            Some("0123456789abcdef-file")
+        );
+        let env = Overrides {
+            metrics_token: Some("0123456789abcdef-env".into()),
+            ..over.clone()
+        };
+        assert_eq!(
+            Config::load(&env, None).unwrap().metrics.token.as_deref(),
+            Some("0123456789abcdef-env"),
+            "the environment wins over the file"
+        );
+        for bad in [
+            "",
+            "short",
+            "has a space in the middle",
+            "tab\tinside-0123456789",
+        ] {
+            let env = Overrides {
+                metrics_token: Some(bad.into()),
+                ..over.clone()
+            };
+            assert!(
+                matches!(Config::load(&env, None), Err(ConfigError::MetricsToken)),
+                "{bad:?}"
+            );
+        }
+        std::fs::write(&path, "[metrics]\ntokn = \"x\"\n").unwrap();
+        assert!(Config::load(&over, None).is_err(), "unknown [metrics] key");
         std::fs::write(&path, "colour = 1\n").unwrap();
         assert!(matches!(
             Config::load(&over, None),

@@ -94,6 +94,11 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Admin-API tokens
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Create the database or bring its schema up to date, then exit
     Migrate {
         #[command(flatten)]
@@ -138,6 +143,25 @@ enum UserAction {
     },
     /// List the newsroom's people
     List {
+        #[command(flatten)]
+        settings: Overrides,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Make an admin-API token acting for an existing person and print it once on standard
+    /// output (for deploy scripts); only its hash is stored
+    Add {
+        /// The person the token acts for
+        #[arg(long)]
+        email: String,
+        /// What the token is for, as the tokens page lists it, e.g. "deploy script"
+        #[arg(long)]
+        label: String,
+        /// The token's role, never more than the person's own [default: the person's role]
+        #[arg(long, value_parser = ["contributor", "editor", "admin"])]
+        role: Option<String>,
         #[command(flatten)]
         settings: Overrides,
     },
@@ -328,21 +352,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     settings,
                 },
         } => {
-            let config = Config::load(&settings, None)?;
             let role = khobor::domain::Role::parse(&role).context("unknown role")?;
-            let store = Store::open(&config.store).await?;
-            let result = make_token(&store, &email, &name, role).await;
-            store.close().await;
-            match result? {
-                Some(token) => {
-                    println!("{token}");
-                    Ok(ExitCode::SUCCESS)
-                }
-                None => {
-                    eprintln!("khobor: no newsroom account {email}");
-                    Ok(ExitCode::from(2))
-                }
-            }
+            make_token(&settings, &email, &name, Some(role), "khobor user token").await
+        }
+        Command::Token {
+            action:
+                TokenAction::Add {
+                    email,
+                    label,
+                    role,
+                    settings,
+                },
+        } => {
+            let role = match role {
+                Some(r) => Some(khobor::domain::Role::parse(&r).context("unknown role")?),
+                None => None,
+            };
+            make_token(&settings, &email, &label, role, "khobor token add").await
         }
         Command::User {
             action: UserAction::List { settings },
@@ -572,37 +598,31 @@ fn read_eval_corpus(path: &std::path::Path) -> anyhow::Result<Vec<khobor::search
     Ok(docs)
 }
 
-/// A new API token for the account `email` (its role capped at the person's), or `None` if
-/// there is no such account.
+/// A new API token for the account `email` printed on standard output, and nothing else
+/// there, so that a script can capture it; a person who is unknown or disabled, or a bad
+/// label, is one line on standard error and exit status 2.
 async fn make_token(
-    store: &Store,
+    settings: &Overrides,
     email: &str,
-    name: &str,
-    role: khobor::domain::Role,
-) -> anyhow::Result<Option<String>> {
-    let Some((user, _)) = store.user_for_login(&email.trim().to_lowercase()).await? else {
-        return Ok(None);
-    };
-    let token = khobor::auth::new_api_token();
-    let role = role.min(user.role);
-    store
-        .create_api_token(
-            name,
-            &khobor::auth::token_hash(&token),
-            role,
-            user.id,
-            &khobor::storage::users::Audit {
-                user_id: Some(user.id),
-                actor: "khobor user token",
-                action: "token.create",
-                entity: "token",
-                detail: format!("{name} ({})", role.as_str()),
-                address: "cli",
-                ..Default::default()
-            },
-        )
-        .await?;
-    Ok(Some(token))
+    label: &str,
+    role: Option<khobor::domain::Role>,
+    actor: &str,
+) -> anyhow::Result<ExitCode> {
+    let config = Config::load(settings, None)?;
+    let store = Store::open(&config.store).await?;
+    let result = khobor::accounts::create_api_token(&store, email, label, role, actor).await;
+    store.close().await;
+    match result {
+        Ok(token) => {
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(khobor::accounts::TokenError::Storage(e)) => Err(e.into()),
+        Err(e) => {
+            eprintln!("khobor: {e}");
+            Ok(ExitCode::from(2))
+        }
+    }
 }
 
 /// The new account's password: one line from standard input (never a command-line argument,

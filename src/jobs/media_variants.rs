@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio::sync::{watch, Notify, Semaphore};
 
+use super::{Job, JobCounters};
 use crate::storage::media::{Media, MediaVariant};
 use crate::storage::{StorageError, Store};
 
@@ -24,6 +25,7 @@ pub async fn process_pending(
     store: &Store,
     dir: &Path,
     permits: &Arc<Semaphore>,
+    jobs: &JobCounters,
 ) -> Result<usize, StorageError> {
     let me = super::node_name();
     let mut done = 0;
@@ -39,7 +41,7 @@ pub async fn process_pending(
             tracing::warn!(media = m.id, path = %original.display(), "original not on this node; left to the node that has it");
             continue;
         }
-        process_one(store, dir, m, permit).await?;
+        process_one(store, dir, m, permit, jobs).await?;
         done += 1;
     }
     Ok(done)
@@ -50,6 +52,7 @@ async fn process_one(
     dir: &Path,
     m: Media,
     permit: tokio::sync::OwnedSemaphorePermit,
+    jobs: &JobCounters,
 ) -> Result<(), StorageError> {
     let id = m.id;
     let file = dir.join(m.path.trim_start_matches("/media/"));
@@ -61,13 +64,19 @@ async fn process_one(
     })
     .await;
     match made {
-        Ok(Ok(variants)) => store.finish_media(id, &variants).await,
+        Ok(Ok(variants)) => {
+            store.finish_media(id, &variants).await?;
+            jobs.done(Job::MediaVariants, 1);
+            Ok(())
+        }
         Ok(Err(why)) => {
             tracing::error!(media = id, error = %why, "image variants failed");
+            jobs.failed(Job::MediaVariants);
             store.fail_media(id).await
         }
         Err(panic) => {
             tracing::error!(media = id, error = %panic, "image variants panicked");
+            jobs.failed(Job::MediaVariants);
             store.fail_media(id).await
         }
     }
@@ -105,10 +114,11 @@ pub async fn run(
     dir: PathBuf,
     wake: Arc<Notify>,
     permits: Arc<Semaphore>,
+    jobs: JobCounters,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        if let Err(e) = process_pending(&store, &dir, &permits).await {
+        if let Err(e) = process_pending(&store, &dir, &permits, &jobs).await {
             tracing::error!(error = %e, "media worker");
         }
         tokio::select! {

@@ -26,3 +26,111 @@ pub fn node_name() -> &'static str {
 pub mod media_variants;
 pub mod scheduler;
 pub mod search_indexer;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+
+/// The background jobs, as `/metrics` names them in `khobor_jobs_total{job=…}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// A scheduled story published (one per story; a failed pass counts once).
+    ScheduledPublish,
+    /// One upload's image variants made.
+    MediaVariants,
+    /// Change-feed entries applied to the search index (a failed round counts once).
+    SearchIndex,
+    /// The hourly pruning of expired sessions and old records.
+    Prune,
+}
+
+impl Job {
+    pub const ALL: [Job; 4] = [
+        Job::ScheduledPublish,
+        Job::MediaVariants,
+        Job::SearchIndex,
+        Job::Prune,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Job::ScheduledPublish => "scheduled_publish",
+            Job::MediaVariants => "media_variants",
+            Job::SearchIndex => "search_index",
+            Job::Prune => "prune",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Done => "done",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobLabels {
+    job: &'static str,
+    outcome: &'static str,
+}
+
+/// How much work each job did and how often it failed. The jobs count here and `/metrics`
+/// exposes the same counters (clones share their values), so a job never depends on the web
+/// layer to be observed.
+#[derive(Debug, Clone)]
+pub struct JobCounters(Family<JobLabels, Counter>);
+
+impl Default for JobCounters {
+    fn default() -> JobCounters {
+        let family = Family::default();
+        // Every series exists from the start at 0, so a rate or an alert on `failed` works
+        // before the first failure rather than seeing no series at all.
+        for job in Job::ALL {
+            for outcome in [Outcome::Done, Outcome::Failed] {
+                let _ = family.get_or_create(&labels(job, outcome));
+            }
+        }
+        JobCounters(family)
+    }
+}
+
+fn labels(job: Job, outcome: Outcome) -> JobLabels {
+    JobLabels {
+        job: job.as_str(),
+        outcome: outcome.as_str(),
+    }
+}
+
+impl JobCounters {
+    pub fn add(&self, job: Job, outcome: Outcome, n: u64) {
+        if n > 0 {
+            self.0.get_or_create(&labels(job, outcome)).inc_by(n);
+        }
+    }
+
+    pub fn done(&self, job: Job, n: u64) {
+        self.add(job, Outcome::Done, n);
+    }
+
+    pub fn failed(&self, job: Job) {
+        self.add(job, Outcome::Failed, 1);
+    }
+
+    pub fn count(&self, job: Job, outcome: Outcome) -> u64 {
+        self.0.get_or_create(&labels(job, outcome)).get()
+    }
+
+    /// The counters themselves, for registering with `/metrics`.
+    pub fn family(&self) -> &Family<JobLabels, Counter> {
+        &self.0
+    }
+}

@@ -9,20 +9,23 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use super::{Job, JobCounters};
 use crate::config::RetentionConfig;
 use crate::storage::{now, Result, Store};
 
 /// One pass: publishes what is due now; returns the ids published.
-pub async fn tick(store: &Store) -> Vec<i64> {
+pub async fn tick(store: &Store, jobs: &JobCounters) -> Vec<i64> {
     match store.publish_due(now()).await {
         Ok(ids) => {
             for id in &ids {
                 tracing::info!(article = id, "scheduled story published");
             }
+            jobs.done(Job::ScheduledPublish, ids.len() as u64);
             ids
         }
         Err(e) => {
             tracing::error!(error = %e, "scheduled publishing failed");
+            jobs.failed(Job::ScheduledPublish);
             Vec::new()
         }
     }
@@ -44,7 +47,12 @@ pub async fn prune(store: &Store, retention: RetentionConfig, at: i64) -> Result
     Ok(())
 }
 
-pub async fn run(store: Store, retention: RetentionConfig, mut stop: watch::Receiver<bool>) {
+pub async fn run(
+    store: Store,
+    retention: RetentionConfig,
+    jobs: JobCounters,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut every = tokio::time::interval(Duration::from_secs(1));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut passes: u64 = 0;
@@ -53,11 +61,15 @@ pub async fn run(store: Store, retention: RetentionConfig, mut stop: watch::Rece
             _ = every.tick() => {}
             _ = stop.changed() => return,
         }
-        tick(&store).await;
+        tick(&store, &jobs).await;
         passes += 1;
         if passes % 3600 == 1 {
-            if let Err(e) = prune(&store, retention, now()).await {
-                tracing::warn!(error = %e, "pruning sessions and old records failed");
+            match prune(&store, retention, now()).await {
+                Ok(()) => jobs.done(Job::Prune, 1),
+                Err(e) => {
+                    tracing::warn!(error = %e, "pruning sessions and old records failed");
+                    jobs.failed(Job::Prune);
+                }
             }
         }
     }

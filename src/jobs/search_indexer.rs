@@ -263,6 +263,7 @@ pub async fn run(
     store: Store,
     index: Arc<SearchIndex>,
     health: Arc<Health>,
+    jobs: super::JobCounters,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut changed = store.change_signal();
@@ -272,11 +273,15 @@ pub async fn run(
             move || *stop.borrow()
         };
         match catch_up_until(&store, &index, &stopped).await {
-            Ok(_) => health.set_error(None),
+            Ok(applied) => {
+                health.set_error(None);
+                jobs.done(super::Job::SearchIndex, applied as u64);
+            }
             Err(IndexerError::Interrupted) => return,
             Err(e) => {
                 tracing::error!(error = %e, "search indexer");
                 health.set_error(Some(e.to_string()));
+                jobs.failed(super::Job::SearchIndex);
             }
         }
         if stopped() {

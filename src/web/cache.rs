@@ -30,6 +30,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use lru::LruCache;
+use prometheus_client::metrics::counter::Counter;
 
 use super::http_cache::{self, CacheTags};
 use super::AppState;
@@ -346,13 +347,24 @@ pub struct CacheStats {
     pub invalidated: u64,
 }
 
+/// The same counters as [`CacheStats`], kept as Prometheus counters so that `/metrics`
+/// registers clones of them (a clone shares the value) instead of copying numbers over.
 #[derive(Default)]
-struct Counters {
-    page_hits: AtomicU64,
-    page_misses: AtomicU64,
-    fragment_hits: AtomicU64,
-    fragment_renders: AtomicU64,
-    invalidated: AtomicU64,
+pub(super) struct Counters {
+    pub(super) page_hits: Counter,
+    pub(super) page_misses: Counter,
+    pub(super) fragment_hits: Counter,
+    pub(super) fragment_renders: Counter,
+    pub(super) invalidated: Counter,
+}
+
+/// What the cache holds now: entries and the bytes they are charged for.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CacheSizes {
+    pub pages: usize,
+    pub page_bytes: usize,
+    pub fragments: usize,
+    pub fragment_bytes: usize,
 }
 
 pub struct Cache {
@@ -379,7 +391,7 @@ pub struct Cache {
     catching_up: tokio::sync::Mutex<()>,
     /// Pages being rendered: later requests for the same page wait for the first one.
     in_flight: Mutex<HashMap<String, tokio::sync::watch::Receiver<()>>>,
-    counters: Counters,
+    pub(super) counters: Counters,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -426,14 +438,34 @@ impl Cache {
 
     pub fn stats(&self) -> CacheStats {
         let c = &self.counters;
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         CacheStats {
-            page_hits: get(&c.page_hits),
-            page_misses: get(&c.page_misses),
-            fragment_hits: get(&c.fragment_hits),
-            fragment_renders: get(&c.fragment_renders),
-            invalidated: get(&c.invalidated),
+            page_hits: c.page_hits.get(),
+            page_misses: c.page_misses.get(),
+            fragment_hits: c.fragment_hits.get(),
+            fragment_renders: c.fragment_renders.get(),
+            invalidated: c.invalidated.get(),
         }
+    }
+
+    /// Entries and bytes held now (one lock each, briefly: a scrape, not a request, asks).
+    pub fn sizes(&self) -> CacheSizes {
+        let (pages, page_bytes) = {
+            let pages = lock(&self.pages);
+            (pages.map.len(), pages.bytes)
+        };
+        let fragments = lock(&self.fragments);
+        CacheSizes {
+            pages,
+            page_bytes,
+            fragments: fragments.map.len(),
+            fragment_bytes: fragments.bytes,
+        }
+    }
+
+    /// The last change-feed sequence this cache has applied; `None` before its first look at
+    /// the feed (it is empty then, and starts at the feed's end).
+    pub fn applied_seq(&self) -> Option<i64> {
+        Some(self.applied_seq.load(Ordering::Acquire)).filter(|seq| *seq >= 0)
     }
 
     /// Whether a fragment is cached now (for tests that check what a change dropped).
@@ -478,7 +510,7 @@ impl Cache {
     {
         if self.enabled {
             if let Some(f) = lock(&self.fragments).get(key, Instant::now()) {
-                self.counters.fragment_hits.fetch_add(1, Ordering::Relaxed);
+                self.counters.fragment_hits.inc();
                 return Ok(Some(f));
             }
         }
@@ -486,9 +518,7 @@ impl Cache {
         let Some(fragment) = render().await? else {
             return Ok(None);
         };
-        self.counters
-            .fragment_renders
-            .fetch_add(1, Ordering::Relaxed);
+        self.counters.fragment_renders.inc();
         let fragment = Arc::new(fragment);
         if self.enabled {
             let entry = Entry {
@@ -529,9 +559,7 @@ impl Cache {
         let mut fragments = lock(&self.fragments);
         self.generation.fetch_add(1, Ordering::AcqRel);
         let n = pages.invalidate(tags) + fragments.invalidate(tags);
-        self.counters
-            .invalidated
-            .fetch_add(n as u64, Ordering::Relaxed);
+        self.counters.invalidated.inc_by(n as u64);
     }
 
     /// Drops everything (a section renamed shows on every page).
@@ -543,9 +571,7 @@ impl Cache {
         pages.clear();
         fragments.clear();
         *lock(&self.sections) = None;
-        self.counters
-            .invalidated
-            .fetch_add(n as u64, Ordering::Relaxed);
+        self.counters.invalidated.inc_by(n as u64);
     }
 
     /// The sections in menu order, read from the store once until a taxonomy change.
@@ -716,7 +742,7 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     }
     let key = key_for(request.uri());
     if let Some(page) = cache.page(&key) {
-        cache.counters.page_hits.fetch_add(1, Ordering::Relaxed);
+        cache.counters.page_hits.inc();
         return page.respond(request.headers(), cache, "hit");
     }
     let _flight = match cache.join_flight(&key) {
@@ -725,13 +751,13 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
             // Returns when the first request's render ends (its sender is dropped).
             let _ = rx.changed().await;
             if let Some(page) = cache.page(&key) {
-                cache.counters.page_hits.fetch_add(1, Ordering::Relaxed);
+                cache.counters.page_hits.inc();
                 return page.respond(request.headers(), cache, "hit");
             }
             None
         }
     };
-    cache.counters.page_misses.fetch_add(1, Ordering::Relaxed);
+    cache.counters.page_misses.inc();
     let generation = cache.generation.load(Ordering::Acquire);
     let conditions = request.headers().clone();
     let response = next.run(request).await;

@@ -78,6 +78,16 @@ async fn timed<T, E: std::fmt::Display>(
     }
 }
 
+/// The last change the search index applied, when it has a place in the feed: not while it is
+/// being rebuilt (the feed position it will take is recorded only when the rebuild is done)
+/// nor when its record cannot be read. Shared by `/readyz` and `/metrics`.
+pub fn position_in_feed(recorded: &Recorded) -> Option<i64> {
+    match recorded {
+        Recorded::Legacy(seq) | Recorded::Position(Position::At { seq, .. }) => Some(*seq),
+        _ => None,
+    }
+}
+
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let store = state.store();
     let config = state.config();
@@ -110,13 +120,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     };
 
     let recorded = state.search().recorded().map_err(|e| e.to_string());
-    let rebuilding = !matches!(
-        recorded,
-        Ok(Recorded::Legacy(_) | Recorded::Position(Position::At { .. }))
-    );
+    let position = recorded.as_ref().ok().and_then(position_in_feed);
+    let rebuilding = position.is_none();
     let newest = timed(store.last_change_seq()).await;
-    let lag = match (&newest, state.search().applied_seq()) {
-        (Ok(newest), Ok(applied)) if !rebuilding => Some((newest - applied).max(0)),
+    let lag = match (&newest, position) {
+        (Ok(newest), Some(applied)) => Some((newest - applied).max(0)),
         _ => None,
     };
     let search_error = state

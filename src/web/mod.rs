@@ -9,6 +9,7 @@ pub mod error;
 pub mod feeds;
 pub mod health;
 pub mod http_cache;
+pub mod metrics;
 pub mod newsroom;
 pub mod reader;
 pub mod search;
@@ -28,7 +29,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
-use crate::jobs::search_indexer;
+use crate::jobs::{search_indexer, JobCounters};
 use crate::search::SearchIndex;
 use crate::storage::Store;
 
@@ -55,6 +56,10 @@ struct Inner {
     cache: cache::Cache,
     /// Sanitising, password hashing and other CPU-heavy work (see [`crate::cpu`]).
     cpu: crate::cpu::CpuPool,
+    /// What the background jobs did, counted by the jobs themselves.
+    jobs: JobCounters,
+    /// Everything `/metrics` reports (see [`metrics`]).
+    metrics: metrics::Metrics,
 }
 
 /// Site-wide values every page's chrome needs.
@@ -190,6 +195,9 @@ impl AppState {
         indexer: Arc<search_indexer::Health>,
         config: Config,
     ) -> AppState {
+        let cache = cache::Cache::new(&config.cache);
+        let jobs = JobCounters::default();
+        let metrics = metrics::Metrics::new(&cache, &jobs);
         AppState {
             inner: Arc::new(Inner {
                 store,
@@ -198,8 +206,10 @@ impl AppState {
                 templates: templates(),
                 media_wake: Arc::new(tokio::sync::Notify::new()),
                 image_permits: Arc::new(tokio::sync::Semaphore::new(2)),
-                cache: cache::Cache::new(&config.cache),
+                cache,
                 cpu: crate::cpu::CpuPool::for_this_machine(),
+                jobs,
+                metrics,
                 config,
             }),
         }
@@ -223,6 +233,14 @@ impl AppState {
 
     pub fn cache(&self) -> &cache::Cache {
         &self.inner.cache
+    }
+
+    pub fn jobs(&self) -> &JobCounters {
+        &self.inner.jobs
+    }
+
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.metrics
     }
 
     /// Runs CPU-heavy work off the async workers, a bounded number at a time.
@@ -428,6 +446,13 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             cache::serve,
+        ))
+        // Beside the cache, not inside it: every scrape is answered afresh.
+        .route("/metrics", get(metrics::serve))
+        // Outside everything, so that cache hits are counted and timed like the rest.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
         ))
         .with_state(state)
 }

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{stories, wire_story};
 
-const ENV_NAMES: [&str; 10] = [
+const ENV_NAMES: [&str; 11] = [
     "KHOBOR_ADDR",
     "KHOBOR_DATABASE_URL",
     "KHOBOR_DEMO",
@@ -21,6 +21,7 @@ const ENV_NAMES: [&str; 10] = [
     "KHOBOR_BASE_URL",
     "KHOBOR_TIMEZONE",
     "KHOBOR_LOG",
+    "KHOBOR_METRICS_TOKEN",
 ];
 
 /// The real binary, with no `KHOBOR_*` setting inherited from whoever runs the tests.
@@ -193,6 +194,7 @@ async fn serve_help_mentions_every_setting_and_its_environment_name() {
         "--site-name",
         "--base-url",
         "--timezone",
+        "--metrics-token",
     ] {
         assert!(stdout.contains(flag), "{flag} missing from:\n{stdout}");
     }
@@ -204,6 +206,7 @@ async fn serve_help_mentions_every_setting_and_its_environment_name() {
         "KHOBOR_SITE_NAME",
         "KHOBOR_BASE_URL",
         "KHOBOR_TIMEZONE",
+        "KHOBOR_METRICS_TOKEN",
     ] {
         assert!(stdout.contains(env), "{env} missing from:\n{stdout}");
     }
@@ -506,6 +509,101 @@ async fn the_first_admin_is_made_on_the_command_line_and_can_log_in() {
         "{}",
         done.body
     );
+}
+
+/// `khobor token add` for `email`, labelled `label`.
+fn token_add(data: &Path, email: &str, label: &str) -> (Output, String, String) {
+    run(khobor()
+        .args(["token", "add", "--email", email, "--label", label, "--data"])
+        .arg(data))
+}
+
+#[tokio::test]
+async fn token_add_prints_a_token_the_admin_api_accepts_and_stores_only_its_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (out, _, stderr) = user_add(
+        &data,
+        "desk@example.com",
+        "editor",
+        "correct horse battery staple",
+    );
+    assert!(out.status.success(), "{stderr}");
+
+    let (out, stdout, stderr) = token_add(&data, "Desk@Example.com", "deploy script");
+    assert!(out.status.success(), "{stderr}");
+    // The token alone on standard output, for `TOKEN=$(khobor token add …)`.
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let token = stdout.trim().to_owned();
+    assert!(token.starts_with("khobor_"), "{token}");
+
+    // Unknown people are refused in one line, with nothing on standard output.
+    let (out, stdout, stderr) = token_add(&data, "nobody@example.com", "deploy script");
+    assert_eq!(out.status.code(), Some(2));
+    let line = assert_one_line_failure(&out, &stderr);
+    assert!(
+        line.contains("no newsroom account nobody@example.com"),
+        "{line}"
+    );
+    assert!(stdout.is_empty(), "{stdout}");
+    let (out, _, stderr) = token_add(&data, "desk@example.com", "   ");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        assert_one_line_failure(&out, &stderr).contains("label"),
+        "{stderr}"
+    );
+
+    let t = crate::helpers::open_data_dir(dir, &data).await;
+    let list = t
+        .request(
+            axum::http::Request::get("/api/v1/admin/articles")
+                .header("authorization", format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(list.status, axum::http::StatusCode::OK, "{}", list.body);
+
+    // Stored as the tokens page stores them: the hash, the label, the person's role.
+    let stored: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT token_hash, name, role FROM api_tokens")
+            .fetch_all(t.app.store().pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        stored,
+        [(
+            khobor::auth::token_hash(&token),
+            "deploy script".to_owned(),
+            "editor".to_owned()
+        )]
+    );
+    assert_ne!(stored[0].0, token);
+
+    // A disabled person gets no token.
+    let store = t.app.store();
+    let (user, _) = store
+        .user_for_login("desk@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .update_user(
+            user.id,
+            user.role,
+            &user.initials,
+            true,
+            &khobor::storage::users::Audit::default(),
+        )
+        .await
+        .unwrap();
+    let (out, stdout, stderr) = token_add(&data, "desk@example.com", "deploy script");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        assert_one_line_failure(&out, &stderr).contains("disabled"),
+        "{stderr}"
+    );
+    assert!(stdout.is_empty(), "{stdout}");
 }
 
 /// Starts `khobor serve` over `data` on a port of the system's choosing; returns the server

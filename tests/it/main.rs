@@ -14,6 +14,7 @@ mod helpers;
 mod http_cache;
 mod import;
 mod media;
+mod metrics;
 mod newsroom;
 mod newsroom_login;
 mod nodes;

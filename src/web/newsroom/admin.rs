@@ -264,7 +264,6 @@ pub async fn create_token(
 ) -> Result<Response, WebError> {
     staff.check_csrf(&form.csrf)?;
     staff.require(Action::ManageTokens)?;
-    let name = clean_line(&form.name);
     let Some(role) = Role::parse(&form.role) else {
         return tokens_page(
             &state,
@@ -275,7 +274,7 @@ pub async fn create_token(
         )
         .await;
     };
-    if name.is_empty() || name.chars().count() > 100 {
+    let Some(name) = crate::accounts::clean_token_label(&form.name) else {
         return tokens_page(
             &state,
             &staff,
@@ -284,7 +283,7 @@ pub async fn create_token(
             Some("টোকেনের একটি নাম দিন (যেমন ‘এএফপি ওয়্যার’)।".into()),
         )
         .await;
-    }
+    };
     let token = auth::new_api_token();
     state
         .store()

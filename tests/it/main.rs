@@ -14,6 +14,7 @@ mod helpers;
 mod http_cache;
 mod import;
 mod media;
+mod migrate_store;
 mod newsroom;
 mod newsroom_login;
 mod page_cache;

@@ -145,7 +145,7 @@ pub async fn copy_sqlite_to_postgres(
     let source = data_dir.join("khobor.db");
     bring_source_up_to_date(&source).await?;
     let target = Store::open_postgres(url).await?;
-    let result = copy_into(&source, &target, &mut progress).await;
+    let result = copy_into(&source, &target, url, &mut progress).await;
     target.close().await;
     result
 }
@@ -206,6 +206,7 @@ fn read_only(db: &Path) -> rusqlite::Result<Connection> {
 async fn copy_into(
     source: &Path,
     target: &Store,
+    url: &str,
     progress: &mut impl FnMut(&TableCopied<'_>),
 ) -> Result<CopyReport, CopyError> {
     let started = Instant::now();
@@ -221,16 +222,29 @@ async fn copy_into(
     reset_sequences(&mut tx, &schema).await?;
     tx.commit().await?;
     let copy_time = started.elapsed();
+    let mut reading = reading_connection(url).await?;
     let mut tables = Vec::with_capacity(copied.len());
     for (plan, source) in copied {
-        let target = tally_target(target, &plan).await?;
+        let target = tally_target(&mut reading, &plan).await?;
         tables.push(TableCheck {
             table: plan.table,
             source,
             target,
         });
     }
+    sqlx::Connection::close(reading).await?;
     Ok(CopyReport { tables, copy_time })
+}
+
+/// A connection of its own for reading the copied tables back, with sqlx's statement logging
+/// off: it warns of every statement that takes over a second, and reading a large table
+/// whole always does.
+async fn reading_connection(url: &str) -> Result<sqlx::AnyConnection, CopyError> {
+    use sqlx::{ConnectOptions, Connection};
+    let options = url
+        .parse::<sqlx::any::AnyConnectOptions>()?
+        .disable_statement_logging();
+    Ok(sqlx::AnyConnection::connect_with(&options).await?)
 }
 
 /// What a PostgreSQL column holds: every column Khobor makes is BIGINT or TEXT.
@@ -468,10 +482,13 @@ async fn reset_sequences(tx: &mut Tx<'_>, schema: &TargetSchema) -> Result<(), C
 
 /// The count and checksum of a copied table as PostgreSQL now holds it, read back the same
 /// way the source was.
-async fn tally_target(target: &Store, plan: &TablePlan) -> Result<Tally, CopyError> {
+async fn tally_target<'c>(
+    from: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    plan: &TablePlan,
+) -> Result<Tally, CopyError> {
     let columns: Vec<String> = plan.columns.iter().map(|c| quoted(c)).collect();
     let sql = format!("SELECT {} FROM {}", columns.join(", "), quoted(&plan.table));
-    let mut rows = sqlx::query(&sql).fetch(target.pool());
+    let mut rows = sqlx::query(&sql).fetch(from);
     let mut tally = Tally::default();
     let mut row_cells = Vec::with_capacity(plan.columns.len());
     while let Some(row) = rows.try_next().await? {
@@ -503,7 +520,7 @@ pub async fn tallies(store: &Store) -> Result<BTreeMap<String, Tally>, CopyError
             kinds: columns.values().map(|c| c.kind).collect(),
             columns: columns.into_keys().collect(),
         };
-        out.insert(table, tally_target(store, &plan).await?);
+        out.insert(table, tally_target(store.pool(), &plan).await?);
     }
     Ok(out)
 }

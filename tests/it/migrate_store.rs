@@ -146,6 +146,21 @@ async fn a_sqlite_site_is_served_from_postgres_with_the_same_stories_ids_and_ide
     assert!(written > fresh, "{written}");
 }
 
+/// The site keeps running during the copy: what it committed (still in the WAL) is copied,
+/// and it can go on writing afterwards.
+#[tokio::test]
+async fn a_running_site_is_copied_with_everything_it_committed() {
+    let t = TestApp::on_sqlite().await;
+    t.import(&stories("জাতীয়", 1, 5)).await;
+    let db = TestDatabase::create(&server()).await;
+    let report = copy_quietly(t.dir.path(), &db.url())
+        .await
+        .expect("copy runs");
+    assert!(report.verified(), "{report:#?}");
+    assert_eq!(tallies(&db.url()).await["articles"].rows, 5);
+    assert_eq!(t.import(&stories("জাতীয়", 6, 1)).await.inserted, 1);
+}
+
 /// The real binary: progress on standard error, the check of each table and the summary on
 /// standard output; a second copy into the same database is refused in one line and changes
 /// nothing.

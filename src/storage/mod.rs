@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod articles;
 pub mod changes;
+pub mod copy;
 pub mod identity;
 pub mod media;
 mod read;

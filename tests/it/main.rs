@@ -15,6 +15,7 @@ mod http_cache;
 mod import;
 mod media;
 mod metrics;
+mod migrate_store;
 mod newsroom;
 mod newsroom_login;
 mod nodes;

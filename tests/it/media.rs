@@ -550,12 +550,7 @@ async fn two_nodes_working_through_uploads_together_make_each_ones_variants_once
     let jobs = khobor::jobs::JobCounters::default();
     let (a, b) = tokio::join!(
         t.app.process_media(),
-        khobor::jobs::media_variants::process_pending(
-            &other,
-            &media_dir,
-            &permits,
-            &jobs,
-        ),
+        khobor::jobs::media_variants::process_pending(&other, &media_dir, &permits, &jobs,),
     );
     assert_eq!(a.unwrap() + b.unwrap(), ids.len(), "each upload made once");
     for id in ids {

@@ -191,21 +191,21 @@ def main():
                 get(base + article)
                 r = measured(proc, base + article, conc)
                 print(f"| {name} | cached | {conc} | {r[0]:,.0f} | {r[1]:.2f} | {r[2]:.2f} | {r[3]} | {r[4]:.3f} |", flush=True)
-        # Cache off: every request renders the page from the store.
-        cold = []
-        for name, data, extra in (("SQLite", sqlite_data, []),
-                                  ("PostgreSQL", os.path.join(work, "node-cold"), pg_args)):
-            if name == "SQLite":
-                sq.terminate()
-                sq.wait()
-                procs.remove(sq)
+        # Cache off: every request renders the page from the store (same data directories,
+        # their indexes built: the nodes above are stopped first).
+        for p in (sq, a):
+            p.terminate()
+            p.wait()
+            procs.remove(p)
+        for name, data, extra in (("SQLite", sqlite_data, []), ("PostgreSQL", a_data, pg_args)):
             p, base, _ = serve(data, *extra, "--config", cache_off(work, f"{name}.toml"), ready="/readyz")
             for conc in (1, 16):
                 r = measured(p, base + article, conc)
-                cold.append((name, conc, r))
                 print(f"| {name} | rendered | {conc} | {r[0]:,.0f} | {r[1]:.2f} | {r[2]:.2f} | {r[3]} | {r[4]:.3f} |", flush=True)
             p.terminate()
             p.wait()
+        a, a_base, _ = serve(a_data, *pg_args, ready="/readyz")
+        procs.append(a)
 
         # Node B and nginx in front of both.
         b, b_base, b_start = serve(os.path.join(work, "node-b"), *pg_args, ready="/readyz")

@@ -221,6 +221,10 @@ async fn copy_into(
     let copied = copy_rows(source, &schema, &mut tx, progress).await?;
     reset_sequences(&mut tx, &schema).await?;
     tx.commit().await?;
+    // Fresh statistics before any node reads: until autovacuum gets round to it the planner
+    // takes every table for nearly empty, and at 100,000 stories a card list by id went from
+    // a primary-key lookup to a bitmap of every published story (8 ms instead of 0.1 ms).
+    sqlx::query("ANALYZE").execute(target.pool()).await?;
     let copy_time = started.elapsed();
     let mut reading = reading_connection(url).await?;
     let mut tables = Vec::with_capacity(copied.len());

@@ -129,6 +129,13 @@ async fn a_sqlite_site_is_served_from_postgres_with_the_same_stories_ids_and_ide
 
     let pg = on_postgres(db).await;
     assert_eq!(pg.app.store().identity().await.unwrap(), site.identity);
+    // The planner has statistics of the copied tables (never-analysed tables say -1).
+    let estimated: f32 =
+        sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE relname = 'articles'")
+            .fetch_one(pg.app.store().pool())
+            .await
+            .unwrap();
+    assert!(estimated >= 32.0, "articles analysed: {estimated}");
     assert_eq!(listed(&pg).await, site.listed);
     assert_eq!(pg.api_article("wire-summit").await, site.wire);
     // The copied account logs in and finds its draft, under the same id.

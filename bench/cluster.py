@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Khobor past one machine, on loopback, against the release binary:
 
-  * the same paper on SQLite and on PostgreSQL (one node each): the cached article page and
-    the article page rendered on every request (cache off), with wrk, side by side;
+  * the same paper on SQLite and on PostgreSQL (one node each): the cached article page, a
+    story not cached yet on every request (cache on), and the article page rendered on every
+    request (cache off), with wrk, side by side, with the server's CPU per request;
   * node A and node B on one PostgreSQL database behind nginx (Debian's package) as the load
     balancer: home page through nginx at concurrency 64, then again while node A is stopped
     half-way (nginx passes the requests A cannot answer to B);
@@ -18,7 +19,7 @@ before (it is only read). The PostgreSQL database (on 127.0.0.1:5432, user
 postgres; PGURL to change) is made for the run and dropped after. DURATION (seconds per wrk
 run, default 10).
 """
-import json, os, re, shutil, subprocess, sys, tempfile, time, urllib.request
+import json, os, re, shutil, subprocess, sys, tempfile, time, urllib.parse, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
@@ -68,11 +69,14 @@ def serve(data, *extra, ready="/robots.txt"):
     return p, base, time.monotonic() - started
 
 
-def wrk(url, conc, duration=None):
-    """Runs wrk; returns (requests/s, p50 ms, p99 ms, errors)."""
+def wrk(url, conc, duration=None, paths=None):
+    """Runs wrk (over the request paths in the file `paths`, one after another, if given);
+    returns (requests/s, p50 ms, p99 ms, errors)."""
     threads = min(2, conc)
+    script = ["-s", os.path.join(ROOT, "bench", "rotate.lua")] if paths else []
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{conc}", f"-d{duration or DURATION}s",
-                          "--latency", url], capture_output=True, text=True, check=True).stdout
+                          "--latency", *script, url], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, THREADS=str(threads), PATHS=paths or "")).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
     def ms(p):
@@ -91,10 +95,10 @@ def cpu(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measured(proc, url, conc):
+def measured(proc, url, conc, paths=None):
     """wrk against `proc`'s `url`, with the server's CPU time per request in ms."""
     before = cpu(proc.pid)
-    r = wrk(url, conc)
+    r = wrk(url, conc, paths=paths)
     used = cpu(proc.pid) - before
     return r + (used / max(1, r[0] * DURATION) * 1000,)
 
@@ -191,6 +195,22 @@ def main():
                 get(base + article)
                 r = measured(proc, base + article, conc)
                 print(f"| {name} | cached | {conc} | {r[0]:,.0f} | {r[1]:.2f} | {r[2]:.2f} | {r[3]} | {r[4]:.3f} |", flush=True)
+        # A story not in the cache yet on every request (the cache on: sections, the latest
+        # list and the menu come from it, as on a real night), oldest stories first.
+        import sqlite3
+        paths = os.path.join(work, "paths.txt")
+        lite = sqlite3.connect(f"file:{os.path.join(sqlite_data, 'khobor.db')}?mode=ro", uri=True)
+        with open(paths, "w") as f:
+            for sid, slug in lite.execute(
+                    "SELECT a.id, s.slug FROM articles a JOIN sections s ON s.id = a.section_id "
+                    "WHERE a.status = 'published' ORDER BY a.published_at LIMIT 100000"):
+                f.write(f"/{urllib.parse.quote(slug)}/{sid}\n")
+        lite.close()
+        for conc in (1, 16):
+            for name, proc, base in (("SQLite", sq, sq_base), ("PostgreSQL", a, a_base)):
+                r = measured(proc, base, conc, paths)
+                print(f"| {name} | a new story every request | {conc} | {r[0]:,.0f} | {r[1]:.2f} | {r[2]:.2f} | {r[3]} | {r[4]:.3f} |", flush=True)
+
         # Cache off: every request renders the page from the store (same data directories,
         # their indexes built: the nodes above are stopped first).
         for p in (sq, a):

@@ -6,8 +6,9 @@ set -euo pipefail
 # Debian packages the build and the tests use: a C compiler for the bundled SQLite, the
 # headless Chromium the browser tests (tests/browser) drive, and exiftool, which the media
 # tests read uploads back with to prove no metadata is served; psql, which scripts/postgres.sh
-# checks the test PostgreSQL server with.
-packages=(gcc chromium chromium-driver libimage-exiftool-perl postgresql-client)
+# checks the test PostgreSQL server with; nginx, the load balancer in front of two nodes in
+# tests/it/nodes.rs.
+packages=(gcc chromium chromium-driver libimage-exiftool-perl postgresql-client nginx-light)
 
 missing=()
 for p in "${packages[@]}"; do

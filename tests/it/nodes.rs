@@ -376,3 +376,118 @@ async fn node_a_killed_mid_run_loses_nothing_it_confirmed_while_node_b_answers_t
         assert_eq!(r.status(), StatusCode::OK, "story {id} on node A");
     }
 }
+
+/// nginx (Debian's package) as the load balancer in front of `backends`, on a free loopback
+/// port, as `bench/cluster.sh` runs it: a backend that refuses connections or answers 502/503
+/// has the request passed to the next. One process (no master), so killing it leaves nothing.
+struct Nginx {
+    child: std::process::Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    fn start(backends: &[&str]) -> Nginx {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().display().to_string();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let servers: String = backends
+            .iter()
+            .map(|b| {
+                let host = b.trim_start_matches("http://");
+                format!("server {host} max_fails=1 fail_timeout=10s;\n")
+            })
+            .collect();
+        let conf = format!(
+            "master_process off; pid {root}/nginx.pid; error_log {root}/error.log; daemon off;\n\
+             events {{ worker_connections 256; }}\n\
+             http {{ access_log off;\n\
+               client_body_temp_path {root}; proxy_temp_path {root}; fastcgi_temp_path {root};\n\
+               uwsgi_temp_path {root}; scgi_temp_path {root};\n\
+               upstream khobor {{ {servers} }}\n\
+               server {{ listen 127.0.0.1:{port};\n\
+                 location / {{ proxy_pass http://khobor; proxy_set_header Host $host;\n\
+                   proxy_next_upstream error timeout http_502 http_503;\n\
+                   proxy_connect_timeout 2s; }} }} }}\n"
+        );
+        let file = dir.path().join("nginx.conf");
+        std::fs::write(&file, conf).unwrap();
+        // Debian puts it in /usr/sbin, which not every PATH has.
+        let bin = if std::path::Path::new("/usr/sbin/nginx").exists() {
+            "/usr/sbin/nginx"
+        } else {
+            "nginx"
+        };
+        let child = std::process::Command::new(bin)
+            .args(["-p", &root, "-c"])
+            .arg(&file)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nginx runs (scripts/setup.sh installs Debian's nginx-light)");
+        Nginx {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_nginx_readers_are_served_by_either_node_and_by_b_when_a_stops() {
+    let (a, b, token, _kept) = two_nodes().await;
+    let lb = Nginx::start(&[&a.base, &b.base]);
+    eventually("nginx answers for the nodes", || {
+        let base = lb.base.clone();
+        async move {
+            reqwest::get(format!("{base}/readyz"))
+                .await
+                .is_ok_and(|r| r.status() == StatusCode::OK)
+        }
+    })
+    .await;
+
+    // Published through the load balancer: whichever node takes it, every request after
+    // that, to either node, shows it.
+    let headline = "ভারসাম্যের পেছনে দুই নোড";
+    let created = call(
+        &lb.base,
+        &token,
+        "POST",
+        "/api/v1/admin/articles",
+        json!({"headline": headline, "section": "national", "body_html": "<p>দুই নোড।</p>"}),
+    )
+    .await;
+    let id = created["article"]["id"].as_i64().unwrap();
+    call(
+        &lb.base,
+        &token,
+        "POST",
+        &format!("/api/v1/admin/articles/{id}/transitions"),
+        json!({"action": "publish"}),
+    )
+    .await;
+    for node in [&a.base, &b.base] {
+        until_served(node, "/", headline, true).await;
+    }
+
+    // Node A goes away: nginx sends everything to B, and readers see no error.
+    a.stop().await;
+    for _ in 0..20 {
+        let (status, body) = get(&lb.base, "/").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains(headline));
+    }
+    b.stop().await;
+}

@@ -111,3 +111,83 @@ async fn a_follower_is_woken_by_a_change_committed_elsewhere() {
     assert_eq!(after[0].kind, "test.race");
     other.close().await;
 }
+
+/// The node's LISTEN connection as PostgreSQL sees it: its backend's pid, if connected.
+async fn listener_pid(store: &Store, database: &str) -> Option<i64> {
+    sqlx::query_scalar::<_, i64>(
+        "SELECT pid::bigint FROM pg_stat_activity WHERE application_name = $1 AND datname = $2",
+    )
+    .bind(changes::LISTENER_NAME)
+    .bind(database)
+    .fetch_optional(store.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_node_whose_listen_connection_is_killed_listens_again_and_catches_up() {
+    let t = TestApp::on_postgres().await;
+    let database = t.db.as_ref().unwrap().name.clone();
+    let store = t.app.store().clone();
+    let mut signal = store.change_signal();
+    eventually("the node LISTENs", || {
+        let (store, database) = (store.clone(), database.clone());
+        async move { listener_pid(&store, &database).await.is_some() }
+    })
+    .await;
+    let first = listener_pid(&store, &database).await.unwrap();
+    let page = t.get("/latest").await;
+    assert_eq!(page.status, axum::http::StatusCode::OK);
+
+    // The connection is cut from the server's side, as a failover or a proxy would.
+    signal.borrow_and_update();
+    let killed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT pg_terminate_backend($1::integer)) k")
+            .bind(first)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(killed, 1);
+    // Back on a new connection, the node wakes its followers to catch up.
+    eventually("a new LISTEN connection", || {
+        let (store, database) = (store.clone(), database.clone());
+        async move {
+            listener_pid(&store, &database)
+                .await
+                .is_some_and(|p| p != first)
+        }
+    })
+    .await;
+    eventually("the followers are woken after reconnecting", || {
+        let signal = signal.clone();
+        async move { signal.has_changed().unwrap_or(false) }
+    })
+    .await;
+
+    // Listening again: a story another node imports wakes this one by notification, and
+    // its page cache shows it.
+    signal.borrow_and_update();
+    let other = Store::open(&t.app.state.config().store).await.unwrap();
+    let report = khobor::import::import_jsonl_reader(
+        &other,
+        format!("{}\n", crate::helpers::stories("খেলা", 1, 1)[0]).as_bytes(),
+        chrono_tz::Asia::Dhaka,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.inserted, 1);
+    eventually("notified of the other node's change", || {
+        let signal = signal.clone();
+        async move { signal.has_changed().unwrap_or(false) }
+    })
+    .await;
+    let headline = crate::helpers::stories("খেলা", 1, 1)[0]["title"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // What the cache's follower does when woken (this in-process app runs no background
+    // jobs): it applies the feed from its last position.
+    t.app.state.cache().catch_up(t.app.store()).await.unwrap();
+    assert!(t.get("/latest").await.body.contains(&headline));
+    other.close().await;
+}

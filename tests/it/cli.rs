@@ -643,7 +643,7 @@ pub(crate) async fn start_server_with(data: &Path, args: &[&str]) -> (Server, St
 
 /// The process failed with exactly one line on standard error, `khobor: …`, and no panic.
 #[track_caller]
-fn assert_one_line_failure(out: &Output, stderr: &str) -> String {
+pub(crate) fn assert_one_line_failure(out: &Output, stderr: &str) -> String {
     assert!(!out.status.success(), "exit status {:?}", out.status);
     assert!(!stderr.contains("panicked"), "{stderr}");
     let lines: Vec<&str> = stderr.trim_end().lines().collect();
@@ -841,19 +841,6 @@ async fn a_read_only_store_or_search_directory_is_refused_at_start_in_one_line()
     chmod(&data, 0o755);
 }
 
-/// The one line `khobor` printed before exiting with status 1, checked to be a clear
-/// refusal (no panic, no backtrace).
-fn refusal(out: &Output, stderr: &str) -> String {
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        !stderr.contains("panicked") && !stderr.contains("backtrace"),
-        "{stderr}"
-    );
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one line: {stderr}");
-    lines[0].to_owned()
-}
-
 #[tokio::test]
 async fn a_wrong_unreachable_or_newer_database_stops_start_up_with_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -867,12 +854,12 @@ async fn a_wrong_unreachable_or_newer_database_stops_start_up_with_one_clear_lin
     };
 
     let (out, _, stderr) = serve("mysql://root@127.0.0.1/khobor");
-    let line = refusal(&out, &stderr);
+    let line = assert_one_line_failure(&out, &stderr);
     assert!(line.contains("not a PostgreSQL URL"), "{line}");
 
     // Nothing listens on port 1.
     let (out, _, stderr) = serve("postgres://postgres:secret@127.0.0.1:1/khobor");
-    let line = refusal(&out, &stderr);
+    let line = assert_one_line_failure(&out, &stderr);
     assert!(line.contains("cannot reach the database"), "{line}");
     assert!(
         !line.contains("secret"),
@@ -896,7 +883,7 @@ async fn a_wrong_unreachable_or_newer_database_stops_start_up_with_one_clear_lin
     .unwrap();
     store.close().await;
     let (out, _, stderr) = serve(&db.url());
-    let line = refusal(&out, &stderr);
+    let line = assert_one_line_failure(&out, &stderr);
     assert!(line.contains(&format!("version {}", newest + 1)), "{line}");
     assert!(line.contains("newer than this khobor"), "{line}");
 }

@@ -194,7 +194,7 @@ async fn the_binary_copies_a_store_says_it_checked_it_and_refuses_a_second_copy(
     let before = tallies(&db.url()).await;
     assert_eq!(before["articles"].rows, 32);
     let (out, _, stderr) = migrate_store(&data, &db.url());
-    let line = one_line_failure(&out, &stderr);
+    let line = crate::cli::assert_one_line_failure(&out, &stderr);
     assert!(line.contains("is not empty (table "), "{line}");
     assert!(line.contains("nothing was changed"), "{line}");
     match copy_quietly(&data, &db.url()).await {
@@ -210,7 +210,7 @@ async fn bad_sources_and_targets_are_refused_in_one_line() {
     let missing = dir.path().join("nothing-here");
 
     let (out, _, stderr) = migrate_store(&missing, &format!("{}/postgres", server()));
-    let line = one_line_failure(&out, &stderr);
+    let line = crate::cli::assert_one_line_failure(&out, &stderr);
     assert!(
         line.contains("no store at") && line.contains("khobor.db"),
         "{line}"
@@ -219,12 +219,12 @@ async fn bad_sources_and_targets_are_refused_in_one_line() {
 
     let site = TestApp::on_sqlite().await.close().await;
     let (out, _, stderr) = migrate_store(&site.data(), "sqlite://elsewhere.db");
-    let line = one_line_failure(&out, &stderr);
+    let line = crate::cli::assert_one_line_failure(&out, &stderr);
     assert!(line.contains("must start with postgres://"), "{line}");
 
     // Nothing listens on port 1.
     let (out, _, stderr) = migrate_store(&site.data(), "postgres://postgres@127.0.0.1:1/khobor");
-    let line = one_line_failure(&out, &stderr);
+    let line = crate::cli::assert_one_line_failure(&out, &stderr);
     assert!(line.contains("cannot reach the database"), "{line}");
 }
 
@@ -273,15 +273,4 @@ fn migrate_store(from: &Path, to: &str) -> (Output, String, String) {
     let stdout = String::from_utf8(out.stdout.clone()).expect("UTF-8 stdout");
     let stderr = String::from_utf8(out.stderr.clone()).expect("UTF-8 stderr");
     (out, stdout, stderr)
-}
-
-/// The process failed with exactly one line on standard error, `khobor: …`, and no panic.
-#[track_caller]
-fn one_line_failure(out: &Output, stderr: &str) -> String {
-    assert!(!out.status.success(), "exit status {:?}", out.status);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    let lines: Vec<&str> = stderr.trim_end().lines().collect();
-    assert_eq!(lines.len(), 1, "one line: {stderr}");
-    assert!(lines[0].starts_with("khobor: "), "{stderr}");
-    lines[0].to_owned()
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::{watch, Notify, Semaphore};
 
 use super::{Job, JobCounters};
-use crate::storage::media::{Media, MediaVariant};
+use crate::storage::media::MediaVariant;
 use crate::storage::{StorageError, Store};
 
 /// How long a node may hold an upload before another may take it over: far longer than
@@ -30,10 +30,6 @@ pub async fn process_pending(
     let me = super::node_name();
     let mut done = 0;
     while let Some(m) = store.claim_media(me, LEASE_SECONDS).await? {
-        let Ok(permit) = Arc::clone(permits).acquire_owned().await else {
-            store.release_media(m.id, me).await?;
-            return Ok(done);
-        };
         let original = dir.join(m.path.trim_start_matches("/media/"));
         if !original.exists() {
             // Uploaded to another node's disk: that node (woken by its upload) makes the
@@ -41,7 +37,11 @@ pub async fn process_pending(
             tracing::warn!(media = m.id, path = %original.display(), "original not on this node; left to the node that has it");
             continue;
         }
-        process_one(store, dir, m, permit, jobs).await?;
+        let Ok(permit) = Arc::clone(permits).acquire_owned().await else {
+            store.release_media(m.id, me).await?;
+            return Ok(done);
+        };
+        process_one(store, dir, m.id, original, permit, jobs).await?;
         done += 1;
     }
     Ok(done)
@@ -50,12 +50,11 @@ pub async fn process_pending(
 async fn process_one(
     store: &Store,
     dir: &Path,
-    m: Media,
+    id: i64,
+    file: PathBuf,
     permit: tokio::sync::OwnedSemaphorePermit,
     jobs: &JobCounters,
 ) -> Result<(), StorageError> {
-    let id = m.id;
-    let file = dir.join(m.path.trim_start_matches("/media/"));
     let out_dir = dir.to_path_buf();
     let made = tokio::task::spawn_blocking(move || {
         // Held by the decode itself, so it is returned only when the pixels are freed.

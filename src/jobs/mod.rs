@@ -3,7 +3,15 @@
 //! claimed in the store first: scheduled stories by a conditional update, uploads by a lease
 //! ([`node_name`] holds it). May import `domain`, `storage`, `search`.
 
+pub mod media_variants;
+pub mod scheduler;
+pub mod search_indexer;
+
 use std::sync::OnceLock;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 
 /// This process among the nodes sharing a store, as leases record it: host name, process
 /// id and a random part (a restarted process never passes for the one that died).
@@ -22,14 +30,6 @@ pub fn node_name() -> &'static str {
         )
     })
 }
-
-pub mod media_variants;
-pub mod scheduler;
-pub mod search_indexer;
-
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
 
 /// The background jobs, as `/metrics` names them in `khobor_jobs_total{job=…}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -164,10 +164,9 @@ async fn listen(url: String, signal: std::sync::Weak<Signal>) {
     use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
     let mut wait = Duration::from_millis(100);
     loop {
-        let Some(first) = signal.upgrade() else {
+        if signal.strong_count() == 0 {
             return;
-        };
-        drop(first);
+        }
         let connected = async {
             let options: PgConnectOptions = url.parse()?;
             let pool = PgPoolOptions::new()

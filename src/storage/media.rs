@@ -131,16 +131,6 @@ impl Store {
         .await?)
     }
 
-    /// Uploads whose variants are still to be made, oldest first (claimed or not).
-    pub async fn media_to_process(&self, limit: i64) -> Result<Vec<Media>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {MEDIA_COLUMNS} FROM media WHERE status = 'processing' ORDER BY id LIMIT $1"
-        ))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
     /// Claims the oldest upload whose variants are still to be made and that no node holds
     /// a live lease on, for `owner` until `lease_seconds` from now. Claims are made under
     /// the store's write lock, so two nodes never get the same upload; a claim that runs out

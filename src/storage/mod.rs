@@ -96,13 +96,6 @@ impl Location {
             Location::Postgres(url) => redact(url),
         }
     }
-
-    pub fn dialect(&self) -> Dialect {
-        match self {
-            Location::Sqlite(_) => Dialect::Sqlite,
-            Location::Postgres(_) => Dialect::Postgres,
-        }
-    }
 }
 
 /// A URL with its password replaced by `***`.
@@ -115,13 +108,6 @@ pub fn redact(url: &str) -> String {
         Ok(u) => u.to_string(),
         Err(_) => "(unreadable URL)".to_owned(),
     }
-}
-
-/// The SQL dialect in use. Only `storage/` looks at it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Sqlite,
-    Postgres,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -173,7 +159,7 @@ pub(crate) fn postgres_sql(sql: &str) -> String {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
-    dialect: Dialect,
+    /// Where the store lives, and so which SQL dialect it speaks (only `storage/` asks).
     location: Location,
     /// Counts transactions this process committed with entries in the change feed, so that
     /// caches in this process can tell at once, without a query, that they must catch up.
@@ -222,7 +208,6 @@ impl Store {
             .map_err(|e| identity::read_only_or(e, db_path))?;
         let store = Store {
             pool,
-            dialect: Dialect::Sqlite,
             location: Location::Sqlite(db_path.to_owned()),
             writes: Arc::new(AtomicU64::new(0)),
             readers: Some(Arc::new(read::Readers::new(db_path))),
@@ -264,7 +249,6 @@ impl Store {
             })?;
         let store = Store {
             pool,
-            dialect: Dialect::Postgres,
             location,
             writes: Arc::new(AtomicU64::new(0)),
             readers: None,
@@ -278,9 +262,9 @@ impl Store {
     /// Applies the migrations this binary carries; a database migrated by a newer binary
     /// is refused (its schema would not be what these queries expect).
     pub async fn migrate(&self) -> Result<()> {
-        let result = match self.dialect {
-            Dialect::Sqlite => MIGRATOR.run(&self.pool).await,
-            Dialect::Postgres => postgres_migrator().run(&self.pool).await,
+        let result = match self.location {
+            Location::Sqlite(_) => MIGRATOR.run(&self.pool).await,
+            Location::Postgres(_) => postgres_migrator().run(&self.pool).await,
         };
         match result {
             Err(sqlx::migrate::MigrateError::VersionMissing(found)) => {
@@ -298,10 +282,6 @@ impl Store {
         &self.pool
     }
 
-    pub fn dialect(&self) -> Dialect {
-        self.dialect
-    }
-
     pub fn location(&self) -> &Location {
         &self.location
     }
@@ -317,9 +297,9 @@ impl Store {
     /// same order makes change-feed sequences commit in the order they were handed out, so
     /// a follower reading `seq > last` never passes over a row that commits late.
     pub async fn begin_write(&self) -> Result<Tx<'static>> {
-        match self.dialect {
-            Dialect::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
-            Dialect::Postgres => {
+        match self.location {
+            Location::Sqlite(_) => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Location::Postgres(_) => {
                 let mut tx = self.pool.begin().await?;
                 take_write_lock(&mut tx).await?;
                 Ok(tx)

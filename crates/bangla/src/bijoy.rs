@@ -27,7 +27,7 @@
 //!    [`Writer`] reorders while it writes, in the same single pass: it holds a pre-base sign
 //!    until its cluster (consonant, then any number of virama + consonant) is complete, and
 //!    inserts a reph in front of the cluster it follows. ে + া and ে + ৗ end up adjacent and
-//!    NFC composes them into ো and ৌ. A candrabindu typed before a vowel sign (`Zuvi` তাঁর)
+//!    are composed into ো and ৌ. A candrabindu typed before a vowel sign (`Zuvi` তাঁর)
 //!    is moved after it, which is Unicode's order.
 //!
 //! The output is NFC. Note that NFC *decomposes* ড় ঢ় য় into letter + nukta (they are
@@ -58,6 +58,7 @@ const VIRAMA: char = '\u{09CD}';
 const ZWJ: char = '\u{200D}';
 const ZWNJ: char = '\u{200C}';
 const CANDRABINDU: char = '\u{0981}';
+const E_KAR: char = '\u{09C7}';
 /// The reph as written in Unicode: র + virama, placed before the consonant it sits on.
 const REPH: &str = "\u{09B0}\u{09CD}";
 
@@ -95,7 +96,7 @@ pub fn to_unicode(bijoy: &str) -> String {
                 Glyph::Text(text) => w.text(text),
                 Glyph::PreBase(sign) => w.pre_base(sign),
                 Glyph::Reph => w.reph(),
-                Glyph::Same => w.char(c),
+                Glyph::Same => w.same(c),
             },
         }
     }
@@ -201,9 +202,10 @@ fn glyph(c: char) -> Glyph {
         'l' => "ষ",
         'm' => "স",
         'n' => "হ",
-        'o' => "\u{09DC}", // ড়
-        'p' => "\u{09DD}", // ঢ়
-        'q' => "\u{09DF}", // য়
+        // Nukta letters as NFC has them: letter + nukta (ড় ঢ় য় are composition exclusions).
+        'o' => "\u{09A1}\u{09BC}", // ড়
+        'p' => "\u{09A2}\u{09BC}", // ঢ়
+        'q' => "\u{09AF}\u{09BC}", // য়
         'r' => "ৎ",
         's' => "ং",
         't' => "ঃ",
@@ -356,11 +358,19 @@ fn class(c: char) -> Class {
 /// reph could still belong to it (through post-base signs and marks), else `None`;
 /// `pending` is a pre-base vowel sign not written yet, and `pending_has_cluster` says
 /// whether its cluster has started (it is written when that cluster ends).
+///
+/// The output is NFC as written, because everything the glyph table produces is: nukta
+/// letters come decomposed, nothing is written between a nukta and its letter, and the
+/// only compositions Bengali has (ে + া → ো, ে + ৗ → ৌ) are made here. Characters passed
+/// through from the input could break that (a combining mark, a Unicode ে before an
+/// aa-kar glyph), so `foreign` records that one was seen, and then NFC runs at the end.
+/// This saves the NFC pass, more than half the time, on ordinary Bijoy text.
 struct Writer {
     out: String,
     cluster_start: Option<usize>,
     pending: Option<char>,
     pending_has_cluster: bool,
+    foreign: bool,
 }
 
 impl Writer {
@@ -370,7 +380,14 @@ impl Writer {
             cluster_start: None,
             pending: None,
             pending_has_cluster: false,
+            foreign: false,
         }
+    }
+
+    /// A character that is not a Bijoy glyph: copied, ending any cluster.
+    fn same(&mut self, c: char) {
+        self.foreign |= !c.is_ascii();
+        self.char(c);
     }
 
     fn text(&mut self, text: &str) {
@@ -425,13 +442,26 @@ impl Writer {
         }
     }
 
-    /// Unicode puts candrabindu after the vowel sign; Bijoy types it before (`Zuvi` তাঁর).
+    /// Writes a post-base vowel sign. Unicode puts candrabindu after the vowel sign, Bijoy
+    /// types it before (`Zuvi` তাঁর), so the sign goes in front of a candrabindu. An e-kar
+    /// right before া or ৗ is the left half of ো or ৌ (`‡Kv`), written composed as NFC does.
     fn push_vowel_sign(&mut self, c: char) {
+        let mut at = self.out.len();
         if self.out.ends_with(CANDRABINDU) {
-            let at = self.out.len() - CANDRABINDU.len_utf8();
-            self.out.insert(at, c);
-        } else {
-            self.out.push(c);
+            at -= CANDRABINDU.len_utf8();
+        }
+        let composed = match c {
+            'া' => Some('ো'),
+            'ৗ' => Some('ৌ'),
+            _ => None,
+        };
+        match composed {
+            Some(o) if self.out[..at].ends_with(E_KAR) => {
+                let e_kar = at - E_KAR.len_utf8();
+                self.out
+                    .replace_range(e_kar..at, o.encode_utf8(&mut [0; 4]));
+            }
+            _ => self.out.insert(at, c),
         }
     }
 
@@ -455,7 +485,15 @@ impl Writer {
 
     fn finish(mut self) -> String {
         self.end_cluster();
-        self.out.nfc().collect()
+        if self.foreign {
+            return self.out.nfc().collect();
+        }
+        debug_assert!(
+            unicode_normalization::is_nfc(&self.out),
+            "not NFC: {:?}",
+            self.out
+        );
+        self.out
     }
 }
 

@@ -14,7 +14,7 @@
 //!
 //! Two things make Bijoy more than a character map, and the converter is built around them:
 //!
-//! 1. **Glyph table.** Each glyph maps to a Unicode fragment ([`glyph`]): a letter, a vowel
+//! 1. **Glyph table.** The `glyph` table maps each glyph to a Unicode fragment: a letter, a vowel
 //!    sign, a whole conjunct (`¶` → ক্ষ), a half-form ending in a virama (`¯` → স্) or a phala
 //!    starting with one (`—` → ্ত). A half-form followed by a phala would give two viramas
 //!    (স্ + ্ত); the second is dropped, so `¯—` is স্ত without a pair table. Only two glyph
@@ -24,7 +24,7 @@
 //!    signs ি ে ৈ come *before* the whole consonant cluster (`‡¶` is ক্ষে), ো/ৌ are split
 //!    around it (`‡Kv` কো, `‡eŠ×` বৌদ্ধ), and the reph র্ comes *after* the cluster it sits on
 //!    (`Kg©` কর্ম), sometimes even after a following vowel sign (`agx©q` ধর্মীয়). The
-//!    [`Writer`] reorders while it writes, in the same single pass: it holds a pre-base sign
+//!    `Writer` reorders while it writes, in the same single pass: it holds a pre-base sign
 //!    until its cluster (consonant, then any number of virama + consonant) is complete, and
 //!    inserts a reph in front of the cluster it follows. ে + া and ে + ৗ end up adjacent and
 //!    are composed into ো and ৌ. A candrabindu typed before a vowel sign (`Zuvi` তাঁর)

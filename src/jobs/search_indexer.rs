@@ -313,13 +313,13 @@ pub async fn rebuild(
         epoch: identity.feed_epoch,
     };
     index.reset(&rebuilding)?;
+    // Added batch by batch and committed once, with the feed position of the start.
     let done = each_published(store, progress, stopped, |articles| {
         let idx = Arc::clone(index);
-        let rebuilding = rebuilding.clone();
         async move {
             tokio::task::spawn_blocking(move || {
                 let docs: Vec<IndexDoc<'_>> = articles.iter().map(IndexDoc::from).collect();
-                idx.apply(&docs, &[], &rebuilding)
+                idx.add(&docs)
             })
             .await??;
             Ok(())

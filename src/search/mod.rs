@@ -196,7 +196,16 @@ pub struct SearchIndex {
     doc_freqs: related::DocFreqs,
 }
 
+/// The index writer's memory, shared by its threads: when it fills, a thread writes its
+/// documents out as a segment (committed or not), so this bounds the writer's heap.
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+
+/// Threads that analyse and index documents: every core up to four (each needs tantivy's
+/// minimum of 15 MB of [`WRITER_MEMORY`]). A rebuild is bound by the Bengali analysis, so it
+/// scales with them; following the feed adds a few stories at a time and hardly notices.
+fn writer_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
+}
 
 /// Related stories kept per story: more than a page shows, so that the list still fills when
 /// some of them are unpublished later.
@@ -227,7 +236,7 @@ impl SearchIndex {
     fn from_index(index: Index, translit: bangla::banglish::Transliterator) -> Result<SearchIndex> {
         analyzer::register(&index);
         let (_, fields) = schema();
-        let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        let writer = index.writer_with_num_threads(writer_threads(), WRITER_MEMORY)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -307,6 +316,18 @@ impl SearchIndex {
         commit.commit()?;
         drop(writer);
         self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Adds `docs` without committing them: a rebuild hands its batches here, the writer's
+    /// threads analyse them while the next batch is read from the store, and the rebuild
+    /// commits once at the end (one commit per batch would write and merge a segment each
+    /// time). Not visible to searches until the next [`SearchIndex::apply`].
+    pub fn add(&self, docs: &[IndexDoc<'_>]) -> Result<()> {
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        for d in docs {
+            writer.add_document(self.document(d))?;
+        }
         Ok(())
     }
 

@@ -66,6 +66,9 @@
 //!    give its forms different keys) and completed by hand. It also holds the pronouns
 //!    আমরা and তোমরা, which are not আম/তোম + রা.
 
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
 /// Roots whose ending looks like a suffix, in the folded form [`stem`] works on (ি for ী,
 /// ু for ূ), sorted by byte order. See rule 4 in the module docs.
 pub const PROTECTED: &[&str] = &[
@@ -657,16 +660,39 @@ fn candidates(w: &str, relaxed: bool) -> impl Iterator<Item = usize> + '_ {
     suffixes.chain(aat)
 }
 
-/// Rule 4: a protected root.
-fn is_protected(w: &str) -> bool {
-    PROTECTED.binary_search(&w).is_ok() || (w.ends_with("পুর") && aksharas(w) >= 3)
+/// [`PROTECTED`] as a set, and the length in bytes of its longest root. Every word of a
+/// story is checked against it once per prefix while a search index is built: a binary
+/// search there was the stemmer's largest cost.
+fn protected_roots() -> &'static (HashSet<&'static str>, usize) {
+    static ROOTS: OnceLock<(HashSet<&'static str>, usize)> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let longest = PROTECTED.iter().map(|w| w.len()).max().unwrap_or(0);
+        (PROTECTED.iter().copied().collect(), longest)
+    })
 }
 
-/// Whether some prefix of `w` (or `w` itself) is a protected root.
+/// Rule 4: a protected root.
+fn is_protected(w: &str) -> bool {
+    protected_roots().0.contains(w) || is_pur_name(w)
+}
+
+/// A place name in -পুর (রংপুর, জামালপুর), not the bare word পুর.
+fn is_pur_name(w: &str) -> bool {
+    w.ends_with(PUR) && aksharas(w) >= 3
+}
+
+const PUR: &str = "পুর";
+
+/// Whether some prefix of `w` (or `w` itself) is a protected root: a listed root (no
+/// longer than the longest one), or a prefix ending in -পুর.
 fn has_protected_prefix(w: &str) -> bool {
+    let (roots, longest) = protected_roots();
     w.char_indices()
         .map(|(i, c)| i + c.len_utf8())
-        .any(|end| is_protected(&w[..end]))
+        .take_while(|end| end <= longest)
+        .any(|end| roots.contains(&w[..end]))
+        || w.match_indices(PUR)
+            .any(|(i, _)| is_pur_name(&w[..i + PUR.len()]))
 }
 
 /// Rule 4: the protected root that `w` is, or that up to `depth` removals reach.

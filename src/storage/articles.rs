@@ -165,59 +165,67 @@ impl Store {
     }
 
     /// Several published stories in full, in the order given (for feeds and the API); ids
-    /// that are not published are left out. Three queries in one read transaction, whatever
-    /// the number of stories.
+    /// that are not published are left out. One snapshot and a fixed number of statements,
+    /// whatever the number of stories: three in one read transaction on SQLite (in process,
+    /// each one is cheap), one on PostgreSQL (each one is a round trip).
     pub async fn published_articles(&self, ids: &[i64]) -> Result<Vec<Article>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         let list = read::placeholders(ids.len());
-        let stories = read::numbered(&format!(
+        let Some(readers) = &self.readers else {
+            // PostgreSQL: one statement, each story's tags and authors aggregated beside it,
+            // so one round trip (and one snapshot) whatever the number of stories.
+            let sql = read::numbered(&format!(
+                "SELECT {ARTICLE_COLUMNS}, \
+                 (SELECT json_agg(json_build_array(t.id, t.slug, t.name) ORDER BY at.position)::text \
+                  FROM article_tags at JOIN tags t ON t.id = at.tag_id WHERE at.article_id = a.id), \
+                 (SELECT json_agg(json_build_array(u.id, u.slug, u.name) ORDER BY aa.position)::text \
+                  FROM article_authors aa JOIN authors u ON u.id = aa.author_id WHERE aa.article_id = a.id) \
+                 FROM articles a JOIN sections s ON s.id = a.section_id \
+                 JOIN article_bodies b ON b.article_id = a.id \
+                 WHERE a.status = 'published' AND a.id IN ({list})"
+            ));
+            let stories = self
+                .read_all(&sql, ids, |r| article_with_labels(r), article_with_labels)
+                .await?;
+            let mut by_id: HashMap<i64, Article> = stories.into_iter().map(|a| (a.id, a)).collect();
+            return Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect());
+        };
+        let stories = format!(
             "SELECT {ARTICLE_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id \
              JOIN article_bodies b ON b.article_id = a.id \
              WHERE a.status = 'published' AND a.id IN ({list})"
-        ));
-        let tags = read::numbered(&format!(
+        );
+        let tags = format!(
             "SELECT at.article_id, t.id, t.slug, t.name FROM article_tags at \
              JOIN tags t ON t.id = at.tag_id WHERE at.article_id IN ({list}) \
              ORDER BY at.article_id, at.position"
-        ));
-        let authors = read::numbered(&format!(
+        );
+        let authors = format!(
             "SELECT aa.article_id, u.id, u.slug, u.name FROM article_authors aa \
              JOIN authors u ON u.id = aa.author_id WHERE aa.article_id IN ({list}) \
              ORDER BY aa.article_id, aa.position"
-        ));
-        // On SQLite the three reads share one read transaction (one snapshot); on PostgreSQL
-        // they are three statements on the pool, and a story edited between them is put
-        // right by the change that edit makes.
-        let (stories, tags, authors) = match &self.readers {
-            Some(readers) => {
-                let params = rusqlite::params_from_iter(ids);
-                readers.with(|c| {
-                    let tx = c.unchecked_transaction()?;
-                    let stories = tx
-                        .prepare_cached(&stories)?
-                        .query_map(params.clone(), |r| article(r))?
-                        .collect::<rusqlite::Result<Vec<_>>>()?;
-                    let tags = tx
-                        .prepare_cached(&tags)?
-                        .query_map(params.clone(), |r| label(r))?
-                        .collect::<rusqlite::Result<Vec<_>>>()?;
-                    let authors = tx
-                        .prepare_cached(&authors)?
-                        .query_map(params.clone(), |r| label(r))?
-                        .collect::<rusqlite::Result<Vec<_>>>()?;
-                    tx.finish()?;
-                    Ok((stories, tags, authors))
-                })?
-            }
-            None => (
-                self.read_all(&stories, ids, |r| article(r), article)
-                    .await?,
-                self.read_all(&tags, ids, |r| label(r), label).await?,
-                self.read_all(&authors, ids, |r| label(r), label).await?,
-            ),
-        };
+        );
+        // SQLite, in process: three reads in one read transaction (one snapshot).
+        let params = rusqlite::params_from_iter(ids);
+        let (stories, tags, authors) = readers.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let stories = tx
+                .prepare_cached(&stories)?
+                .query_map(params.clone(), |r| article(r))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let tags = tx
+                .prepare_cached(&tags)?
+                .query_map(params.clone(), |r| label(r))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let authors = tx
+                .prepare_cached(&authors)?
+                .query_map(params.clone(), |r| label(r))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            tx.finish()?;
+            Ok((stories, tags, authors))
+        })?;
         let mut by_id: HashMap<i64, Article> = stories.into_iter().map(|a| (a.id, a)).collect();
         for (article, id, slug, name) in tags {
             if let Some(a) = by_id.get_mut(&article) {
@@ -304,6 +312,42 @@ impl Store {
             .into_iter()
             .next();
         Ok(list.map(|l| l.split(',').filter_map(|n| n.parse().ok()).collect()))
+    }
+
+    /// Cards of the published ones among the related stories kept for story `id`, best
+    /// first; `None` if none were worked out for it. One round trip on PostgreSQL.
+    pub async fn related_cards(&self, id: i64) -> Result<Option<Vec<ArticleCard>>> {
+        let Some(readers) = &self.readers else {
+            // Every row carries the list; a story that is gone leaves a row of NULLs.
+            let sql = format!(
+                "SELECT {CARD_COLUMNS}, r.related FROM article_related r \
+                 LEFT JOIN LATERAL unnest(string_to_array(r.related, ',')::bigint[]) \
+                 WITH ORDINALITY AS x(id, n) ON true \
+                 LEFT JOIN articles a ON a.id = x.id AND a.status = 'published' \
+                 LEFT JOIN sections s ON s.id = a.section_id \
+                 WHERE r.article_id = $1 ORDER BY x.n"
+            );
+            let rows = self
+                .read_all(&sql, &[id], |r| related_row(r), related_row)
+                .await?;
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            return Ok(Some(rows.into_iter().flatten().collect()));
+        };
+        let ids = readers.with(|c| {
+            c.prepare_cached("SELECT related FROM article_related WHERE article_id = ?")?
+                .query_map([id], |r| r.get::<_, String>(0))?
+                .next()
+                .transpose()
+        })?;
+        match ids {
+            None => Ok(None),
+            Some(list) => {
+                let ids: Vec<i64> = list.split(',').filter_map(|n| n.parse().ok()).collect();
+                Ok(Some(self.published_cards(&ids).await?))
+            }
+        }
     }
 
     /// Stores the related stories worked out for each story (replacing earlier ones), in one
@@ -471,6 +515,36 @@ pub(super) async fn write_body(tx: &mut Tx<'_>, id: i64, html: &str, text: &str)
 }
 
 /// `(article id, id, slug, name)` of a tag or author.
+/// A row of [`Store::related_cards`] on PostgreSQL: a card, or `None` where the related
+/// story is no longer published.
+fn related_row<R: Row>(r: &R) -> Result<Option<ArticleCard>, R::Error> {
+    match r.col::<Option<i64>>(0)? {
+        Some(_) => card(r).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A story read with [`ARTICLE_COLUMNS`] followed by its tags and its authors, each a JSON
+/// array of `[id, slug, name]` in their order (NULL for none).
+fn article_with_labels<R: Row>(r: &R) -> Result<Article, R::Error> {
+    let mut a = article(r)?;
+    let labels = |at: usize| -> Result<Vec<(i64, String, String)>, R::Error> {
+        match r.col::<Option<String>>(at)? {
+            None => Ok(Vec::new()),
+            Some(json) => serde_json::from_str(&json).map_err(|e| r.invalid(at, e.to_string())),
+        }
+    };
+    a.tags = labels(24)?
+        .into_iter()
+        .map(|(id, slug, name)| Tag { id, slug, name })
+        .collect();
+    a.authors = labels(25)?
+        .into_iter()
+        .map(|(id, slug, name)| Author { id, slug, name })
+        .collect();
+    Ok(a)
+}
+
 fn label<R: Row>(r: &R) -> Result<(i64, i64, String, String), R::Error> {
     Ok((r.col(0)?, r.col(1)?, r.col(2)?, r.col(3)?))
 }

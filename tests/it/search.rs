@@ -1001,6 +1001,39 @@ async fn related_stories_are_worked_out_when_indexed_and_kept_in_the_store() {
 }
 
 #[tokio::test]
+async fn related_cards_keep_the_kept_order_and_leave_out_stories_no_longer_published() {
+    let t = paper(&padma_and_others()).await;
+    let store = t.app.store();
+    let [toll, rail, ferry, cricket] = [
+        id_of(&t, "padma-toll").await,
+        id_of(&t, "padma-rail").await,
+        id_of(&t, "padma-ferry").await,
+        id_of(&t, "cricket").await,
+    ];
+    store
+        .set_related(&[(toll, vec![cricket, rail, ferry]), (rail, vec![])])
+        .await
+        .unwrap();
+    assert!(store.set_status(rail, Status::Draft).await.unwrap());
+    let cards = store.related_cards(toll).await.unwrap().expect("kept");
+    let ids: Vec<i64> = cards.iter().map(|c| c.id).collect();
+    assert_eq!(ids, [cricket, ferry]);
+    assert_eq!(cards[0].headline, "শেষ ওভারে জয় পেল বাংলাদেশ");
+    assert_eq!(cards[0].section.name, "খেলা");
+    let none_kept = store
+        .related_cards(rail)
+        .await
+        .unwrap()
+        .expect("an empty list is kept");
+    assert!(none_kept.is_empty());
+    sqlx::query("DELETE FROM article_related")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert!(store.related_cards(toll).await.unwrap().is_none());
+}
+
+#[tokio::test]
 async fn a_story_the_indexer_has_not_reached_gets_its_related_stories_from_the_index() {
     let t = paper(&padma_and_others()).await;
     let toll = id_of(&t, "padma-toll").await;
@@ -1089,6 +1122,7 @@ async fn the_running_server_indexes_new_and_unpublished_stories_by_itself() {
         &store,
         format!("{line}\n").as_bytes(),
         config.site.timezone,
+        khobor::domain::bijoy::BijoyMode::Auto,
     )
     .await
     .unwrap();
@@ -1158,10 +1192,14 @@ async fn after_a_restart_the_index_catches_up_from_its_last_sequence_and_matches
     )];
     lines.extend(stories("খেলা", 1, 3));
     let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    let report =
-        khobor::import::import_jsonl_reader(&store, text.as_bytes(), chrono_tz::Asia::Dhaka)
-            .await
-            .unwrap();
+    let report = khobor::import::import_jsonl_reader(
+        &store,
+        text.as_bytes(),
+        chrono_tz::Asia::Dhaka,
+        khobor::domain::bijoy::BijoyMode::Auto,
+    )
+    .await
+    .unwrap();
     assert_eq!(report.inserted, 4, "{:?}", report.skipped);
     assert!(store
         .set_status(withdrawn, Status::Unpublished)

@@ -188,12 +188,12 @@ async fn related_stories(
     state: &AppState,
     article: &Article,
 ) -> Result<Vec<ArticleCard>, Box<dyn std::error::Error + Send + Sync>> {
-    let ids = match state.store().related_ids(article.id).await? {
-        Some(ids) => ids,
-        // Searched here rather than on the blocking pool, whose thread hand-offs cost more
-        // than the search in all but the largest archives.
-        None => state.search().related(article, RELATED_KEPT)?,
-    };
+    if let Some(cards) = state.store().related_cards(article.id).await? {
+        return Ok(cards);
+    }
+    // Searched here rather than on the blocking pool, whose thread hand-offs cost more than
+    // the search in all but the largest archives.
+    let ids = state.search().related(article, RELATED_KEPT)?;
     Ok(state.store().published_cards(&ids).await?)
 }
 

@@ -4,6 +4,7 @@
 
 use chrono_tz::Tz;
 
+use crate::domain::bijoy::BijoyMode;
 use crate::import::{import_jsonl_reader, ImportError, ImportReport};
 use crate::storage::Store;
 
@@ -15,6 +16,6 @@ pub async fn load_if_empty(store: &Store, tz: Tz) -> Result<Option<ImportReport>
     if store.count_articles().await? > 0 {
         return Ok(None);
     }
-    let report = import_jsonl_reader(store, ARTICLES.as_bytes(), tz).await?;
+    let report = import_jsonl_reader(store, ARTICLES.as_bytes(), tz, BijoyMode::Off).await?;
     Ok(Some(report))
 }

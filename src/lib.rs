@@ -1,7 +1,7 @@
 //! Khobor: a Bengali-first news publishing platform. The library holds everything; the
 //! `khobor` binary only parses its command line and calls in here.
 //!
-//! Import rule: `domain ← storage · feeds ← import · demo ← web ← app ← cli`.
+//! Import rule: `domain ← storage · feeds · search ← stories ← import · demo · jobs ← web ← app ← cli`.
 
 pub mod accounts;
 pub mod app;
@@ -16,4 +16,5 @@ pub mod import;
 pub mod jobs;
 pub mod search;
 pub mod storage;
+pub mod stories;
 pub mod web;

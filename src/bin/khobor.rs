@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 use khobor::app::App;
 use khobor::config::{Config, Overrides};
+use khobor::domain::bijoy::BijoyMode;
 use khobor::storage::Store;
 
 /// mimalloc rather than the system allocator: a page served from the cache is mostly small
@@ -104,6 +105,13 @@ enum Command {
         #[command(flatten)]
         settings: Overrides,
     },
+    /// Convert text typed in Bijoy (SutonnyMJ) to Unicode Bengali: standard input to standard
+    /// output, line by line; lines in English or already in Unicode are left as they are
+    Bijoy {
+        /// Convert every line, even those that do not look like Bijoy
+        #[arg(long)]
+        all: bool,
+    },
     /// Copy a site's SQLite store (a consistent snapshot: the site may keep running) into an
     /// empty PostgreSQL database, keeping every table, id and sequence, then check each
     /// table's row count and checksum on both sides; exits 1 if any differs
@@ -185,9 +193,27 @@ enum ImportFormat {
     Jsonl {
         /// The file to import
         file: PathBuf,
+        /// auto: convert each field typed in Bijoy (SutonnyMJ) to Unicode Bengali; off: never
+        #[arg(long, value_enum, default_value_t = Bijoy::Auto)]
+        bijoy: Bijoy,
         #[command(flatten)]
         settings: Overrides,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Bijoy {
+    Auto,
+    Off,
+}
+
+impl From<Bijoy> for BijoyMode {
+    fn from(b: Bijoy) -> BijoyMode {
+        match b {
+            Bijoy::Auto => BijoyMode::Auto,
+            Bijoy::Off => BijoyMode::Off,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -239,6 +265,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             app.serve(listener, shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bijoy { all } => {
+            let done = khobor::import::bijoy::convert_lines(
+                std::io::stdin().lock(),
+                std::io::BufWriter::new(std::io::stdout().lock()),
+                all,
+            )
+            .context("bijoy")?;
+            eprintln!(
+                "converted {} of {} lines from Bijoy",
+                done.converted, done.lines
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::EvalSearch { corpus, queries } => {
             let docs = read_eval_corpus(&corpus)?;
             let file = std::fs::File::open(&queries)
@@ -269,9 +308,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let config = Config::load(&settings, None)?;
             let store = Store::open(&config.store).await?;
-            let report =
-                khobor::import::import_jsonl_file(&store, &from, config.site.timezone, false)
-                    .await?;
+            let report = khobor::import::import_jsonl_file(
+                &store,
+                &from,
+                config.site.timezone,
+                BijoyMode::Off,
+                false,
+            )
+            .await?;
             eprintln!(
                 "corpus: {} new, {} already there, {} skipped",
                 report.inserted,
@@ -410,18 +454,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::MigrateStore { from, to } => migrate_store(&from, &to).await,
         Command::Import {
-            format: ImportFormat::Jsonl { file, settings },
+            format:
+                ImportFormat::Jsonl {
+                    file,
+                    bijoy,
+                    settings,
+                },
         } => {
             let config = Config::load(&settings, None)?;
             let store = Store::open(&config.store).await?;
             let progress = std::io::stderr().is_terminal();
-            let result =
-                khobor::import::import_jsonl_file(&store, &file, config.site.timezone, progress)
-                    .await;
+            let result = khobor::import::import_jsonl_file(
+                &store,
+                &file,
+                config.site.timezone,
+                bijoy.into(),
+                progress,
+            )
+            .await;
             store.close().await;
             let report = result?;
             for e in &report.skipped {
                 eprintln!("line {}: {}", e.line, e.message);
+            }
+            if report.from_bijoy > 0 {
+                println!(
+                    "converted from Bijoy to Unicode: {} stories",
+                    report.from_bijoy
+                );
             }
             println!(
                 "imported {} new, updated {}, unchanged {}, skipped {} ({:.0} articles/s)",

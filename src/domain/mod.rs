@@ -2,6 +2,7 @@
 //! machine. Imports no database, HTTP or async crate.
 
 pub mod article;
+pub mod bijoy;
 pub mod diff;
 pub mod newsroom;
 pub mod story;

@@ -15,7 +15,10 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use crate::domain::text::{body_to_html, clean_line, grapheme_len, html_to_text, nfc};
+use crate::domain::bijoy::{self, BijoyMode};
+use crate::domain::text::{
+    body_to_html, clean_line, grapheme_len, html_to_text, looks_like_html, nfc,
+};
 use crate::storage::articles::{NewArticle, UpsertOutcome};
 use crate::storage::{self, StorageError, Store};
 
@@ -56,6 +59,8 @@ pub struct ImportReport {
     pub updated: usize,
     pub unchanged: usize,
     pub skipped: Vec<LineError>,
+    /// Stories with at least one field converted from Bijoy to Unicode.
+    pub from_bijoy: usize,
     pub elapsed: Duration,
 }
 
@@ -89,6 +94,19 @@ enum OneOrMany {
 }
 
 impl OneOrMany {
+    /// Converts every item that is Bijoy; whether any was.
+    fn convert_bijoy(&mut self) -> bool {
+        let items = match self {
+            OneOrMany::One(s) => std::slice::from_mut(s),
+            OneOrMany::Many(v) => v.as_mut_slice(),
+        };
+        let mut any = false;
+        for item in items.iter_mut().take(crate::domain::story::MAX_RAW_ITEMS) {
+            any |= convert_field(item);
+        }
+        any
+    }
+
     /// A list, or one string separated by commas.
     fn into_vec(self) -> Vec<String> {
         let items = match self {
@@ -141,9 +159,74 @@ struct Line {
     age_minutes: Option<i64>,
 }
 
-/// Parses and validates one line into a story ready to store.
+/// Replaces `field` with its Unicode form if it is Bijoy; whether it was.
+fn convert_field(field: &mut String) -> bool {
+    match bijoy::convert_text(field) {
+        Some(unicode) => {
+            *field = unicode;
+            true
+        }
+        None => false,
+    }
+}
+
+impl Line {
+    /// Converts each text field that is Bijoy (the body's text only, if it is HTML); whether
+    /// any was. Ids, dates, URLs and the source name are never Bijoy.
+    fn convert_bijoy(&mut self) -> bool {
+        let mut any = false;
+        for field in [
+            &mut self.title,
+            &mut self.category,
+            &mut self.summary,
+            &mut self.credit,
+            &mut self.signature,
+            &mut self.kicker,
+            &mut self.dateline,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            any |= convert_field(field);
+        }
+        if let Some(body) = &mut self.body {
+            let unicode = if looks_like_html(body) {
+                bijoy::convert_html(body)
+            } else {
+                bijoy::convert_text(body)
+            };
+            if let Some(unicode) = unicode {
+                *body = unicode;
+                any = true;
+            }
+        }
+        for list in [&mut self.tags, &mut self.author].into_iter().flatten() {
+            any |= list.convert_bijoy();
+        }
+        any
+    }
+}
+
+/// Parses and validates one line into a story ready to store (no Bijoy conversion).
 pub fn parse_line(text: &str, tz: Tz, now: i64) -> Result<NewArticle, String> {
-    let line: Line = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    parse_line_with(text, tz, now, BijoyMode::Off).map(|(article, _)| article)
+}
+
+/// [`parse_line`], converting Bijoy text first if `bijoy` says so; also says whether any
+/// field was Bijoy.
+pub fn parse_line_with(
+    text: &str,
+    tz: Tz,
+    now: i64,
+    bijoy: BijoyMode,
+) -> Result<(NewArticle, bool), String> {
+    let mut line: Line = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    if line.body.as_ref().is_some_and(|b| b.len() > MAX_BODY_BYTES) {
+        return Err(format!(
+            "field `body` is larger than {MAX_BODY_BYTES} bytes"
+        ));
+    }
+    let from_bijoy = bijoy == BijoyMode::Auto && line.convert_bijoy();
     let external_id = match line.id {
         Some(Id::Text(s)) if !s.trim().is_empty() => s.trim().to_owned(),
         Some(Id::Number(n)) => n.to_string(),
@@ -223,7 +306,7 @@ pub fn parse_line(text: &str, tz: Tz, now: i64) -> Result<NewArticle, String> {
     if body_text.trim().is_empty() {
         return Err("field `body` has no text".into());
     }
-    Ok(NewArticle {
+    let article = NewArticle {
         external_id,
         headline,
         kicker: optional(line.kicker, "kicker")?.or(title_kicker),
@@ -240,7 +323,8 @@ pub fn parse_line(text: &str, tz: Tz, now: i64) -> Result<NewArticle, String> {
         source_name: optional(line.source, "source")?,
         source_url,
         published_at,
-    })
+    };
+    Ok((article, from_bijoy))
 }
 
 fn list(v: Option<OneOrMany>, name: &str) -> Result<Vec<String>, String> {
@@ -308,6 +392,7 @@ pub async fn import_jsonl_file(
     store: &Store,
     path: &Path,
     tz: Tz,
+    bijoy: BijoyMode,
     show_progress: bool,
 ) -> Result<ImportReport, ImportError> {
     let open = |path: &Path| {
@@ -341,7 +426,7 @@ pub async fn import_jsonl_file(
     } else {
         Box::new(BufReader::new(raw))
     };
-    let report = import_jsonl_reader(store, reader, tz).await;
+    let report = import_jsonl_reader(store, reader, tz, bijoy).await;
     bar.finish_and_clear();
     report
 }
@@ -351,6 +436,7 @@ pub async fn import_jsonl_reader(
     store: &Store,
     reader: impl BufRead,
     tz: Tz,
+    bijoy: BijoyMode,
 ) -> Result<ImportReport, ImportError> {
     let started = Instant::now();
     let now = storage::now();
@@ -386,22 +472,25 @@ pub async fn import_jsonl_reader(
                     if text.trim().is_empty() {
                         continue;
                     }
-                    parse_line(text, tz, now)
+                    parse_line_with(text, tz, now, bijoy)
                 }
             },
         };
-        let parsed = parsed.and_then(|a| match first_seen.get(&a.external_id) {
+        let parsed = parsed.and_then(|(a, converted)| match first_seen.get(&a.external_id) {
             Some(first) => Err(format!(
                 "id {:?} was already on line {first}; that line is kept",
                 a.external_id
             )),
             None => {
                 first_seen.insert(a.external_id.clone(), number);
-                Ok(a)
+                Ok((a, converted))
             }
         });
         match parsed {
-            Ok(a) => batch.push((number, a)),
+            Ok((a, converted)) => {
+                report.from_bijoy += usize::from(converted);
+                batch.push((number, a));
+            }
             Err(message) => report.skipped.push(LineError {
                 line: number,
                 message,

@@ -56,6 +56,8 @@ struct Inner {
     cache: cache::Cache,
     /// Sanitising, password hashing and other CPU-heavy work (see [`crate::cpu`]).
     cpu: crate::cpu::CpuPool,
+    /// Every story action with its permission checks (see [`crate::stories`]).
+    stories: crate::stories::StoryService,
     /// What the background jobs did, counted by the jobs themselves.
     jobs: JobCounters,
     /// Everything `/metrics` reports (see [`metrics`]).
@@ -198,6 +200,13 @@ impl AppState {
         let cache = cache::Cache::new(&config.cache);
         let jobs = JobCounters::default();
         let metrics = metrics::Metrics::new(&cache, &jobs);
+        let cpu = crate::cpu::CpuPool::for_this_machine();
+        let stories = crate::stories::StoryService::new(
+            store.clone(),
+            cpu.clone(),
+            config.site.timezone,
+            config.site.short_name.clone(),
+        );
         AppState {
             inner: Arc::new(Inner {
                 store,
@@ -207,7 +216,8 @@ impl AppState {
                 media_wake: Arc::new(tokio::sync::Notify::new()),
                 image_permits: Arc::new(tokio::sync::Semaphore::new(2)),
                 cache,
-                cpu: crate::cpu::CpuPool::for_this_machine(),
+                cpu,
+                stories,
                 jobs,
                 metrics,
                 config,
@@ -217,6 +227,10 @@ impl AppState {
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    pub fn stories(&self) -> &crate::stories::StoryService {
+        &self.inner.stories
     }
 
     pub fn search(&self) -> &Arc<SearchIndex> {

@@ -172,6 +172,7 @@ async fn a_node_whose_listen_connection_is_killed_listens_again_and_catches_up()
         &other,
         format!("{}\n", crate::helpers::stories("খেলা", 1, 1)[0]).as_bytes(),
         chrono_tz::Asia::Dhaka,
+        khobor::domain::bijoy::BijoyMode::Auto,
     )
     .await
     .unwrap();

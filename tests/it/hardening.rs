@@ -241,10 +241,14 @@ async fn an_import_line_with_bad_bytes_is_one_bad_line() {
     file.extend_from_slice(
         "{\"id\":\"u3\",\"title\":\"আবার\",\"body\":\"লেখা\",\"category\":\"খেলা\"}\n".as_bytes(),
     );
-    let report =
-        khobor::import::import_jsonl_reader(t.app.store(), file.as_slice(), chrono_tz::Asia::Dhaka)
-            .await
-            .expect("the import goes on past bad bytes");
+    let report = khobor::import::import_jsonl_reader(
+        t.app.store(),
+        file.as_slice(),
+        chrono_tz::Asia::Dhaka,
+        khobor::domain::bijoy::BijoyMode::Auto,
+    )
+    .await
+    .expect("the import goes on past bad bytes");
     let skipped: Vec<_> = report.skipped.iter().map(|e| e.line).collect();
     assert_eq!(skipped, vec![1, 2, 4], "{:?}", report.skipped);
     assert!(report.skipped[1].message.contains("UTF-8"));
@@ -261,10 +265,14 @@ async fn an_import_line_with_bad_bytes_is_one_bad_line() {
     assert!(names.contains(&"খেলা".to_owned()), "{names:?}");
     assert!(!names.iter().any(|n| n.contains('<') || n.contains('b')));
     // Running the same file again changes nothing.
-    let again =
-        khobor::import::import_jsonl_reader(t.app.store(), file.as_slice(), chrono_tz::Asia::Dhaka)
-            .await
-            .unwrap();
+    let again = khobor::import::import_jsonl_reader(
+        t.app.store(),
+        file.as_slice(),
+        chrono_tz::Asia::Dhaka,
+        khobor::domain::bijoy::BijoyMode::Auto,
+    )
+    .await
+    .unwrap();
     assert_eq!((again.updated, again.unchanged), (0, 1));
 }
 

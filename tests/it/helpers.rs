@@ -235,9 +235,14 @@ impl TestApp {
 
     pub async fn import(&self, stories: &[Value]) -> ImportReport {
         let text: String = stories.iter().map(|s| format!("{s}\n")).collect();
-        import_jsonl_reader(self.app.store(), text.as_bytes(), chrono_tz::Asia::Dhaka)
-            .await
-            .expect("import runs")
+        import_jsonl_reader(
+            self.app.store(),
+            text.as_bytes(),
+            chrono_tz::Asia::Dhaka,
+            khobor::domain::bijoy::BijoyMode::Auto,
+        )
+        .await
+        .expect("import runs")
     }
 
     pub async fn get(&self, path: &str) -> Page {

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use serde_json::{json, Value};
 use unicode_normalization::UnicodeNormalization;
 
+use khobor::domain::bijoy::BijoyMode;
 use khobor::import::{import_jsonl_file, ImportError, ImportReport};
 
 use crate::helpers::{site_path, stories, wire_story, TestApp};
@@ -32,7 +33,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 async fn import_file(t: &TestApp, path: &Path) -> Result<ImportReport, ImportError> {
-    import_jsonl_file(t.app.store(), path, TZ, false).await
+    import_jsonl_file(t.app.store(), path, TZ, BijoyMode::Auto, false).await
 }
 
 async fn total(t: &TestApp) -> i64 {
@@ -722,5 +723,72 @@ async fn naive_published_times_are_read_in_the_papers_zone() {
     assert_eq!(
         t.api_article("utc-1").await["published_at"],
         "2024-03-26T21:15:00+06:00"
+    );
+}
+
+/// A district correspondent's story typed in Bijoy (SutonnyMJ): headline, body with markup,
+/// section, tags and author; the source name stays English.
+fn bijoy_story() -> Value {
+    json!({
+        "id": "bijoy-1",
+        // বাংলাদেশ সরকার এবং জনগণ
+        "title": "evsjv‡`k miKvi Ges RbMY",
+        // <p>বাংলাদেশ সরকার এবং জনগণ <a href="https://example.com/Kv">সরকার</a></p>
+        "body": "<p>evsjv‡`k miKvi Ges RbMY <a href=\"https://example.com/Kv\">miKvi</a></p>",
+        "category": "evsjv‡`k",
+        "tags": ["miKvi Ges RbMY"],
+        "author": "evsjv‡`k miKvi",
+        "published": "2025-06-01T10:00:00+06:00",
+        "source": "Daily Sun",
+        "url": null,
+    })
+}
+
+#[tokio::test]
+async fn bijoy_text_is_imported_as_unicode_and_the_page_shows_it() {
+    let t = TestApp::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut batch = vec![bijoy_story()];
+    batch.extend(stories("খেলা", 1, 2));
+    let path = write(dir.path(), "bijoy.jsonl", jsonl(&batch).as_bytes());
+    let report = import_file(&t, &path).await.unwrap();
+    assert_eq!((report.inserted, report.from_bijoy), (3, 1), "{report:?}");
+    let a = t.api_article("bijoy-1").await;
+    assert_eq!(a["headline"], "বাংলাদেশ সরকার এবং জনগণ");
+    assert_eq!(a["section"]["name"], "বাংলাদেশ");
+    assert_eq!(a["tags"][0]["name"], "সরকার এবং জনগণ");
+    assert_eq!(a["authors"][0]["name"], "বাংলাদেশ সরকার");
+    assert_eq!(a["source"], "Daily Sun");
+    let page = t.get(&t.path_of("bijoy-1").await).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("বাংলাদেশ সরকার এবং জনগণ"), "{}", page.body);
+    assert!(
+        page.body.contains("href=\"https://example.com/Kv\""),
+        "the link is kept"
+    );
+    assert!(!page.body.contains("miKvi"), "no Bijoy left on the page");
+    // The Unicode stories were left as they were.
+    assert_eq!(
+        t.api_article("story-0001").await["headline"],
+        stories("খেলা", 1, 1)[0]["title"]
+    );
+}
+
+#[tokio::test]
+async fn with_bijoy_off_the_text_is_imported_as_it_is() {
+    let t = TestApp::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "bijoy.jsonl",
+        jsonl(&[bijoy_story()]).as_bytes(),
+    );
+    let report = import_jsonl_file(t.app.store(), &path, TZ, BijoyMode::Off, false)
+        .await
+        .unwrap();
+    assert_eq!((report.inserted, report.from_bijoy), (1, 0));
+    assert_eq!(
+        t.api_article("bijoy-1").await["headline"],
+        "evsjv‡`k miKvi Ges RbMY"
     );
 }

@@ -430,9 +430,14 @@ async fn another_processs_writes_reach_the_cache_through_the_change_feed() {
         .await
         .unwrap();
     let line = story("b", "টেস্টে বাংলাদেশের জয়", "খেলা", "ক্রিকেট", "করিম হক", 0).to_string();
-    khobor::import::import_jsonl_reader(&other, line.as_bytes(), chrono_tz::Asia::Dhaka)
-        .await
-        .unwrap();
+    khobor::import::import_jsonl_reader(
+        &other,
+        line.as_bytes(),
+        chrono_tz::Asia::Dhaka,
+        khobor::domain::bijoy::BijoyMode::Auto,
+    )
+    .await
+    .unwrap();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let follower = tokio::spawn(khobor::web::cache::follow(t.app.state.clone(), stopped));
     eventually(

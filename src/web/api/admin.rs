@@ -22,8 +22,8 @@ use crate::domain::{urls, Action, Status};
 use crate::feeds::sitemap::w3c_time;
 use crate::storage::stories::{Story, StoryQuery};
 use crate::storage::users::Audit;
+use crate::stories::{Caller, ServiceError};
 use crate::web::newsroom::media::{read_upload, spool_dir, store_upload};
-use crate::web::newsroom::service::{self, Caller, ServiceError};
 use crate::web::newsroom::session::{session_from_jar, ClientAddr};
 use crate::web::newsroom::UPLOAD_BODY_LIMIT;
 use crate::web::{absolute, AppState};
@@ -396,7 +396,9 @@ async fn article_response(
     caller: &Caller,
     id: i64,
 ) -> Result<Json<Value>, AdminError> {
-    let story = service::load(state, caller, id)
+    let story = state
+        .stories()
+        .load(caller, id)
         .await
         .map_err(|e| from_service(state, e))?;
     Ok(Json(json!({"article": story_json(state, &story)})))
@@ -486,10 +488,14 @@ async fn create(
     body: Result<Json<StoryInput>, JsonRejection>,
 ) -> Result<Response, AdminError> {
     let (fields, _) = to_fields(&state, json_body(body)?).await?;
-    let id = service::create(&state, &caller, fields)
+    let id = state
+        .stories()
+        .create(&caller, fields)
         .await
         .map_err(|e| from_service(&state, e))?;
-    let story = service::load(&state, &caller, id)
+    let story = state
+        .stories()
+        .load(&caller, id)
         .await
         .map_err(|e| from_service(&state, e))?;
     let mut r = (
@@ -526,7 +532,9 @@ async fn update(
             message: "give the version your change starts from".into(),
         }])
     })?;
-    service::save(&state, &caller, id, version, fields, "save")
+    state
+        .stories()
+        .save(&caller, id, version, fields, "save")
         .await
         .map_err(|e| from_service(&state, e))?;
     article_response(&state, &caller, id).await
@@ -563,7 +571,9 @@ async fn transition(
         .as_deref()
         .map(|s| parse_time("publish_at", s))
         .transpose()?;
-    service::transition(&state, &caller, id, t, publish_at, input.version)
+    state
+        .stories()
+        .transition(&caller, id, t, publish_at, input.version)
         .await
         .map_err(|e| from_service(&state, e))?;
     article_response(&state, &caller, id).await
@@ -578,7 +588,9 @@ async fn remove(
     if !caller.allows(Action::DeleteStory) {
         return Err(forbidden());
     }
-    service::load(&state, &caller, id)
+    state
+        .stories()
+        .load(&caller, id)
         .await
         .map_err(|e| from_service(&state, e))?;
     if state.store().delete_story(id, caller.actor()).await? {
@@ -598,7 +610,9 @@ async fn revisions(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AdminError> {
     let id = parse_id(&id)?;
-    service::load(&state, &caller, id)
+    state
+        .stories()
+        .load(&caller, id)
         .await
         .map_err(|e| from_service(&state, e))?;
     let revs = state.store().revisions(id).await?;

@@ -14,7 +14,7 @@ use crate::storage::now;
 use crate::web::view::DateView;
 use crate::web::{AppState, WebError};
 
-use super::{page, service, session, two_factor, Staff};
+use super::{page, session, two_factor, Staff};
 
 // ---- users
 
@@ -365,7 +365,9 @@ async fn settings_page(
 
 pub async fn settings(State(state): State<AppState>, staff: Staff) -> Result<Response, WebError> {
     staff.require(Action::ManageSettings)?;
-    let short = service::short_name(&state)
+    let short = state
+        .stories()
+        .short_name()
         .await
         .map_err(|e| WebError::BadRequest(e.to_string()))?;
     settings_page(&state, &staff, StatusCode::OK, &short, None, None).await

@@ -6,7 +6,6 @@ pub mod admin;
 pub mod client_addr;
 pub mod login;
 pub mod media;
-pub mod service;
 pub mod session;
 pub mod stories;
 pub mod taxonomy;
@@ -70,6 +69,7 @@ pub fn router() -> Router<AppState> {
             post(stories::restore),
         )
         .route("/newsroom/stories/{id}/presence", post(stories::presence))
+        .route("/newsroom/bijoy", post(stories::bijoy))
         .route(
             "/newsroom/media",
             get(media::library)

@@ -18,8 +18,8 @@ use crate::storage::stories::{Story, StoryQuery};
 use crate::web::view::DateView;
 use crate::web::{AppState, WebError};
 
-use super::service::{self, Caller, ServiceError};
 use super::{errors_by_field, page, ClientAddr, Staff};
+use crate::stories::{Caller, ServiceError};
 
 /// Someone counts as having a story open if their editor pinged within this many seconds.
 pub const PRESENCE_SECS: i64 = 60;
@@ -197,10 +197,10 @@ impl StoryForm {
             hero_credit: f.hero_credit.clone(),
             embargo_until: f
                 .embargo_until
-                .map(|t| service::local_time_value(state, t))
+                .map(|t| local_time_value(state, t))
                 .unwrap_or_default(),
             publish_at: match (s.status, s.published_at) {
-                (Status::Scheduled, Some(t)) => service::local_time_value(state, t),
+                (Status::Scheduled, Some(t)) => local_time_value(state, t),
                 _ => String::new(),
             },
             ..Default::default()
@@ -214,7 +214,7 @@ impl StoryForm {
             if value.trim().is_empty() {
                 return None;
             }
-            let t = service::parse_local_time(state, value);
+            let t = parse_local_time(state, value);
             if t.is_none() {
                 errors.push(FieldError {
                     field,
@@ -289,7 +289,7 @@ async fn render_editor(
                 id => s.id, status => s.status.as_str(), status_label => status_label(s.status),
                 version => s.version,
                 public_url => (s.status == Status::Published).then(|| urls::article(&s.section_slug, s.id)),
-                scheduled_for => (s.status == Status::Scheduled).then(|| s.published_at.map(|p| service::when_text(state, p))).flatten(),
+                scheduled_for => (s.status == Status::Scheduled).then(|| s.published_at.map(|p| when_text(state, p))).flatten(),
                 updated => DateView::new(s.updated_at, state.tz(), t),
                 signature_auto => s.signature_auto,
             };
@@ -402,7 +402,7 @@ pub async fn create(
     }
     let who = caller(&staff, &address);
     refuse_forbidden_move(&staff, &form, Some(staff.user.id))?;
-    let id = match service::create(&state, &who, fields).await {
+    let id = match state.stories().create(&who, fields).await {
         Ok(id) => id,
         Err(ServiceError::Invalid(errors)) => {
             return field_errors(&state, &staff, None, &form, errors).await;
@@ -428,10 +428,14 @@ async fn finish_action(
         name => {
             let t = Transition::parse(name)
                 .ok_or_else(|| WebError::BadRequest(format!("অজানা কাজ: {name}")))?;
-            match service::transition(state, who, id, t, publish_at, version).await {
+            match state
+                .stories()
+                .transition(who, id, t, publish_at, version)
+                .await
+            {
                 Ok(_) => t.as_str().to_owned(),
                 Err(ServiceError::Invalid(errors)) => {
-                    let story = service::load(state, who, id).await.map_err(web_error)?;
+                    let story = state.stories().load(who, id).await.map_err(web_error)?;
                     let mut kept = form.clone();
                     kept.version = story.version.to_string();
                     return render_editor(
@@ -494,7 +498,7 @@ pub async fn edit_form(
     Query(q): Query<EditQuery>,
 ) -> Result<Response, WebError> {
     let who = caller(&staff, &address);
-    let story = service::load(&state, &who, id).await.map_err(web_error)?;
+    let story = state.stories().load(&who, id).await.map_err(web_error)?;
     let form = StoryForm::from_story(&state, &story);
     render_editor(
         &state,
@@ -519,7 +523,7 @@ pub async fn update(
 ) -> Result<Response, WebError> {
     staff.check_csrf(&form.csrf)?;
     let who = caller(&staff, &address);
-    let story = service::load(&state, &who, id).await.map_err(web_error)?;
+    let story = state.stories().load(&who, id).await.map_err(web_error)?;
     let version: i64 = form
         .version
         .trim()
@@ -537,7 +541,11 @@ pub async fn update(
         story.status,
     );
     let next_version = if editable {
-        match service::save(&state, &who, id, version, fields.clone(), "save").await {
+        match state
+            .stories()
+            .save(&who, id, version, fields.clone(), "save")
+            .await
+        {
             Ok(v) => v,
             Err(ServiceError::Invalid(errors)) => {
                 return field_errors(&state, &staff, Some(&story), &form, errors).await;
@@ -600,7 +608,7 @@ pub async fn revisions(
     Query(q): Query<RevisionsQuery>,
 ) -> Result<Response, WebError> {
     let who = caller(&staff, &address);
-    let story = service::load(&state, &who, id).await.map_err(web_error)?;
+    let story = state.stories().load(&who, id).await.map_err(web_error)?;
     let revs = state.store().revisions(id).await?;
     let t = now();
     // Default comparison: the newest revision against the one before it.
@@ -679,7 +687,11 @@ pub async fn restore(
         .revision(id, rev)
         .await?
         .ok_or(WebError::NotFound)?;
-    match service::save(&state, &who, id, form.version, old.fields, "restore").await {
+    match state
+        .stories()
+        .save(&who, id, form.version, old.fields, "restore")
+        .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/newsroom/stories/{id}?done=restored")).into_response()),
         Err(ServiceError::Conflict { .. }) => Err(WebError::BadRequest(
             "এর মধ্যে খবরটি আবার বদলেছে; ইতিহাস পাতাটি আবার খুলে চেষ্টা করুন।".into(),
@@ -703,7 +715,7 @@ pub async fn presence(
         .unwrap_or("");
     staff.check_csrf(token)?;
     let who = caller(&staff, &address);
-    service::load(&state, &who, id).await.map_err(web_error)?;
+    state.stories().load(&who, id).await.map_err(web_error)?;
     let others = state
         .store()
         .touch_presence(id, staff.user.id, now() - PRESENCE_SECS)
@@ -711,4 +723,79 @@ pub async fn presence(
     Ok(super::session::no_store(
         Json(serde_json::json!({ "others": others })).into_response(),
     ))
+}
+
+// ---- Bijoy on paste
+
+#[derive(Deserialize)]
+pub struct Paste {
+    text: String,
+    /// The text is the editor's HTML (only the text between tags is converted).
+    #[serde(default)]
+    html: bool,
+}
+
+/// `POST /newsroom/bijoy`: what the editor is about to paste, converted to Unicode if it is
+/// Bijoy (SutonnyMJ). `{"bijoy": false}` otherwise; the editor then pastes it unchanged.
+pub async fn bijoy(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Json(paste): Json<Paste>,
+) -> Result<Response, WebError> {
+    let token = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    staff.check_csrf(token)?;
+    let max = crate::domain::text::MAX_RAW_BODY_BYTES;
+    if paste.text.len() > max {
+        return Err(WebError::BadRequest(format!(
+            "the pasted text is larger than {max} bytes"
+        )));
+    }
+    let converted = state
+        .cpu(move || {
+            if paste.html {
+                crate::domain::bijoy::convert_html(&paste.text)
+            } else {
+                crate::domain::bijoy::convert_text(&paste.text)
+            }
+        })
+        .await;
+    Ok(super::session::no_store(
+        Json(serde_json::json!({ "bijoy": converted.is_some(), "text": converted }))
+            .into_response(),
+    ))
+}
+
+/// "২৮ নভেম্বর ২০২৬, সকাল ১০:৩০" in the paper's zone.
+fn when_text(state: &AppState, t: i64) -> String {
+    crate::stories::when_text(state.tz(), t)
+}
+
+/// A `datetime-local` form value ("2026-11-28T10:30") in the paper's zone, as Unix seconds.
+fn parse_local_time(state: &AppState, s: &str) -> Option<i64> {
+    use chrono::TimeZone;
+    let s = s.trim();
+    let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    state
+        .tz()
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.timestamp())
+        .filter(|t| crate::domain::in_time_range(*t))
+}
+
+/// Unix seconds as a `datetime-local` value in the paper's zone.
+fn local_time_value(state: &AppState, t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| {
+            d.with_timezone(&state.tz())
+                .format("%Y-%m-%dT%H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default()
 }

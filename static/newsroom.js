@@ -128,19 +128,92 @@
       if (!data) return;
       e.preventDefault();
       var html = data.getData("text/html");
+      var text = data.getData("text/plain") || "";
+      var out;
       if (html) {
-        run("insertHTML", cleanHtml(html));
+        out = cleanHtml(html);
       } else {
-        var text = data.getData("text/plain") || "";
         var paras = text.split(/\r?\n\s*\r?\n/).map(function (p) {
           return "<p>" + escapeText(p).replace(/\r?\n/g, "<br>") + "</p>";
         });
-        run("insertHTML", paras.length > 1 ? paras.join("") : escapeText(text));
+        out = paras.length > 1 ? paras.join("") : escapeText(text);
       }
+      if (!mayBeBijoy(text)) {
+        run("insertHTML", out);
+        return;
+      }
+      // Asked of the server first: the selection is kept to paste where the cursor was.
+      var sel = window.getSelection();
+      var range = sel.rangeCount ? sel.getRangeAt(0).cloneRange() : null;
+      fromBijoy(out, true, function (unicode) {
+        editor.focus();
+        if (range) { sel.removeAllRanges(); sel.addRange(range); }
+        run("insertHTML", unicode || out);
+        if (unicode) showBijoyNote(function () {
+          run("undo");
+          run("insertHTML", out);
+        }, editor);
+      });
     });
 
     form.addEventListener("submit", function () {
       source.value = editor.innerHTML;
+    });
+  }
+
+  // Bijoy (SutonnyMJ) text pasted from old files or a correspondent's e-mail is Latin
+  // letters standing for Bengali glyphs. The server tells it apart from English and converts
+  // it; the note under the editor says so and offers to keep the text as it was.
+  function mayBeBijoy(text) {
+    return !/[\u0980-\u09FF]/.test(text) && /[A-Za-z\u00A1-\u00FF\u0152-\u02DC\u2013-\u203A]{2}/.test(text);
+  }
+
+  function fromBijoy(text, html, done) {
+    var csrf = document.body.dataset.csrf;
+    if (!csrf || !window.fetch) { done(null); return; }
+    fetch("/newsroom/bijoy", {
+      method: "POST", credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrf, "Content-Type": "application/json" },
+      body: JSON.stringify({ text: text, html: html })
+    }).then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (j) { done(j && j.bijoy ? j.text : null); })
+      .catch(function () { done(null); });
+  }
+
+  // Shows the note until the next change to `field`; its button calls `undo` once.
+  function showBijoyNote(undo, field) {
+    var note = document.getElementById("bijoy-note");
+    var button = document.getElementById("bijoy-undo");
+    if (!note || !button) return;
+    function hide() {
+      note.hidden = true;
+      button.onclick = null;
+      field.removeEventListener("input", hide);
+    }
+    note.hidden = false;
+    button.onclick = function () { hide(); undo(); };
+    field.addEventListener("input", hide);
+  }
+
+  function setupBijoyFields() {
+    var form = document.getElementById("story-form");
+    if (!form) return;
+    form.querySelectorAll("input:not([type]), input[type=text], textarea:not(#body)").forEach(function (field) {
+      field.addEventListener("paste", function (e) {
+        var text = e.clipboardData && e.clipboardData.getData("text/plain");
+        if (!text || !mayBeBijoy(text) || field.readOnly || field.disabled) return;
+        e.preventDefault();
+        var before = field.value;
+        var start = field.selectionStart, end = field.selectionEnd;
+        function put(s) {
+          field.value = before.slice(0, start) + s + before.slice(end);
+          field.setSelectionRange(start + s.length, start + s.length);
+        }
+        fromBijoy(text, false, function (unicode) {
+          put(unicode || text);
+          if (unicode) showBijoyNote(function () { put(text); field.focus(); }, field);
+        });
+      });
     });
   }
 
@@ -162,6 +235,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     setupEditor();
+    setupBijoyFields();
     setupPresence();
   });
 })();

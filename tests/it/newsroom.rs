@@ -1585,3 +1585,50 @@ async fn an_expired_session_sends_the_person_back_to_the_login_form() {
     let api = editor.api("GET", "/api/v1/admin/articles", None).await;
     assert_eq!(api.status, StatusCode::UNAUTHORIZED);
 }
+
+/// `POST /newsroom/bijoy` as the editor's paste handler calls it.
+async fn bijoy_paste(t: &TestApp, who: &Desk<'_>, body: Value, csrf: &str) -> Page {
+    t.request(
+        Request::post("/newsroom/bijoy")
+            .header(header::COOKIE, &who.cookie)
+            .header("x-csrf-token", csrf)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn text_pasted_in_bijoy_comes_back_in_unicode_and_other_text_does_not() {
+    let t = newsroom().await;
+    let c = t.login("reporter@khobor.test").await;
+    // "বাংলাদেশ সরকার এবং জনগণ" typed in Bijoy, as plain text and as the editor's HTML.
+    let plain = bijoy_paste(&t, &c, json!({"text": "evsjv‡`k miKvi Ges RbMY"}), &c.csrf).await;
+    assert_eq!(plain.status, StatusCode::OK, "{}", plain.body);
+    assert_eq!(
+        plain.json(),
+        json!({"bijoy": true, "text": "বাংলাদেশ সরকার এবং জনগণ"})
+    );
+    let html = bijoy_paste(
+        &t,
+        &c,
+        json!({"text": "<p><b>evsjv‡`k miKvi</b> Ges RbMY</p>", "html": true}),
+        &c.csrf,
+    )
+    .await;
+    assert_eq!(
+        html.json()["text"],
+        "<p><b>বাংলাদেশ সরকার</b> এবং জনগণ</p>"
+    );
+    for other in ["The Daily Star reported on Monday", "বাংলাদেশ সরকার"] {
+        let page = bijoy_paste(&t, &c, json!({ "text": other }), &c.csrf).await;
+        assert_eq!(page.json(), json!({"bijoy": false, "text": null}), "{other}");
+    }
+    // The CSRF token is required, and a paste larger than a story body is refused unread.
+    let forged = bijoy_paste(&t, &c, json!({"text": "miKvi"}), "not-the-token").await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let huge = "miKvi ".repeat(khobor::domain::text::MAX_RAW_BODY_BYTES / 6 + 1);
+    let refused = bijoy_paste(&t, &c, json!({ "text": huge }), &c.csrf).await;
+    assert!(refused.status.is_client_error(), "{}", refused.status);
+}

@@ -479,7 +479,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if report.from_bijoy > 0 {
                 println!(
-                    "converted from Bijoy to Unicode: {} stories",
+                    "stories converted from Bijoy to Unicode: {}",
                     report.from_bijoy
                 );
             }

@@ -887,3 +887,80 @@ async fn a_wrong_unreachable_or_newer_database_stops_start_up_with_one_clear_lin
     assert!(line.contains(&format!("version {}", newest + 1)), "{line}");
     assert!(line.contains("newer than this khobor"), "{line}");
 }
+
+#[tokio::test]
+async fn khobor_bijoy_converts_the_bijoy_lines_of_a_legacy_file_and_keeps_the_others() {
+    use std::io::Write;
+    // A file as an old Bijoy archive holds it: Windows-1252 bytes (0x87 is the ‡ that stands
+    // for the e-kar typed before its consonant), CRLF line ends, an English line between.
+    let mut input = b"evsjv".to_vec();
+    input.push(0x87);
+    input.extend_from_slice(b"`k miKvi Ges RbMY\r\nThe Daily Star reported on Monday\r\n");
+    input.extend_from_slice("বাংলাদেশ\r\n".as_bytes());
+    let mut child = khobor()
+        .arg("bijoy")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("khobor runs");
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).expect("UTF-8 out");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        stdout,
+        "বাংলাদেশ সরকার এবং জনগণ\nThe Daily Star reported on Monday\nবাংলাদেশ\n"
+    );
+    assert!(stderr.contains("converted 1 of 3 lines"), "{stderr}");
+}
+
+#[tokio::test]
+async fn import_converts_bijoy_fields_unless_told_not_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = serde_json::json!({
+        "id": "bijoy-1", "title": "evsjv‡`k miKvi Ges RbMY", "body": "miKvi Ges RbMY evsjv‡`k",
+        "category": "evsjv‡`k", "published": "2025-06-01T10:00:00+06:00", "source": null, "url": null,
+    });
+    let file = write_jsonl(dir.path(), "bijoy.jsonl", &[line.to_string()]);
+    for (flag, converted) in [(None, true), (Some("off"), false)] {
+        let data = dir.path().join(format!("data-{converted}"));
+        let mut cmd = khobor();
+        cmd.args(["import", "jsonl"])
+            .arg(&file)
+            .arg("--data")
+            .arg(&data);
+        if let Some(f) = flag {
+            cmd.args(["--bijoy", f]);
+        }
+        let (out, stdout, stderr) = run(&mut cmd);
+        assert!(out.status.success(), "{stdout}\n{stderr}");
+        assert_eq!(
+            stdout.contains("stories converted from Bijoy to Unicode: 1"),
+            converted,
+            "{stdout}"
+        );
+        let store = khobor::storage::Store::open_sqlite(&data.join("khobor.db"))
+            .await
+            .unwrap();
+        let ids = store.published_ids_after(0, 10).await.unwrap();
+        let a = store.published_article(ids[0]).await.unwrap().unwrap();
+        store.close().await;
+        let expected = if converted {
+            "বাংলাদেশ সরকার এবং জনগণ"
+        } else {
+            "evsjv‡`k miKvi Ges RbMY"
+        };
+        assert_eq!(a.headline, expected);
+    }
+    let (out, _, stderr) = run(khobor()
+        .args(["import", "jsonl"])
+        .arg(&file)
+        .args(["--bijoy", "sometimes"]));
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("auto") && stderr.contains("off"),
+        "{stderr}"
+    );
+}

@@ -1617,13 +1617,14 @@ async fn text_pasted_in_bijoy_comes_back_in_unicode_and_other_text_does_not() {
         &c.csrf,
     )
     .await;
-    assert_eq!(
-        html.json()["text"],
-        "<p><b>বাংলাদেশ সরকার</b> এবং জনগণ</p>"
-    );
+    assert_eq!(html.json()["text"], "<p><b>বাংলাদেশ সরকার</b> এবং জনগণ</p>");
     for other in ["The Daily Star reported on Monday", "বাংলাদেশ সরকার"] {
         let page = bijoy_paste(&t, &c, json!({ "text": other }), &c.csrf).await;
-        assert_eq!(page.json(), json!({"bijoy": false, "text": null}), "{other}");
+        assert_eq!(
+            page.json(),
+            json!({"bijoy": false, "text": null}),
+            "{other}"
+        );
     }
     // The CSRF token is required, and a paste larger than a story body is refused unread.
     let forged = bijoy_paste(&t, &c, json!({"text": "miKvi"}), "not-the-token").await;

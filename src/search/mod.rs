@@ -331,9 +331,13 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// Empties the index (before a rebuild); not visible until the next `apply`.
+    /// Empties the index (before a rebuild); not visible until the next `apply`. Documents
+    /// added and not yet committed (by a rebuild that was stopped) are dropped first:
+    /// `delete_all_documents` alone leaves those the writer's threads hold, and they would
+    /// come back beside the rebuilt ones.
     pub fn clear(&self) -> Result<()> {
-        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        writer.rollback()?;
         writer.delete_all_documents()?;
         Ok(())
     }

@@ -45,6 +45,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../static/fonts/NotoSansBengali-Bold.woff2"),
     },
     Asset {
+        path: "favicon.svg",
+        mime: "image/svg+xml",
+        bytes: include_bytes!("../../static/favicon.svg"),
+    },
+    Asset {
         path: "fonts/OFL.txt",
         mime: "text/plain; charset=utf-8",
         bytes: include_bytes!("../../static/fonts/OFL.txt"),
@@ -65,6 +70,12 @@ pub async fn static_file(Path(path): Path<String>) -> Result<Response, WebError>
         asset.bytes,
     )
         .into_response())
+}
+
+/// `/favicon.ico`, which browsers and crawlers ask for whatever the page links: the same SVG
+/// icon the pages link (`/static/favicon.svg`), rather than a 404 in every console.
+pub async fn favicon() -> Result<Response, WebError> {
+    static_file(Path("favicon.svg".to_owned())).await
 }
 
 /// `.s-{id}` sets `--tone` to the section's colour; placeholders and section headings use it.

@@ -392,6 +392,7 @@ pub fn router(state: AppState) -> Router {
         .route("/robots.txt", get(feeds::robots))
         .route("/theme.css", get(assets::theme_css))
         .route("/static/{*path}", get(assets::static_file))
+        .route("/favicon.ico", get(assets::favicon))
         .route("/media/{name}", get(newsroom::media::serve_file))
         .fallback(reader::article::fallback)
         .layer(axum::middleware::from_fn_with_state(

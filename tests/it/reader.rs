@@ -331,3 +331,78 @@ async fn stylesheet_font_and_section_colours_are_served() {
     let theme = app.get("/theme.css").await;
     assert!(theme.body.contains(".s-1{--tone:#"), "{}", theme.body);
 }
+
+/// The `href`/`src` values of the elements of `html` that start with `tag` and carry `marker`.
+fn linked(html: &str, tag: &str, marker: &str, attr: &str) -> Vec<String> {
+    html.split(tag)
+        .skip(1)
+        .filter_map(|rest| rest.split('>').next())
+        .filter(|el| el.contains(marker))
+        .filter_map(|el| el.split(&format!("{attr}=\"")).nth(1))
+        .filter_map(|v| v.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_first_view_fits_a_slow_phone_and_fetches_a_font_only_where_the_device_has_none() {
+    let t = paper().await;
+    let path = t.path_of("story-0001").await;
+    let br = [("accept-encoding", "br")];
+    let (status, _, page) = t.raw(&path, &br).await;
+    assert_eq!(status, StatusCode::OK);
+    let html = t.get(&path).await.body;
+    // No font is fetched ahead of need: nothing preloaded, and every Bengali face names the
+    // fonts phones and computers ship before the bundled web font.
+    assert!(
+        !html.contains("rel=\"preload\""),
+        "a preload downloads the font everywhere"
+    );
+    let sheets = linked(&html, "<link", "rel=\"stylesheet\"", "href");
+    assert!(
+        sheets.contains(&"/static/site.css".to_owned()),
+        "{sheets:?}"
+    );
+    let css = t.get("/static/site.css").await.body;
+    let faces: Vec<&str> = css.split("@font-face").skip(1).collect();
+    assert_eq!(faces.len(), 2, "{css}");
+    for face in faces {
+        let src = face
+            .split("src:")
+            .nth(1)
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap();
+        let local = src
+            .find("local(\"Noto Sans Bengali")
+            .expect("the device's Noto first");
+        assert!(src.contains("local(\"Nirmala UI") && src.contains("local(\"Kohinoor Bangla"));
+        assert!(
+            local < src.find("url(").expect("the bundled font last"),
+            "{src}"
+        );
+    }
+    // Everything the page needs besides fonts and pictures, as a browser fetches it.
+    let mut total = page.len();
+    for url in sheets
+        .iter()
+        .chain(&linked(&html, "<script", "src=", "src"))
+    {
+        let (status, _, body) = t.raw(url, &br).await;
+        assert_eq!(status, StatusCode::OK, "{url}");
+        total += body.len();
+    }
+    assert!(total <= 50 * 1024, "first view {total} bytes");
+    // The icon the page links, and the one browsers ask for unasked.
+    assert_eq!(
+        linked(&html, "<link", "rel=\"icon\"", "href"),
+        ["/static/favicon.svg"]
+    );
+    for icon in ["/static/favicon.svg", "/favicon.ico"] {
+        let (status, headers, body) = t.raw(icon, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{icon}");
+        assert_eq!(headers["content-type"], "image/svg+xml");
+        assert!(String::from_utf8(body).unwrap().starts_with("<svg"));
+    }
+}

@@ -217,6 +217,10 @@ pub async fn import_wordpress_reader(
                     Item::describe,
                 );
                 let kept = flush(store, &mut batch, &mut report).await?;
+                // Every syntax error quick-xml reports is input that ended inside markup.
+                if matches!(e, quick_xml::Error::Syntax(_)) {
+                    return Err(WpError::Truncated { item: where_, kept });
+                }
                 return Err(WpError::Xml {
                     item: where_,
                     message: e.to_string(),

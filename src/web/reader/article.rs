@@ -233,7 +233,7 @@ pub async fn fallback(
 
 /// Middleware: a page not found under a route (`/<old-slug>` looks like a section,
 /// `/category/<parent>/<child>` like a story) is looked up among the old links before the 404
-/// stands.
+/// (or 400) stands.
 pub async fn old_links(
     State(state): State<AppState>,
     request: axum::extract::Request,
@@ -241,7 +241,11 @@ pub async fn old_links(
 ) -> Response {
     let uri = request.uri().clone();
     let response = next.run(request).await;
-    if response.status() != StatusCode::NOT_FOUND {
+    // 400 too: a slug cut inside a letter is not UTF-8, which a route's path parameter refuses.
+    if !matches!(
+        response.status(),
+        StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST
+    ) {
         return response;
     }
     match old_link(&state, uri.path(), uri.query()).await {

@@ -546,3 +546,54 @@ async fn wordpress_an_rss_feed_from_elsewhere_is_refused_and_nothing_is_imported
     assert!(matches!(import(&t, html).await, Err(WpError::NotWxr(_))));
     assert!(stored(&t).await.is_empty());
 }
+
+#[tokio::test]
+async fn wordpress_cli_prints_a_summary_names_skipped_items_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("site.wxr.xml");
+    std::fs::write(&file, wxr(&posts())).unwrap();
+    let out = crate::cli::khobor()
+        .args(["import", "wordpress"])
+        .arg(&file)
+        .args(["--permalink", "date", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("stories by status: draft 1, published 3, review 1, scheduled 1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("imported 6 new, updated 0, unchanged 0, skipped 3"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("skipped post 207 “ফেলে দেওয়া লেখা”: in the trash"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("skipped nav_menu_item 208"), "{stderr}");
+
+    // A file from elsewhere: one line naming the problem, exit 1, nothing stored.
+    let feed = dir.path().join("feed.xml");
+    std::fs::write(
+        &feed,
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>x</title>\
+         <item><title>y</title></item></channel></rss>",
+    )
+    .unwrap();
+    let empty = dir.path().join("empty");
+    let out = crate::cli::khobor()
+        .args(["import", "wordpress"])
+        .arg(&feed)
+        .arg("--data")
+        .arg(&empty)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("not a WordPress export"), "{stderr}");
+}

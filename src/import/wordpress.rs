@@ -367,7 +367,7 @@ pub async fn import_wordpress_reader(
         ));
     }
     flush(store, &mut batch, &mut report).await?;
-    label_redirects(store, &channel, &mut report).await?;
+    label_redirects(store, &channel, options.bijoy, &mut report).await?;
     report.elapsed = started.elapsed();
     Ok(report)
 }
@@ -416,13 +416,14 @@ async fn flush(
 async fn label_redirects(
     store: &Store,
     channel: &Channel,
+    mode: BijoyMode,
     report: &mut WpReport,
 ) -> Result<(), WpError> {
     let mut tx = store.begin_write().await?;
     for c in channel.categories.values() {
         let from = format!("/category/{}/", category_path(channel, &c.nicename));
         if store
-            .set_label_redirect(&mut tx, &from, "section", &clean_line(&c.name))
+            .set_label_redirect(&mut tx, &from, "section", &label(&c.name, mode).0)
             .await?
         {
             report.redirects += 1;
@@ -431,7 +432,7 @@ async fn label_redirects(
     for (slug, name) in &channel.tags {
         let from = format!("/tag/{slug}/");
         if store
-            .set_label_redirect(&mut tx, &from, "tag", &clean_line(name))
+            .set_label_redirect(&mut tx, &from, "tag", &label(name, mode).0)
             .await?
         {
             report.redirects += 1;
@@ -439,7 +440,7 @@ async fn label_redirects(
     }
     for (login, display) in &channel.authors {
         let from = format!("/author/{login}/");
-        let name = byline(display, login);
+        let name = byline(display, login, mode).0;
         if store
             .set_label_redirect(&mut tx, &from, "author", &name)
             .await?
@@ -469,12 +470,24 @@ fn category_path(channel: &Channel, nicename: &str) -> String {
     parts.join("/")
 }
 
-fn byline(display: &str, login: &str) -> String {
-    let name = clean_line(display);
-    if name.is_empty() {
-        clean_line(login)
+fn byline(display: &str, login: &str, mode: BijoyMode) -> (String, bool) {
+    if clean_line(display).is_empty() {
+        label(login, mode)
     } else {
-        name
+        label(display, mode)
+    }
+}
+
+/// A section, tag or author name as stored: one clean line, converted from Bijoy if it is
+/// (and `mode` says so); whether it was.
+fn label(name: &str, mode: BijoyMode) -> (String, bool) {
+    let name = clean_line(&html_to_text(name));
+    match mode {
+        BijoyMode::Auto => match bijoy::convert_text(&name) {
+            Some(unicode) => (clean_line(&unicode), true),
+            None => (name, false),
+        },
+        BijoyMode::Off => (name, false),
     }
 }
 
@@ -594,8 +607,14 @@ fn judge(
                 .is_some_and(|c| categories.iter().any(|o| o.1 == c.parent))
         })
         .or(categories.first());
+    let mode = options.bijoy;
+    let mut labelled = |name: &str| {
+        let (name, was) = label(name, mode);
+        converted |= was;
+        name
+    };
     let section_name = chosen
-        .map(|t| clean_line(&t.2))
+        .map(|t| labelled(&t.2))
         .filter(|s| !s.is_empty())
         .ok_or_else(|| skip(&it, "no category".into()))?;
     let mut seen = std::collections::HashSet::new();
@@ -603,9 +622,9 @@ fn judge(
         .terms
         .iter()
         .filter(|t| t.0 == "post_tag")
-        .map(|t| clean_line(&t.2))
-        .filter(|t| !t.is_empty() && seen.insert(t.clone()))
         .take(crate::domain::story::MAX_RAW_ITEMS)
+        .map(|t| labelled(&t.2))
+        .filter(|t| !t.is_empty() && seen.insert(t.clone()))
         .collect();
     let login = it.creator.trim();
     let authors = if login.is_empty() {
@@ -616,7 +635,9 @@ fn judge(
             .get(login)
             .map(String::as_str)
             .unwrap_or(login);
-        vec![byline(display, login)]
+        let (name, was) = byline(display, login, mode);
+        converted |= was;
+        vec![name]
     };
 
     let mut old_paths = Vec::new();
@@ -667,7 +688,26 @@ fn parse_wp_time(s: &str) -> Option<NaiveDateTime> {
 pub fn clean_body(raw: &str) -> String {
     let s = strip_comments(raw);
     let s = shortcodes(&s);
-    autop(&s)
+    collapse_blank_lines(&autop(&s))
+}
+
+/// Block markup leaves runs of empty lines where its comments were; one is enough.
+fn collapse_blank_lines(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut blank = 0;
+    for line in s.lines() {
+        if line.trim().is_empty() {
+            blank += 1;
+            if blank > 1 {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 /// Drops `<!-- wp:… -->`, `<!-- /wp:… -->` and `<!--more-->` (the sanitiser would drop other

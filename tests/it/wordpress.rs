@@ -597,3 +597,44 @@ async fn wordpress_cli_prints_a_summary_names_skipped_items_and_exits_2() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("not a WordPress export"), "{stderr}");
 }
+
+#[tokio::test]
+async fn wordpress_bijoy_posts_are_imported_as_unicode_unless_told_otherwise() {
+    let t = TestApp::new().await;
+    let post = Post {
+        id: 301,
+        // বাংলাদেশ সরকার এবং জনগণ
+        title: "evsjv‡`k miKvi Ges RbMY",
+        slug: "bijoy-post".into(),
+        status: "publish",
+        post_type: "post",
+        date: "2025-06-01 10:00:00",
+        date_gmt: "2025-06-01 04:00:00",
+        creator: "rahima",
+        terms: r#"<category domain="category" nicename="bd"><![CDATA[evsjv‡`k]]></category>"#,
+        body: "<!-- wp:paragraph -->\n<p>evsjv‡`k miKvi Ges RbMY</p>\n<!-- /wp:paragraph -->",
+    };
+    let report = import(&t, &wxr(std::slice::from_ref(&post))).await.unwrap();
+    assert_eq!((report.inserted, report.from_bijoy), (1, 1), "{report:?}");
+    let a = t.api_article("wp:301").await;
+    assert_eq!(a["headline"], "বাংলাদেশ সরকার এবং জনগণ");
+    assert_eq!(a["section"]["name"], "বাংলাদেশ");
+    assert!(a["body_html"]
+        .as_str()
+        .unwrap()
+        .contains("বাংলাদেশ সরকার এবং জনগণ"));
+
+    let off = TestApp::new().await;
+    let options = WpOptions {
+        bijoy: BijoyMode::Off,
+        ..options()
+    };
+    let xml = wxr(&[post]);
+    import_wordpress_reader(off.app.store(), xml.as_bytes(), &options)
+        .await
+        .unwrap();
+    assert_eq!(
+        off.api_article("wp:301").await["headline"],
+        "evsjv‡`k miKvi Ges RbMY"
+    );
+}

@@ -204,6 +204,10 @@ enum ImportFormat {
     Wordpress {
         /// The .xml export
         file: PathBuf,
+        /// The old site's wp-content/uploads folder: body images and featured images go into
+        /// the media library from it (without it they keep their old URLs)
+        #[arg(long, value_name = "DIR")]
+        uploads: Option<PathBuf>,
         /// The old site's permalinks: `name` (/post-name/) or `date` (also /YYYY/MM/DD/post-name/)
         #[arg(long, value_enum, default_value_t = WpPermalink::Name)]
         permalink: WpPermalink,
@@ -521,6 +525,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format:
                 ImportFormat::Wordpress {
                     file,
+                    uploads,
                     permalink,
                     bijoy,
                     settings,
@@ -535,6 +540,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     WpPermalink::Name => khobor::import::wordpress::Permalink::Name,
                     WpPermalink::Date => khobor::import::wordpress::Permalink::Date,
                 },
+                uploads,
+                media_dir: config.media_dir(),
             };
             let result =
                 khobor::import::wordpress::import_wordpress_file(&store, &file, &options).await;
@@ -556,6 +563,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             println!("old links redirected: {}", report.redirects);
+            println!(
+                "images added to the media library: {}, featured images set: {}",
+                report.media_added, report.heroes
+            );
             println!(
                 "imported {} new, updated {}, unchanged {}, skipped {} ({:.0} posts/s)",
                 report.inserted,

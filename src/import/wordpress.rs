@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, TimeZone};
@@ -45,6 +45,11 @@ pub struct WpOptions {
     pub tz: Tz,
     pub bijoy: BijoyMode,
     pub permalink: Permalink,
+    /// The old site's `wp-content/uploads` folder: images in bodies and featured images are
+    /// brought into the media library from it. `None`: images stay at their old URLs.
+    pub uploads: Option<PathBuf>,
+    /// Where the media library keeps its files (`Config::media_dir`).
+    pub media_dir: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +93,10 @@ pub struct WpReport {
     pub skipped: Vec<Skipped>,
     /// Old paths recorded as redirects (stories, sections, tags, authors).
     pub redirects: usize,
+    /// Images added to the media library (an image already there is not counted again).
+    pub media_added: usize,
+    /// Stories given their featured image.
+    pub heroes: usize,
     /// Stories with a field converted from Bijoy to Unicode.
     pub from_bijoy: usize,
     pub elapsed: Duration,
@@ -145,6 +154,116 @@ struct Item {
     terms: Vec<(String, String, String)>,
     /// Why the item is refused whatever it says (a field over the size limit).
     refused: Option<String>,
+    attachment_url: String,
+    meta_key: String,
+    /// `_thumbnail_id`: the attachment that is the post's featured image.
+    thumbnail: Option<String>,
+    /// `_wp_attachment_image_alt`
+    alt: String,
+}
+
+/// An image read from the uploads folder, cleaned and written to the media library's folder,
+/// its row still to be added.
+#[derive(Debug, Clone)]
+struct Image {
+    path: String,
+    mime: &'static str,
+    width: u32,
+    height: u32,
+    sha256: String,
+    bytes: usize,
+    alt: String,
+}
+
+/// Images met so far, by their old URL (one file is read once per import).
+struct Images<'a> {
+    uploads: Option<&'a Path>,
+    media_dir: &'a Path,
+    seen: HashMap<String, Result<Image, String>>,
+}
+
+impl Images<'_> {
+    /// The image at an old upload URL, brought into the media folder; the reason if not.
+    fn bring(&mut self, url: &str, alt: &str) -> Option<Result<Image, String>> {
+        let uploads = self.uploads?;
+        let rel = url.split_once("/wp-content/uploads/")?.1;
+        let rel = rel.split(['?', '#']).next().unwrap_or(rel);
+        if let Some(done) = self.seen.get(url) {
+            return Some(done.clone());
+        }
+        let result = intake(uploads, self.media_dir, rel, alt);
+        self.seen.insert(url.to_owned(), result.clone());
+        Some(result)
+    }
+}
+
+/// Reads `uploads/rel`, checks and cleans it as a newsroom upload is (type from the bytes,
+/// limits, metadata dropped) and writes it under its content-hashed name.
+fn intake(uploads: &Path, media_dir: &Path, rel: &str, alt: &str) -> Result<Image, String> {
+    let rel = percent_encoding::percent_decode_str(rel)
+        .decode_utf8_lossy()
+        .into_owned();
+    let rel_path = Path::new(&rel);
+    if rel_path
+        .components()
+        .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    {
+        return Err(format!("the path {rel:?} leaves the uploads folder"));
+    }
+    let bytes = std::fs::read(uploads.join(rel_path))
+        .map_err(|e| format!("the file uploads/{rel} cannot be read: {e}"))?;
+    let original = media::ingest(&bytes, &media::Limits::default())
+        .map_err(|e| format!("uploads/{rel} is not a usable image: {e}"))?;
+    let name = format!("{}.{}", &original.sha256[..16], original.format.ext());
+    let target = media_dir.join(&name);
+    if !target.exists() {
+        std::fs::create_dir_all(media_dir).map_err(|e| format!("cannot write media: {e}"))?;
+        let tmp = media_dir.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, &original.bytes)
+            .and_then(|()| std::fs::rename(&tmp, &target))
+            .map_err(|e| format!("cannot write media: {e}"))?;
+    }
+    Ok(Image {
+        path: format!("/media/{name}"),
+        mime: original.format.mime(),
+        width: original.width,
+        height: original.height,
+        sha256: original.sha256,
+        bytes: original.bytes.len(),
+        alt: clean_line(alt),
+    })
+}
+
+/// The library's id for an image, adding its row if these bytes are not there yet.
+async fn library_id(store: &Store, image: &Image, report: &mut WpReport) -> Result<i64, WpError> {
+    if let Some(id) = store.media_by_sha256(&image.sha256).await? {
+        return Ok(id);
+    }
+    let id = store
+        .add_media(
+            &crate::storage::media::NewMedia {
+                path: &image.path,
+                mime: image.mime,
+                width: image.width,
+                height: image.height,
+                alt: &image.alt,
+                caption: "",
+                credit: "",
+                sha256: &image.sha256,
+                bytes: image.bytes,
+                uploaded_by: None,
+            },
+            &crate::storage::users::Audit {
+                actor: "import wordpress",
+                action: "media.import",
+                entity: "media",
+                detail: image.path.clone(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    report.media_added += 1;
+    Ok(id)
 }
 
 impl Item {
@@ -167,6 +286,8 @@ impl Item {
 struct Ready {
     article: NewArticle,
     old_paths: Vec<String>,
+    /// Images of the body, brought into the media folder, their rows to add.
+    images: Vec<Image>,
 }
 
 /// Imports a WXR file.
@@ -206,6 +327,13 @@ pub async fn import_wordpress_reader(
     let mut term_attrs = (String::new(), String::new());
     let mut batch: Vec<Ready> = Vec::with_capacity(BATCH);
     let mut items_seen = 0usize;
+    let mut attachments: Vec<Item> = Vec::new();
+    let mut thumbnails: Vec<(String, String)> = Vec::new();
+    let mut images = Images {
+        uploads: options.uploads.as_deref(),
+        media_dir: &options.media_dir,
+        seen: HashMap::new(),
+    };
     let mut text_too_long = false;
 
     loop {
@@ -300,7 +428,23 @@ pub async fn import_wordpress_reader(
                     ("channel", "item") => {
                         items_seen += 1;
                         if let Some(it) = item.take() {
-                            match judge(it, &channel, options, now) {
+                            if it.post_type == "attachment" && options.uploads.is_some() {
+                                // Brought into the library at the end, when every post that
+                                // uses it as its featured image has been read.
+                                attachments.push(it);
+                                continue;
+                            }
+                            if let (true, Some(thumb)) = (it.post_type == "post", &it.thumbnail) {
+                                thumbnails.push((format!("wp:{}", it.post_id), thumb.clone()));
+                            }
+                            match judge(
+                                it,
+                                &channel,
+                                options,
+                                now,
+                                &mut images,
+                                &mut report.skipped,
+                            ) {
                                 Ok((ready, converted)) => {
                                     report.from_bijoy += usize::from(converted);
                                     batch.push(ready);
@@ -309,6 +453,20 @@ pub async fn import_wordpress_reader(
                             }
                             if batch.len() >= BATCH {
                                 flush(store, &mut batch, &mut report).await?;
+                            }
+                        }
+                    }
+                    ("wp:postmeta", "wp:meta_key") if depth == 4 => {
+                        if let Some(it) = item.as_mut() {
+                            it.meta_key = value;
+                        }
+                    }
+                    ("wp:postmeta", "wp:meta_value") if depth == 4 => {
+                        if let Some(it) = item.as_mut() {
+                            match it.meta_key.as_str() {
+                                "_thumbnail_id" => it.thumbnail = Some(value.trim().to_owned()),
+                                "_wp_attachment_image_alt" => it.alt = value,
+                                _ => {}
                             }
                         }
                     }
@@ -325,6 +483,7 @@ pub async fn import_wordpress_reader(
                                 "wp:post_name" => it.post_name = value.trim().to_owned(),
                                 "wp:status" => it.status = value.trim().to_owned(),
                                 "wp:post_type" => it.post_type = value.trim().to_owned(),
+                                "wp:attachment_url" => it.attachment_url = value.trim().to_owned(),
                                 "category" => it.terms.push((
                                     std::mem::take(&mut term_attrs.0),
                                     std::mem::take(&mut term_attrs.1),
@@ -368,6 +527,7 @@ pub async fn import_wordpress_reader(
     }
     flush(store, &mut batch, &mut report).await?;
     label_redirects(store, &channel, options.bijoy, &mut report).await?;
+    featured_images(store, attachments, &thumbnails, &mut images, &mut report).await?;
     report.elapsed = started.elapsed();
     Ok(report)
 }
@@ -380,6 +540,12 @@ async fn flush(
 ) -> Result<usize, WpError> {
     if batch.is_empty() {
         return Ok(report.processed());
+    }
+    // Each image's row is added in its own transaction (as an upload's is), before the batch.
+    for ready in batch.iter() {
+        for image in &ready.images {
+            library_id(store, image, report).await?;
+        }
     }
     let mut tx = store.begin_write().await?;
     for ready in batch.iter() {
@@ -409,6 +575,44 @@ async fn flush(
     store.commit(tx).await?;
     batch.clear();
     Ok(report.processed())
+}
+
+/// The attachments brought into the media library (a missing or unusable file is a skipped
+/// item), then each post's featured image set.
+async fn featured_images(
+    store: &Store,
+    attachments: Vec<Item>,
+    thumbnails: &[(String, String)],
+    images: &mut Images<'_>,
+    report: &mut WpReport,
+) -> Result<(), WpError> {
+    let mut ids: HashMap<String, i64> = HashMap::new();
+    for a in attachments {
+        match images.bring(&a.attachment_url, &a.alt) {
+            Some(Ok(image)) => {
+                ids.insert(a.post_id.clone(), library_id(store, &image, report).await?);
+            }
+            Some(Err(reason)) => report.skipped.push(Skipped {
+                item: a.describe(),
+                reason,
+            }),
+            None => report.skipped.push(Skipped {
+                item: a.describe(),
+                reason: format!(
+                    "its file {:?} is not under wp-content/uploads/",
+                    a.attachment_url
+                ),
+            }),
+        }
+    }
+    for (external_id, thumb) in thumbnails {
+        if let Some(media_id) = ids.get(thumb) {
+            if store.set_hero_media(external_id, *media_id).await? {
+                report.heroes += 1;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Category, tag and author archives of the old site, to the matching Khobor pages (those
@@ -497,6 +701,8 @@ fn judge(
     channel: &Channel,
     options: &WpOptions,
     now: i64,
+    images: &mut Images<'_>,
+    notes: &mut Vec<Skipped>,
 ) -> Result<(Ready, bool), Skipped> {
     let skip = |it: &Item, reason: String| Skipped {
         item: it.describe(),
@@ -511,7 +717,7 @@ fn judge(
         "attachment" => {
             return Err(skip(
                 &it,
-                "attachments are not imported yet (images stay at their old URLs)".into(),
+                "no --uploads folder given: the image stays at its old URL".into(),
             ))
         }
         "revision" => return Err(skip(&it, "a revision, not content".into())),
@@ -561,6 +767,7 @@ fn judge(
             format!("the title is longer than {MAX_HEADLINE} characters"),
         ));
     }
+    let (content, body_images) = local_images(&content, images, &it, notes);
     let body_html =
         body_to_html(&clean_body(&content)).map_err(|e| skip(&it, format!("the body: {e}")))?;
     let body_text = html_to_text(&body_html);
@@ -671,7 +878,59 @@ fn judge(
         published_at,
         status,
     };
-    Ok((Ready { article, old_paths }, converted))
+    Ok((
+        Ready {
+            article,
+            old_paths,
+            images: body_images,
+        },
+        converted,
+    ))
+}
+
+/// The body with each `<img src>` under the old uploads folder pointed at the media library's
+/// copy (an image whose file is missing keeps its old URL and is reported), and those images.
+fn local_images(
+    content: &str,
+    images: &mut Images<'_>,
+    it: &Item,
+    notes: &mut Vec<Skipped>,
+) -> (String, Vec<Image>) {
+    let mut out = String::with_capacity(content.len());
+    let mut found = Vec::new();
+    let mut rest = content;
+    while let Some(at) = rest.find("<img") {
+        let tag_end = rest[at..].find('>').map_or(rest.len(), |e| at + e + 1);
+        let tag = &rest[at..tag_end];
+        out.push_str(&rest[..at]);
+        let src = tag.find("src=\"").and_then(|i| {
+            let from = i + 5;
+            tag[from..].find('"').map(|len| (from, from + len))
+        });
+        let alt = tag
+            .find("alt=\"")
+            .and_then(|i| tag[i + 5..].split('"').next())
+            .unwrap_or("");
+        match src.map(|(a, b)| (a, b, images.bring(&tag[a..b], alt))) {
+            Some((a, b, Some(Ok(image)))) => {
+                out.push_str(&tag[..a]);
+                out.push_str(&image.path);
+                out.push_str(&tag[b..]);
+                found.push(image);
+            }
+            Some((a, b, Some(Err(reason)))) => {
+                notes.push(Skipped {
+                    item: format!("image {} in {}", &tag[a..b], it.describe()),
+                    reason: format!("{reason} (the old URL is kept)"),
+                });
+                out.push_str(tag);
+            }
+            _ => out.push_str(tag),
+        }
+        rest = &rest[tag_end..];
+    }
+    out.push_str(rest);
+    (out, found)
 }
 
 /// `2025-03-18 09:15:00`; `None` for WordPress's "no date" (`0000-00-00 00:00:00`).

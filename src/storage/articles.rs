@@ -508,6 +508,26 @@ impl Store {
         Ok(true)
     }
 
+    /// Makes media `media_id` the hero image of the story imported as `external_id` (with a
+    /// change-feed row); false if there is no such story or it already has that image.
+    pub async fn set_hero_media(&self, external_id: &str, media_id: i64) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "UPDATE articles SET hero_media_id = $2, updated_at = $3, version = version + 1 \
+             WHERE external_id = $1 AND (hero_media_id IS NULL OR hero_media_id <> $2) RETURNING id",
+        )
+        .bind(external_id)
+        .bind(media_id)
+        .bind(now())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = id {
+            changes::append(&mut tx, "article.updated", "article", id).await?;
+        }
+        self.commit(tx).await?;
+        Ok(id.is_some())
+    }
+
     /// Inserts the story, or updates the one with the same external id; a story whose content
     /// is unchanged is left alone (no new change-feed row, no new `updated_at`).
     pub async fn upsert_external(&self, tx: &mut Tx<'_>, a: &NewArticle) -> Result<UpsertOutcome> {

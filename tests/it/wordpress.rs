@@ -17,6 +17,8 @@ fn options() -> WpOptions {
         tz: chrono_tz::Asia::Dhaka,
         bijoy: BijoyMode::Auto,
         permalink: Permalink::Date,
+        uploads: None,
+        media_dir: std::env::temp_dir().join("khobor-wp-unused-media"),
     }
 }
 
@@ -312,7 +314,7 @@ async fn wordpress_posts_become_stories_with_their_dates_sections_tags_and_bylin
     assert_eq!(reasons.len(), 3, "{reasons:?}");
     assert!(reasons[0].0.starts_with("post 207") && reasons[0].1.contains("trash"));
     assert!(reasons[1].0.starts_with("nav_menu_item 208") && reasons[1].1.contains("menu"));
-    assert!(reasons[2].0.starts_with("attachment 209") && reasons[2].1.contains("attachment"));
+    assert!(reasons[2].0.starts_with("attachment 209") && reasons[2].1.contains("--uploads"));
 
     // The long post: headline, original date (UTC), byline, section.
     let a = t.api_article("wp:201").await;
@@ -636,5 +638,104 @@ async fn wordpress_bijoy_posts_are_imported_as_unicode_unless_told_otherwise() {
     assert_eq!(
         off.api_article("wp:301").await["headline"],
         "evsjv‡`k miKvi Ges RbMY"
+    );
+}
+
+/// A real PNG of `w`×`h`, as WordPress keeps in its uploads folder.
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(w, h, image::Rgb([180, 40, 30]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[tokio::test]
+async fn wordpress_images_come_into_the_media_library_from_the_uploads_folder() {
+    let t = TestApp::new().await;
+    let uploads = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(uploads.path().join("2025/07")).unwrap();
+    std::fs::write(
+        uploads.path().join("2025/07/nets-300x200.png"),
+        png(300, 200),
+    )
+    .unwrap();
+    std::fs::write(uploads.path().join("2025/07/nets.png"), png(480, 320)).unwrap();
+    let mut list = posts();
+    // Post 203 has attachment 209 as its featured image; attachment 210's file is missing.
+    let with_thumbnail = format!(
+        "{CITY}\n<wp:postmeta><wp:meta_key><![CDATA[_thumbnail_id]]></wp:meta_key>\
+         <wp:meta_value><![CDATA[209]]></wp:meta_value></wp:postmeta>"
+    );
+    list[2].terms = Box::leak(with_thumbnail.into_boxed_str());
+    list[8].terms = "<wp:attachment_url><![CDATA[http://old.test/wp-content/uploads/2025/07/nets.png]]></wp:attachment_url>";
+    list.push(Post {
+        id: 210,
+        title: "হারানো ছবি",
+        slug: "lost".into(),
+        status: "inherit",
+        post_type: "attachment",
+        date: "2025-07-21 15:30:00",
+        date_gmt: "2025-07-21 09:30:00",
+        creator: "rahima",
+        terms: "<wp:attachment_url><![CDATA[http://old.test/wp-content/uploads/2025/07/lost.png]]></wp:attachment_url>",
+        body: "",
+    });
+    let options = WpOptions {
+        uploads: Some(uploads.path().to_path_buf()),
+        media_dir: t.app.state.config().media_dir(),
+        ..options()
+    };
+    let xml = wxr(&list);
+    let report = import_wordpress_reader(t.app.store(), xml.as_bytes(), &options)
+        .await
+        .unwrap();
+    assert_eq!((report.media_added, report.heroes), (2, 1), "{report:?}");
+    let lost: Vec<_> = report
+        .skipped
+        .iter()
+        .filter(|s| s.item.starts_with("attachment"))
+        .collect();
+    assert_eq!(lost.len(), 1, "{:?}", report.skipped);
+    assert!(lost[0].item.starts_with("attachment 210"));
+    assert!(
+        lost[0]
+            .reason
+            .contains("uploads/2025/07/lost.png cannot be read"),
+        "{lost:?}"
+    );
+
+    // The body's image is the library's copy, served by Khobor.
+    let body = t.api_article("wp:203").await["body_html"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let src = body
+        .split("src=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert!(
+        src.starts_with("/media/") && src.ends_with(".png"),
+        "{body}"
+    );
+    let image = t.get(&src).await;
+    assert_eq!(image.status, StatusCode::OK);
+    let hero: Vec<(String, Option<i64>)> = sqlx::query_as(
+        "SELECT external_id, hero_media_id FROM articles WHERE hero_media_id IS NOT NULL",
+    )
+    .fetch_all(t.app.store().pool())
+    .await
+    .unwrap();
+    assert_eq!(hero.len(), 1);
+    assert_eq!(hero[0].0, "wp:203");
+
+    // Again: nothing new in the library, nothing changed.
+    let again = import_wordpress_reader(t.app.store(), xml.as_bytes(), &options)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.media_added, again.heroes, again.unchanged),
+        (0, 0, 6)
     );
 }

@@ -339,6 +339,9 @@ pub async fn import_wordpress_reader(
     loop {
         let event = match xml.read_event_into(&mut buf) {
             Ok(e) => e,
+            Err(e) if stack.is_empty() && channel.wxr_version.is_none() => {
+                return Err(WpError::NotWxr(format!("not readable as XML: {e}")));
+            }
             Err(e) => {
                 let where_ = item.as_ref().map_or_else(
                     || format!("the channel (after {items_seen} items)"),

@@ -546,6 +546,12 @@ async fn wordpress_an_rss_feed_from_elsewhere_is_refused_and_nothing_is_imported
     assert!(err.to_string().contains("not a WordPress export"), "{err}");
     let html = "<!doctype html><html><body>না</body></html>";
     assert!(matches!(import(&t, html).await, Err(WpError::NotWxr(_))));
+    for other in ["", "{\"id\": 1}\n", "\u{feff}plain text"] {
+        assert!(
+            matches!(import(&t, other).await, Err(WpError::NotWxr(_))),
+            "{other:?}"
+        );
+    }
     assert!(stored(&t).await.is_empty());
 }
 

@@ -129,6 +129,8 @@ struct Category {
 #[derive(Debug, Default)]
 struct Channel {
     wxr_version: Option<String>,
+    /// `wp:base_site_url` and `wp:base_blog_url`: links to the old site start with them.
+    base_urls: Vec<String>,
     /// login → display name
     authors: HashMap<String, String>,
     /// nicename → category
@@ -409,6 +411,12 @@ pub async fn import_wordpress_reader(
                 }
                 match (parent, name.as_str()) {
                     ("channel", "wp:wxr_version") => channel.wxr_version = Some(value),
+                    ("channel", "wp:base_site_url" | "wp:base_blog_url") => {
+                        let base = value.trim().trim_end_matches('/').to_owned();
+                        if base.starts_with("http") && !channel.base_urls.contains(&base) {
+                            channel.base_urls.push(base);
+                        }
+                    }
                     ("wp:author", "wp:author_login") => author.0 = value,
                     ("wp:author", "wp:author_display_name") => author.1 = value,
                     ("channel", "wp:author") => {
@@ -771,6 +779,13 @@ fn judge(
         ));
     }
     let (content, body_images) = local_images(&content, images, &it, notes);
+    // Links to the old site become site paths, which its redirects now answer.
+    let mut content = content;
+    for base in &channel.base_urls {
+        content = content
+            .replace(&format!("href=\"{base}/"), "href=\"/")
+            .replace(&format!("href=\"{base}\""), "href=\"/\"");
+    }
     let body_html =
         body_to_html(&clean_body(&content)).map_err(|e| skip(&it, format!("the body: {e}")))?;
     let body_text = html_to_text(&body_html);

@@ -140,7 +140,7 @@ const CITY: &str = r#"<category domain="category" nicename="%e0%a6%b8%e0%a6%bf%e
 		<category domain="post_tag" nicename="%e0%a6%ac%e0%a6%a8%e0%a7%8d%e0%a6%af%e0%a6%be"><![CDATA[বন্যা]]></category>"#;
 
 const BLOCKS: &str = "<!-- wp:paragraph -->\n<p>প্রথম অনুচ্ছেদে খবরের মূল কথা।</p>\n<!-- /wp:paragraph -->\n\n<!-- wp:paragraph -->\n<p>দ্বিতীয় অনুচ্ছেদ।</p>\n<!-- /wp:paragraph -->";
-const CLASSIC: &str = "[caption id=\"attachment_44\" align=\"alignnone\" width=\"300\"]<img class=\"size-medium wp-image-44\" src=\"http://old.test/wp-content/uploads/2025/07/nets-300x200.png\" alt=\"নেট\" width=\"300\" height=\"200\" /> নেটে অনুশীলন[/caption]\n\nঅনুশীলন শুরু হয়েছে <strong>সোমবার</strong>।\n\n<!--more-->\n\nনতুন মৌসুমে [gallery ids=\"1,2\"] বিশ জন খেলোয়াড়।";
+const CLASSIC: &str = "[caption id=\"attachment_44\" align=\"alignnone\" width=\"300\"]<img class=\"size-medium wp-image-44\" src=\"http://old.test/wp-content/uploads/2025/07/nets-300x200.png\" alt=\"নেট\" width=\"300\" height=\"200\" /> নেটে অনুশীলন[/caption]\n\nঅনুশীলন শুরু হয়েছে <strong>সোমবার</strong>।\n\n<!--more-->\n\nনতুন মৌসুমে [gallery ids=\"1,2\"] বিশ জন খেলোয়াড়। <a href=\"http://old.test/?p=201\">আগের খবর</a>";
 
 /// The posts of the test site, in no particular order (as the exporter writes them).
 fn posts() -> Vec<Post<'static>> {
@@ -355,6 +355,12 @@ async fn wordpress_posts_become_stories_with_their_dates_sections_tags_and_bylin
         !body.contains("[caption") && !body.contains("[gallery"),
         "{body}"
     );
+    assert!(
+        body.contains("<a href=\"/?p=201\""),
+        "links to the old site are made site paths: {body}"
+    );
+    let next = t.get("/?p=201").await;
+    assert_eq!(next.location(), t.path_of("wp:201").await);
 
     // The newsroom's stories: not on the site, with the statuses (and the scheduled time).
     assert_eq!(t.get("/api/v1/articles").await.json()["total"], 3);

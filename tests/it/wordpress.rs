@@ -751,3 +751,36 @@ async fn wordpress_images_come_into_the_media_library_from_the_uploads_folder() 
         (0, 0, 6)
     );
 }
+
+/// Redirects stored before keys were normalised (the path as it was, trailing slash and all)
+/// still answer; a raw-UTF-8 one also answers the percent-encoded form browsers send.
+#[tokio::test]
+async fn wordpress_redirects_recorded_before_keep_working() {
+    let t = TestApp::new().await;
+    t.import(&[crate::helpers::wire_story()]).await;
+    let id = t.api_article("wire-summit").await["id"].as_i64().unwrap();
+    let story = t.path_of("wire-summit").await;
+    for from in ["/old/story.html", "/old/folder/", "/পুরনো/খবর"] {
+        sqlx::query("INSERT INTO redirects (from_path, article_id, created_at) VALUES ($1, $2, 0)")
+            .bind(from)
+            .bind(id)
+            .execute(t.app.store().pool())
+            .await
+            .unwrap();
+    }
+    for path in [
+        "/old/story.html",
+        "/old/folder/",
+        "/%E0%A6%AA%E0%A7%81%E0%A6%B0%E0%A6%A8%E0%A7%8B/%E0%A6%96%E0%A6%AC%E0%A6%B0",
+    ] {
+        assert_eq!(
+            redirect(&t, path).await,
+            (StatusCode::MOVED_PERMANENTLY, story.clone()),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        redirect(&t, "/old/other.html").await.0,
+        StatusCode::NOT_FOUND
+    );
+}

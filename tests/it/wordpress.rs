@@ -784,3 +784,33 @@ async fn wordpress_redirects_recorded_before_keep_working() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// The imported draft, story in review and scheduled story open in the newsroom's editor,
+/// and the dashboard lists them.
+#[tokio::test]
+async fn wordpress_unpublished_posts_open_in_the_newsroom() {
+    let t = TestApp::new().await;
+    import(&t, &wxr(&posts())).await.unwrap();
+    t.add_user("editor@khobor.test", "রফিক করিম", "আরকে", "editor")
+        .await;
+    let desk = t.login("editor@khobor.test").await;
+    let rows = stored(&t).await;
+    for (external_id, title) in [
+        ("wp:204", "খসড়া সম্পাদকীয়"),
+        ("wp:205", "অপেক্ষমাণ প্রতিবেদন"),
+        ("wp:206", "একুশের প্রস্তুতি"),
+    ] {
+        assert!(rows.iter().any(|r| r.0 == external_id));
+        let id: i64 = sqlx::query_scalar("SELECT id FROM articles WHERE external_id = $1")
+            .bind(external_id)
+            .fetch_one(t.app.store().pool())
+            .await
+            .unwrap();
+        let page = desk.get(&format!("/newsroom/stories/{id}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{external_id}");
+        page.assert_contains(title);
+    }
+    let dashboard = desk.get("/newsroom/").await;
+    assert_eq!(dashboard.status, StatusCode::OK);
+    dashboard.assert_contains("খসড়া সম্পাদকীয়");
+}

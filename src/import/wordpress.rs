@@ -164,6 +164,15 @@ struct Item {
     alt: String,
 }
 
+/// What is kept of an attachment item until the end of the file (only what its import needs:
+/// an archive may list hundreds of thousands).
+struct Attachment {
+    describe: String,
+    post_id: String,
+    url: String,
+    alt: String,
+}
+
 /// An image read from the uploads folder, cleaned and written to the media library's folder,
 /// its row still to be added.
 #[derive(Debug, Clone)]
@@ -329,7 +338,7 @@ pub async fn import_wordpress_reader(
     let mut term_attrs = (String::new(), String::new());
     let mut batch: Vec<Ready> = Vec::with_capacity(BATCH);
     let mut items_seen = 0usize;
-    let mut attachments: Vec<Item> = Vec::new();
+    let mut attachments: Vec<Attachment> = Vec::new();
     let mut thumbnails: Vec<(String, String)> = Vec::new();
     let mut images = Images {
         uploads: options.uploads.as_deref(),
@@ -442,7 +451,12 @@ pub async fn import_wordpress_reader(
                             if it.post_type == "attachment" && options.uploads.is_some() {
                                 // Brought into the library at the end, when every post that
                                 // uses it as its featured image has been read.
-                                attachments.push(it);
+                                attachments.push(Attachment {
+                                    describe: it.describe(),
+                                    post_id: it.post_id,
+                                    url: it.attachment_url,
+                                    alt: it.alt,
+                                });
                                 continue;
                             }
                             if let (true, Some(thumb)) = (it.post_type == "post", &it.thumbnail) {
@@ -592,27 +606,24 @@ async fn flush(
 /// item), then each post's featured image set.
 async fn featured_images(
     store: &Store,
-    attachments: Vec<Item>,
+    attachments: Vec<Attachment>,
     thumbnails: &[(String, String)],
     images: &mut Images<'_>,
     report: &mut WpReport,
 ) -> Result<(), WpError> {
     let mut ids: HashMap<String, i64> = HashMap::new();
     for a in attachments {
-        match images.bring(&a.attachment_url, &a.alt) {
+        match images.bring(&a.url, &a.alt) {
             Some(Ok(image)) => {
-                ids.insert(a.post_id.clone(), library_id(store, &image, report).await?);
+                ids.insert(a.post_id, library_id(store, &image, report).await?);
             }
             Some(Err(reason)) => report.skipped.push(Skipped {
-                item: a.describe(),
+                item: a.describe,
                 reason,
             }),
             None => report.skipped.push(Skipped {
-                item: a.describe(),
-                reason: format!(
-                    "its file {:?} is not under wp-content/uploads/",
-                    a.attachment_url
-                ),
+                item: a.describe,
+                reason: format!("its file {:?} is not under wp-content/uploads/", a.url),
             }),
         }
     }

@@ -199,6 +199,30 @@ enum ImportFormat {
         #[command(flatten)]
         settings: Overrides,
     },
+    /// A WordPress export (WXR, "Tools → Export → All content"): posts with their categories,
+    /// tags and authors, and redirects from the old site's links
+    Wordpress {
+        /// The .xml export
+        file: PathBuf,
+        /// The old site's wp-content/uploads folder: body images and featured images go into
+        /// the media library from it (without it they keep their old URLs)
+        #[arg(long, value_name = "DIR")]
+        uploads: Option<PathBuf>,
+        /// The old site's permalinks: `name` (/post-name/) or `date` (also /YYYY/MM/DD/post-name/)
+        #[arg(long, value_enum, default_value_t = WpPermalink::Name)]
+        permalink: WpPermalink,
+        /// auto: convert each field typed in Bijoy (SutonnyMJ) to Unicode Bengali; off: never
+        #[arg(long, value_enum, default_value_t = Bijoy::Auto)]
+        bijoy: Bijoy,
+        #[command(flatten)]
+        settings: Overrides,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum WpPermalink {
+    Name,
+    Date,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -485,6 +509,66 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             println!(
                 "imported {} new, updated {}, unchanged {}, skipped {} ({:.0} articles/s)",
+                report.inserted,
+                report.updated,
+                report.unchanged,
+                report.skipped.len(),
+                report.per_second()
+            );
+            Ok(if report.skipped.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+        Command::Import {
+            format:
+                ImportFormat::Wordpress {
+                    file,
+                    uploads,
+                    permalink,
+                    bijoy,
+                    settings,
+                },
+        } => {
+            let config = Config::load(&settings, None)?;
+            let store = Store::open(&config.store).await?;
+            let options = khobor::import::wordpress::WpOptions {
+                tz: config.site.timezone,
+                bijoy: bijoy.into(),
+                permalink: match permalink {
+                    WpPermalink::Name => khobor::import::wordpress::Permalink::Name,
+                    WpPermalink::Date => khobor::import::wordpress::Permalink::Date,
+                },
+                uploads,
+                media_dir: config.media_dir(),
+            };
+            let result =
+                khobor::import::wordpress::import_wordpress_file(&store, &file, &options).await;
+            store.close().await;
+            let report = result?;
+            for s in &report.skipped {
+                eprintln!("skipped {}: {}", s.item, s.reason);
+            }
+            let statuses: Vec<String> = report
+                .by_status
+                .iter()
+                .map(|(status, n)| format!("{status} {n}"))
+                .collect();
+            println!("stories by status: {}", statuses.join(", "));
+            if report.from_bijoy > 0 {
+                println!(
+                    "stories converted from Bijoy to Unicode: {}",
+                    report.from_bijoy
+                );
+            }
+            println!("old links redirected: {}", report.redirects);
+            println!(
+                "images added to the media library: {}, featured images set: {}",
+                report.media_added, report.heroes
+            );
+            println!(
+                "imported {} new, updated {}, unchanged {}, skipped {} ({:.0} posts/s)",
                 report.inserted,
                 report.updated,
                 report.unchanged,

@@ -59,6 +59,53 @@ pub fn archive(year: i32, month: u32, day: u32) -> String {
     format!("/archive/{year:04}/{month:02}/{day:02}")
 }
 
+/// The key an old path is stored and looked up under, so that every way a browser may send
+/// it finds it: percent-escapes decoded (upper- or lower-case hex alike), bytes that are not
+/// UTF-8 after decoding (a slug cut mid-letter) written back as upper-case `%XX`, trailing
+/// slashes dropped. `query` is kept only for WordPress's `?p=ID` and `?page_id=ID` links.
+pub fn redirect_key(path: &str, query: Option<&str>) -> String {
+    let bytes: Vec<u8> = percent_encoding::percent_decode_str(path).collect();
+    let mut key = String::with_capacity(bytes.len());
+    let mut rest = bytes.as_slice();
+    while !rest.is_empty() {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                key.push_str(s);
+                rest = &[];
+            }
+            Err(e) => {
+                let (good, bad) = rest.split_at(e.valid_up_to());
+                key.push_str(std::str::from_utf8(good).unwrap_or_default());
+                let n = e.error_len().unwrap_or(bad.len());
+                for b in &bad[..n] {
+                    key.push_str(&format!("%{b:02X}"));
+                }
+                rest = &bad[n..];
+            }
+        }
+    }
+    let trimmed = key.trim_end_matches('/');
+    let mut key = if trimmed.is_empty() {
+        "/".to_owned()
+    } else {
+        trimmed.to_owned()
+    };
+    if let Some(q) = query {
+        let wanted = q.split('&').find(|kv| {
+            kv.split_once('=').is_some_and(|(k, v)| {
+                (k == "p" || k == "page_id")
+                    && !v.is_empty()
+                    && v.bytes().all(|b| b.is_ascii_digit())
+            })
+        });
+        if let Some(kv) = wanted {
+            key.push('?');
+            key.push_str(kv);
+        }
+    }
+    key
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +117,22 @@ mod tests {
         assert_eq!(section("a b/c"), "/a%20b%2Fc");
         assert_eq!(query_value("a&b=c d"), "a%26b%3Dc%20d");
         assert_eq!(query_value("http://x.test/a"), "http%3A%2F%2Fx.test%2Fa");
+    }
+
+    #[test]
+    fn redirect_keys_agree_however_the_path_is_sent() {
+        // রাজ and the first two bytes of ন: a WordPress slug cut mid-letter.
+        let lower = "/%e0%a6%b0%e0%a6%be%e0%a6%9c-%e0%a6/";
+        let key = redirect_key(lower, None);
+        assert_eq!(key, "/রাজ-%E0%A6");
+        assert_eq!(redirect_key(&lower.to_uppercase(), None), key);
+        assert_eq!(redirect_key("/রাজ-%E0%A6", None), key);
+        assert_eq!(
+            redirect_key("/%E0%A6%B0%E0%A6%BE%E0%A6%9C-%e0%a6", None),
+            key
+        );
+        assert_eq!(redirect_key("/old/path/", None), "/old/path");
+        assert_eq!(redirect_key("/", Some("p=42&utm_source=x")), "/?p=42");
+        assert_eq!(redirect_key("/", Some("s=x")), "/");
     }
 }

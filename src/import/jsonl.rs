@@ -323,6 +323,7 @@ pub fn parse_line_with(
         source_name: optional(line.source, "source")?,
         source_url,
         published_at,
+        status: crate::domain::Status::Published,
     };
     Ok((article, from_bijoy))
 }

@@ -61,14 +61,23 @@ pub struct NewArticle {
     pub hero_url: Option<String>,
     pub source_name: Option<String>,
     pub source_url: Option<String>,
-    /// `None`: keep the stored time, or use the import time for a new story.
+    /// `None`: keep the stored time, or use the import time for a new published story (a
+    /// draft or a story in review keeps none; a scheduled story needs its planned time).
     pub published_at: Option<i64>,
+    /// Published for feeds and JSONL; the WordPress import also brings drafts, stories in
+    /// review and scheduled stories into the newsroom. Left out of the serialised form so
+    /// that fingerprints of published stories stored before this field are unchanged.
+    #[serde(skip)]
+    pub status: Status,
 }
 
 impl NewArticle {
     /// A fingerprint of everything the import sets, so re-importing the same line is a no-op.
     fn fingerprint(&self) -> String {
-        let json = serde_json::to_vec(self).unwrap_or_default();
+        let mut json = serde_json::to_vec(self).unwrap_or_default();
+        if self.status != Status::Published {
+            json.extend_from_slice(self.status.as_str().as_bytes());
+        }
         hex::encode(Sha256::digest(&json))
     }
 }
@@ -406,14 +415,117 @@ impl Store {
         .unwrap_or(0))
     }
 
-    /// The article an old path points to, if one was recorded.
-    pub async fn redirect_for(&self, path: &str) -> Result<Option<i64>> {
+    /// The article an old path points to, if one was recorded: under the path as it came,
+    /// or under its normalised key (`domain::urls::redirect_key`, which imports store).
+    pub async fn redirect_for(&self, path: &str, query: Option<&str>) -> Result<Option<i64>> {
+        let key = crate::domain::urls::redirect_key(path, query);
+        Ok(sqlx::query_scalar(
+            "SELECT article_id FROM redirects WHERE from_path = $1 OR from_path = $2 \
+             ORDER BY CASE WHEN from_path = $1 THEN 0 ELSE 1 END LIMIT 1",
+        )
+        .bind(path)
+        .bind(&key)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The page (not a story) an old path points to, if an import recorded one.
+    pub async fn path_redirect_for(
+        &self,
+        path: &str,
+        query: Option<&str>,
+    ) -> Result<Option<String>> {
+        let key = crate::domain::urls::redirect_key(path, query);
         Ok(
-            sqlx::query_scalar("SELECT article_id FROM redirects WHERE from_path = $1")
-                .bind(path)
+            sqlx::query_scalar("SELECT to_path FROM path_redirects WHERE from_path = $1")
+                .bind(&key)
                 .fetch_optional(&self.pool)
                 .await?,
         )
+    }
+
+    /// Records that the old path `from` (any form: it is stored under its normalised key)
+    /// now answers 301 to story `article_id`; a path recorded before is pointed here.
+    pub async fn set_redirect(&self, tx: &mut Tx<'_>, from: &str, article_id: i64) -> Result<()> {
+        let (path, query) = match from.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (from, None),
+        };
+        sqlx::query(
+            "INSERT INTO redirects (from_path, article_id, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (from_path) DO UPDATE SET article_id = excluded.article_id",
+        )
+        .bind(crate::domain::urls::redirect_key(path, query))
+        .bind(article_id)
+        .bind(now())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Records that the old path `from` answers 301 to the section, tag or author page of
+    /// the one named `name` (`kind`: `section`, `tag` or `author`); false if there is none
+    /// by that name (a tag no imported story carries, say).
+    pub async fn set_label_redirect(
+        &self,
+        tx: &mut Tx<'_>,
+        from: &str,
+        kind: &str,
+        name: &str,
+    ) -> Result<bool> {
+        let table = match kind {
+            "section" => "sections",
+            "tag" => "tags",
+            _ => "authors",
+        };
+        // `table` is one of our own constants, never input.
+        let slug: Option<String> =
+            sqlx::query_scalar(&format!("SELECT slug FROM {table} WHERE name = $1"))
+                .bind(name)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let Some(slug) = slug else {
+            return Ok(false);
+        };
+        let to = match kind {
+            "section" => crate::domain::urls::section(&slug),
+            "tag" => crate::domain::urls::tag(&slug),
+            _ => crate::domain::urls::author(&slug),
+        };
+        let key = crate::domain::urls::redirect_key(from, None);
+        if key == crate::domain::urls::redirect_key(&to, None) {
+            return Ok(true);
+        }
+        sqlx::query(
+            "INSERT INTO path_redirects (from_path, to_path, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (from_path) DO UPDATE SET to_path = excluded.to_path",
+        )
+        .bind(key)
+        .bind(to)
+        .bind(now())
+        .execute(&mut **tx)
+        .await?;
+        Ok(true)
+    }
+
+    /// Makes media `media_id` the hero image of the story imported as `external_id` (with a
+    /// change-feed row); false if there is no such story or it already has that image.
+    pub async fn set_hero_media(&self, external_id: &str, media_id: i64) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "UPDATE articles SET hero_media_id = $2, updated_at = $3, version = version + 1 \
+             WHERE external_id = $1 AND (hero_media_id IS NULL OR hero_media_id <> $2) RETURNING id",
+        )
+        .bind(external_id)
+        .bind(media_id)
+        .bind(now())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = id {
+            changes::append(&mut tx, "article.updated", "article", id).await?;
+        }
+        self.commit(tx).await?;
+        Ok(id.is_some())
     }
 
     /// Inserts the story, or updates the one with the same external id; a story whose content
@@ -434,11 +546,15 @@ impl Store {
         let t = now();
         let (id, outcome) = match existing {
             None => {
+                let published_at = match a.status {
+                    Status::Published => Some(a.published_at.unwrap_or(t)),
+                    _ => a.published_at,
+                };
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO articles (external_id, headline, kicker, summary, \
                      section_id, credit, signature, dateline, hero_url, source_name, source_url, status, \
                      published_at, updated_at, created_at, import_hash) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'published', $12, $15, $13, $14) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $16, $12, $15, $13, $14) \
                      RETURNING id",
                 )
                 .bind(&a.external_id)
@@ -452,10 +568,11 @@ impl Store {
                 .bind(&a.hero_url)
                 .bind(&a.source_name)
                 .bind(&a.source_url)
-                .bind(a.published_at.unwrap_or(t))
+                .bind(published_at)
                 .bind(t)
                 .bind(&fingerprint)
-                .bind(a.published_at.unwrap_or(t).min(t))
+                .bind(published_at.unwrap_or(t).min(t))
+                .bind(a.status.as_str())
                 .fetch_one(&mut **tx)
                 .await?;
                 (id, UpsertOutcome::Inserted(id))
@@ -466,7 +583,7 @@ impl Store {
                      section_id = $5, credit = $6, signature = $7, dateline = $8, \
                      hero_url = $9, source_name = $10, source_url = $11, \
                      published_at = COALESCE($12, published_at), updated_at = $13, import_hash = $14, \
-                     version = version + 1 WHERE id = $1",
+                     status = $15, version = version + 1 WHERE id = $1",
                 )
                 .bind(id)
                 .bind(&a.headline)
@@ -482,6 +599,7 @@ impl Store {
                 .bind(a.published_at)
                 .bind(t)
                 .bind(&fingerprint)
+                .bind(a.status.as_str())
                 .execute(&mut **tx)
                 .await?;
                 (id, UpsertOutcome::Updated(id))
@@ -490,7 +608,7 @@ impl Store {
         write_body(tx, id, &a.body_html, &a.body_text).await?;
         taxonomy::set_labels(tx, id, &a.tags, &a.authors).await?;
         let kind = match outcome {
-            UpsertOutcome::Inserted(_) => "article.published",
+            UpsertOutcome::Inserted(_) if a.status == Status::Published => "article.published",
             _ => "article.updated",
         };
         changes::append(tx, kind, "article", id).await?;

@@ -42,7 +42,8 @@ pub struct NewMedia<'a> {
     pub credit: &'a str,
     pub sha256: &'a str,
     pub bytes: usize,
-    pub uploaded_by: i64,
+    /// `None` for an image brought in by an import.
+    pub uploaded_by: Option<i64>,
 }
 
 const MEDIA_COLUMNS: &str =
@@ -109,6 +110,16 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// The library's image with these exact bytes (an import run again finds what it brought).
+    pub async fn media_by_sha256(&self, sha256: &str) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM media WHERE sha256 = $1 ORDER BY id LIMIT 1")
+                .bind(sha256)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn media(&self, id: i64) -> Result<Option<Media>> {

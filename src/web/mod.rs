@@ -397,6 +397,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(reader::article::fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            reader::article::old_links,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             error::render_error_pages,
         ));
     let newsroom = newsroom::router()

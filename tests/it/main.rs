@@ -23,3 +23,4 @@ mod page_cache;
 mod reader;
 mod search;
 mod smoke;
+mod wordpress;

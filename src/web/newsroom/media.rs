@@ -307,7 +307,7 @@ pub async fn store_upload(
                 credit: &up.credit,
                 sha256: &original.sha256,
                 bytes: original.bytes.len(),
-                uploaded_by: user_id,
+                uploaded_by: Some(user_id),
             },
             &Audit {
                 user_id: Some(user_id),

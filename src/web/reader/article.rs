@@ -217,10 +217,8 @@ pub async fn fallback(
     OriginalUri(uri): OriginalUri,
 ) -> Result<Response, WebError> {
     let path = uri.path();
-    if let Some(id) = state.store().redirect_for(path).await? {
-        if let Some(a) = state.store().published_article(id).await? {
-            return Ok(moved_permanently(&urls::article(&a.section.slug, a.id)));
-        }
+    if let Some(to) = old_link(&state, path, uri.query()).await? {
+        return Ok(moved_permanently(&to));
     }
     if path.len() > 1 && path.ends_with('/') {
         let trimmed = path.trim_end_matches('/');
@@ -231,6 +229,45 @@ pub async fn fallback(
         return Ok(moved_permanently(if to.is_empty() { "/" } else { &to }));
     }
     Err(WebError::NotFound)
+}
+
+/// Middleware: a page not found under a route (`/<old-slug>` looks like a section,
+/// `/category/<parent>/<child>` like a story) is looked up among the old links before the 404
+/// (or 400) stands.
+pub async fn old_links(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let uri = request.uri().clone();
+    let response = next.run(request).await;
+    // 400 too: a slug cut inside a letter is not UTF-8, which a route's path parameter refuses.
+    if !matches!(
+        response.status(),
+        StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST
+    ) {
+        return response;
+    }
+    match old_link(&state, uri.path(), uri.query()).await {
+        Ok(Some(to)) => moved_permanently(&to),
+        Ok(None) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Where an old link recorded by an import (or by hand) leads now: a published story, or a
+/// section, tag or author page.
+pub async fn old_link(
+    state: &AppState,
+    path: &str,
+    query: Option<&str>,
+) -> Result<Option<String>, WebError> {
+    if let Some(id) = state.store().redirect_for(path, query).await? {
+        if let Some(a) = state.store().published_article(id).await? {
+            return Ok(Some(urls::article(&a.section.slug, a.id)));
+        }
+    }
+    Ok(state.store().path_redirect_for(path, query).await?)
 }
 
 /// schema.org `NewsArticle`, serialised so that nothing in it can end or confuse its

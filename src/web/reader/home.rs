@@ -1,7 +1,7 @@
 //! The home page: the lead story, the next top stories, the latest list and a block per section.
 
-use axum::extract::State;
-use axum::response::Html;
+use axum::extract::{OriginalUri, State};
+use axum::response::{Html, IntoResponse, Response};
 
 use crate::domain::Section;
 use crate::storage::articles::Filter;
@@ -13,9 +13,26 @@ use crate::web::{AppState, WebError};
 
 use super::latest_cards;
 
-/// The home page. Each section's block is a cached fragment tagged with the section and the
-/// stories it shows, so a publish in one section renders only that block again.
-pub async fn home(State(state): State<AppState>) -> Result<(CacheTags, Html<String>), WebError> {
+/// The home page, or a 301 for an imported site's `/?p=ID` link. Each section's block is a
+/// cached fragment tagged with the section and the stories it shows, so a publish in one
+/// section renders only that block again.
+pub async fn home(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+) -> Result<Response, WebError> {
+    if let Some(query) = uri.query() {
+        let key = crate::domain::urls::redirect_key("/", Some(query));
+        if key != "/" {
+            if let Some(to) = super::article::old_link(&state, "/", Some(query)).await? {
+                return Ok(super::article::moved_permanently(&to));
+            }
+        }
+    }
+    Ok(front_page(&state).await?.into_response())
+}
+
+async fn front_page(state: &AppState) -> Result<(CacheTags, Html<String>), WebError> {
+    let state = state.clone();
     let now = now();
     let top = latest_cards(&state, 15, None, now).await?;
     let (lead, rest) = match top.split_first() {

@@ -548,7 +548,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.close().await;
             let report = result?;
             for s in &report.skipped {
-                eprintln!("skipped {}: {}", s.item, s.reason);
+                let what = if s.problem {
+                    "could not import"
+                } else {
+                    "skipped"
+                };
+                eprintln!("{what} {}: {}", s.item, s.reason);
             }
             let statuses: Vec<String> = report
                 .by_status
@@ -567,15 +572,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "images added to the media library: {}, featured images set: {}",
                 report.media_added, report.heroes
             );
+            let problems = report.skipped.iter().filter(|s| s.problem).count();
             println!(
-                "imported {} new, updated {}, unchanged {}, skipped {} ({:.0} posts/s)",
+                "imported {} new, updated {}, unchanged {}, skipped {} (not content), could not import {} ({:.0} posts/s)",
                 report.inserted,
                 report.updated,
                 report.unchanged,
-                report.skipped.len(),
+                report.skipped.len() - problems,
+                problems,
                 report.per_second()
             );
-            Ok(if report.skipped.is_empty() {
+            // Exit 2 when something could not be imported; items that are not stories by
+            // design (pages, menu items, the trash) are only listed.
+            Ok(if problems == 0 {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(2)

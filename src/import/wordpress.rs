@@ -81,6 +81,9 @@ pub struct Skipped {
     /// `post 12 "headline"`, `attachment 42`, …
     pub item: String,
     pub reason: String,
+    /// Whether something went wrong (a bad item, a missing file), as opposed to an item that
+    /// is not a story by design (a page, a menu item, a post in the trash).
+    pub problem: bool,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -620,10 +623,12 @@ async fn featured_images(
             Some(Err(reason)) => report.skipped.push(Skipped {
                 item: a.describe,
                 reason,
+                problem: true,
             }),
             None => report.skipped.push(Skipped {
                 item: a.describe,
                 reason: format!("its file {:?} is not under wp-content/uploads/", a.url),
+                problem: true,
             }),
         }
     }
@@ -729,32 +734,44 @@ fn judge(
     let skip = |it: &Item, reason: String| Skipped {
         item: it.describe(),
         reason,
+        problem: true,
+    };
+    // Not a story by design: listed in the summary, not a failure of the import.
+    let not_content = |it: &Item, reason: &str| Skipped {
+        item: it.describe(),
+        reason: reason.to_owned(),
+        problem: false,
     };
     if let Some(reason) = &it.refused {
         return Err(skip(&it, reason.clone()));
     }
     match it.post_type.as_str() {
         "post" => {}
-        "page" => return Err(skip(&it, "pages are not imported (only posts)".into())),
+        "page" => return Err(not_content(&it, "pages are not imported (only posts)")),
         "attachment" => {
-            return Err(skip(
+            return Err(not_content(
                 &it,
-                "no --uploads folder given: the image stays at its old URL".into(),
+                "no --uploads folder given: the image stays at its old URL",
             ))
         }
-        "revision" => return Err(skip(&it, "a revision, not content".into())),
-        "nav_menu_item" => return Err(skip(&it, "a navigation menu item, not content".into())),
-        other => return Err(skip(&it, format!("post type {other:?} is not content"))),
+        "revision" => return Err(not_content(&it, "a revision, not content")),
+        "nav_menu_item" => return Err(not_content(&it, "a navigation menu item, not content")),
+        other => {
+            return Err(not_content(
+                &it,
+                &format!("post type {other:?} is not content"),
+            ))
+        }
     }
     let status = match it.status.as_str() {
         "publish" => Status::Published,
         "draft" => Status::Draft,
         "pending" => Status::Review,
         "future" => Status::Scheduled,
-        "private" => return Err(skip(&it, "a private post (kept out of the paper)".into())),
-        "trash" => return Err(skip(&it, "in the trash".into())),
-        "auto-draft" => return Err(skip(&it, "an automatic draft".into())),
-        "inherit" => return Err(skip(&it, "a revision, not content".into())),
+        "private" => return Err(not_content(&it, "a private post (kept out of the paper)")),
+        "trash" => return Err(not_content(&it, "in the trash")),
+        "auto-draft" => return Err(not_content(&it, "an automatic draft")),
+        "inherit" => return Err(not_content(&it, "a revision, not content")),
         other => return Err(skip(&it, format!("status {other:?} is not imported"))),
     };
     let post_id: u64 = it
@@ -951,6 +968,7 @@ fn local_images(
                 notes.push(Skipped {
                     item: format!("image {} in {}", &tag[a..b], it.describe()),
                     reason: format!("{reason} (the old URL is kept)"),
+                    problem: true,
                 });
                 out.push_str(tag);
             }

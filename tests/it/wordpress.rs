@@ -562,27 +562,33 @@ async fn wordpress_an_rss_feed_from_elsewhere_is_refused_and_nothing_is_imported
 }
 
 #[tokio::test]
-async fn wordpress_cli_prints_a_summary_names_skipped_items_and_exits_2() {
+async fn wordpress_cli_prints_a_summary_names_skipped_items_and_exits_2_only_for_problems() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let file = dir.path().join("site.wxr.xml");
     std::fs::write(&file, wxr(&posts())).unwrap();
-    let out = crate::cli::khobor()
-        .args(["import", "wordpress"])
-        .arg(&file)
-        .args(["--permalink", "date", "--data"])
-        .arg(&data)
-        .output()
-        .unwrap();
+    let import = |file: &std::path::Path| {
+        crate::cli::khobor()
+            .args(["import", "wordpress"])
+            .arg(file)
+            .args(["--permalink", "date", "--data"])
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    // Items that are not stories by design are listed, and the import succeeds.
+    let out = import(&file);
     let stdout = String::from_utf8(out.stdout).unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(
         stdout.contains("stories by status: draft 1, published 3, review 1, scheduled 1"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("imported 6 new, updated 0, unchanged 0, skipped 3"),
+        stdout.contains(
+            "imported 6 new, updated 0, unchanged 0, skipped 3 (not content), could not import 0"
+        ),
         "{stdout}"
     );
     assert!(
@@ -590,6 +596,19 @@ async fn wordpress_cli_prints_a_summary_names_skipped_items_and_exits_2() {
         "{stderr}"
     );
     assert!(stderr.contains("skipped nav_menu_item 208"), "{stderr}");
+
+    // A post that cannot be a story (no title) is a problem: named, and exit status 2.
+    let mut bad = posts();
+    bad[0].title = "";
+    let broken = dir.path().join("broken.wxr.xml");
+    std::fs::write(&broken, wxr(&bad)).unwrap();
+    let out = import(&broken);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(stderr.contains("could not import post"), "{stderr}");
+    assert!(stderr.contains(": no title"), "{stderr}");
+    assert!(stdout.contains("could not import 1"), "{stdout}");
 
     // A file from elsewhere: one line naming the problem, exit 1, nothing stored.
     let feed = dir.path().join("feed.xml");

@@ -361,11 +361,14 @@ const PATH_IN_URL: percent_encoding::AsciiSet = percent_encoding::CONTROLS
     .add(b'#');
 
 /// The settings every SQLite connection gets: WAL (readers never wait for the writer),
-/// foreign keys, a 10 s wait for the write lock, an 8 MB page cache.
+/// foreign keys, a 10 s wait for the write lock, a 2 MB page cache. The reader site's hot
+/// reads run on their own connections with 8 MB each (`read::Readers`); these pooled ones
+/// do the writes and the rest, and with 8 MB each they held up to 48 MB more under load
+/// (bench/memory.sh) for no measurable speed.
 async fn sqlite_pragmas(conn: &mut AnyConnection) -> std::result::Result<(), sqlx::Error> {
     conn.execute(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-         PRAGMA busy_timeout = 10000; PRAGMA cache_size = -8000; PRAGMA temp_store = MEMORY;",
+         PRAGMA busy_timeout = 10000; PRAGMA cache_size = -2000; PRAGMA temp_store = MEMORY;",
     )
     .await?;
     Ok(())

@@ -73,14 +73,19 @@ def serve(data, config):
     p = subprocess.Popen([BIN, "serve", "--addr", "127.0.0.1:0", "--data", data, "--config", config],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     base = "http://" + p.stdout.readline().split("http://")[1].strip().rstrip("/")
+    # Polled until ready (its search index may be built first), with a deadline.
+    deadline = time.monotonic() + 300
     while True:
         try:
             with urllib.request.urlopen(base + "/readyz", timeout=5) as r:
                 if r.status == 200:
-                    break
+                    return p, base
         except OSError:
-            time.sleep(0.05)
-    return p, base
+            pass
+        if time.monotonic() > deadline:
+            p.terminate()
+            sys.exit(f"{base}/readyz did not answer 200 within 300 s")
+        time.sleep(0.05)
 
 
 def wrk(base, conc, path_file, out):

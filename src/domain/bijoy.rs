@@ -21,6 +21,29 @@ pub fn convert_text(text: &str) -> Option<String> {
     bangla::bijoy::convert_if_bijoy(text)
 }
 
+/// Replaces `field` with its Unicode form if it is Bijoy; whether it was.
+pub fn convert_field(field: &mut String) -> bool {
+    match convert_text(field) {
+        Some(unicode) => {
+            *field = unicode;
+            true
+        }
+        None => false,
+    }
+}
+
+/// Replaces the text of the HTML body `html` with its Unicode form if it is Bijoy; whether
+/// it was.
+pub fn convert_body(html: &mut String) -> bool {
+    match convert_html(html) {
+        Some(unicode) => {
+            *html = unicode;
+            true
+        }
+        None => false,
+    }
+}
+
 /// `html` with its text converted from Bijoy, if its text (without the markup) is Bijoy;
 /// else `None`. Tags are copied as they are; character references in the text are read
 /// first (in Bijoy `&` is the hasanta, so it arrives as `&amp;`) and the result is escaped.

@@ -70,12 +70,7 @@ impl ImportReport {
     }
 
     pub fn per_second(&self) -> f64 {
-        let secs = self.elapsed.as_secs_f64();
-        if secs > 0.0 {
-            self.processed() as f64 / secs
-        } else {
-            0.0
-        }
+        super::per_second(self.processed(), self.elapsed)
     }
 }
 
@@ -102,7 +97,7 @@ impl OneOrMany {
         };
         let mut any = false;
         for item in items.iter_mut().take(crate::domain::story::MAX_RAW_ITEMS) {
-            any |= convert_field(item);
+            any |= bijoy::convert_field(item);
         }
         any
     }
@@ -159,17 +154,6 @@ struct Line {
     age_minutes: Option<i64>,
 }
 
-/// Replaces `field` with its Unicode form if it is Bijoy; whether it was.
-fn convert_field(field: &mut String) -> bool {
-    match bijoy::convert_text(field) {
-        Some(unicode) => {
-            *field = unicode;
-            true
-        }
-        None => false,
-    }
-}
-
 impl Line {
     /// Converts each text field that is Bijoy (the body's text only, if it is HTML); whether
     /// any was. Ids, dates, URLs and the source name are never Bijoy.
@@ -187,18 +171,14 @@ impl Line {
         .into_iter()
         .flatten()
         {
-            any |= convert_field(field);
+            any |= bijoy::convert_field(field);
         }
         if let Some(body) = &mut self.body {
-            let unicode = if looks_like_html(body) {
-                bijoy::convert_html(body)
+            any |= if looks_like_html(body) {
+                bijoy::convert_body(body)
             } else {
-                bijoy::convert_text(body)
+                bijoy::convert_field(body)
             };
-            if let Some(unicode) = unicode {
-                *body = unicode;
-                any = true;
-            }
         }
         for list in [&mut self.tags, &mut self.author].into_iter().flatten() {
             any |= list.convert_bijoy();

@@ -111,12 +111,7 @@ impl WpReport {
     }
 
     pub fn per_second(&self) -> f64 {
-        let secs = self.elapsed.as_secs_f64();
-        if secs > 0.0 {
-            self.processed() as f64 / secs
-        } else {
-            0.0
-        }
+        super::per_second(self.processed(), self.elapsed)
     }
 }
 
@@ -785,15 +780,9 @@ fn judge(
     let mut content = std::mem::take(&mut it.content);
     if options.bijoy == BijoyMode::Auto {
         for field in [&mut title, &mut excerpt] {
-            if let Some(u) = bijoy::convert_text(field) {
-                *field = u;
-                converted = true;
-            }
+            converted |= bijoy::convert_field(field);
         }
-        if let Some(u) = bijoy::convert_html(&content) {
-            content = u;
-            converted = true;
-        }
+        converted |= bijoy::convert_body(&mut content);
     }
 
     let headline = clean_line(&html_to_text(&title));

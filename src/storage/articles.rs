@@ -326,37 +326,30 @@ impl Store {
     /// Cards of the published ones among the related stories kept for story `id`, best
     /// first; `None` if none were worked out for it. One round trip on PostgreSQL.
     pub async fn related_cards(&self, id: i64) -> Result<Option<Vec<ArticleCard>>> {
-        let Some(readers) = &self.readers else {
-            // Every row carries the list; a story that is gone leaves a row of NULLs.
-            let sql = format!(
-                "SELECT {CARD_COLUMNS}, r.related FROM article_related r \
-                 LEFT JOIN LATERAL unnest(string_to_array(r.related, ',')::bigint[]) \
-                 WITH ORDINALITY AS x(id, n) ON true \
-                 LEFT JOIN articles a ON a.id = x.id AND a.status = 'published' \
-                 LEFT JOIN sections s ON s.id = a.section_id \
-                 WHERE r.article_id = $1 ORDER BY x.n"
-            );
-            let rows = self
-                .read_all(&sql, &[id], |r| related_row(r), related_row)
-                .await?;
-            if rows.is_empty() {
-                return Ok(None);
-            }
-            return Ok(Some(rows.into_iter().flatten().collect()));
-        };
-        let ids = readers.with(|c| {
-            c.prepare_cached("SELECT related FROM article_related WHERE article_id = ?")?
-                .query_map([id], |r| r.get::<_, String>(0))?
-                .next()
-                .transpose()
-        })?;
-        match ids {
-            None => Ok(None),
-            Some(list) => {
-                let ids: Vec<i64> = list.split(',').filter_map(|n| n.parse().ok()).collect();
-                Ok(Some(self.published_cards(&ids).await?))
-            }
+        if self.readers.is_some() {
+            // SQLite, in process: two cheap reads.
+            return match self.related_ids(id).await? {
+                Some(ids) => Ok(Some(self.published_cards(&ids).await?)),
+                None => Ok(None),
+            };
         }
+        // PostgreSQL: every row carries the list; a story that is gone leaves a row of
+        // NULLs.
+        let sql = format!(
+            "SELECT {CARD_COLUMNS}, r.related FROM article_related r \
+             LEFT JOIN LATERAL unnest(string_to_array(r.related, ',')::bigint[]) \
+             WITH ORDINALITY AS x(id, n) ON true \
+             LEFT JOIN articles a ON a.id = x.id AND a.status = 'published' \
+             LEFT JOIN sections s ON s.id = a.section_id \
+             WHERE r.article_id = $1 ORDER BY x.n"
+        );
+        let rows = self
+            .read_all(&sql, &[id], |r| related_row(r), related_row)
+            .await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(rows.into_iter().flatten().collect()))
     }
 
     /// Stores the related stories worked out for each story (replacing earlier ones), in one

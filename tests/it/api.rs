@@ -7,7 +7,7 @@ use axum::http::{header, StatusCode};
 use chrono::DateTime;
 use serde_json::{json, Value};
 
-use crate::helpers::{site_path, stories, wire_story, TestApp};
+use crate::helpers::{names, site_path, stories, wire_story, TestApp};
 
 /// The `articles` array of a listing that must succeed.
 #[track_caller]
@@ -105,12 +105,7 @@ async fn articles_are_listed_newest_first_with_full_records() {
     assert_eq!(wire["section"]["slug"], "international");
     assert_eq!(wire["section"]["name"], "আন্তর্জাতিক");
     assert_eq!(wire["section"]["url"], "http://khobor.test/international");
-    let tag_names: Vec<&str> = wire["tags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let tag_names = names(&wire["tags"]);
     assert_eq!(tag_names, ["উত্তর কোরিয়া", "শীর্ষ বৈঠক"]);
     for tag in wire["tags"].as_array().unwrap() {
         assert!(tag["url"]
@@ -415,12 +410,7 @@ async fn sections_lists_the_six_desks_and_those_created_by_import() {
             "entertainment"
         ]
     );
-    let names: Vec<&str> = sections["sections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
+    let names = names(&sections["sections"]);
     assert_eq!(
         names,
         ["জাতীয়", "রাজনীতি", "আন্তর্জাতিক", "অর্থনীতি", "খেলা", "বিনোদন"]

@@ -352,6 +352,16 @@ pub fn stories(category: &str, start: usize, n: usize) -> Vec<Value> {
         .collect()
 }
 
+/// The `name` of every object in the JSON array `list` (tags, authors, sections).
+#[track_caller]
+pub fn names(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|item| item["name"].as_str().expect("a name"))
+        .collect()
+}
+
 /// The site path of an absolute URL the app gave out (`http://khobor.test/x` → `/x`).
 #[track_caller]
 pub fn site_path(url: &str) -> String {

@@ -12,7 +12,7 @@ use unicode_normalization::UnicodeNormalization;
 use khobor::domain::bijoy::BijoyMode;
 use khobor::import::{import_jsonl_file, ImportError, ImportReport};
 
-use crate::helpers::{site_path, stories, wire_story, TestApp};
+use crate::helpers::{names, site_path, stories, wire_story, TestApp};
 
 const TZ: chrono_tz::Tz = chrono_tz::Asia::Dhaka;
 
@@ -652,27 +652,12 @@ async fn changed_tags_replace_the_old_ones() {
     assert_eq!(t.import(&[story]).await.updated, 1);
 
     let a = t.api_article("wire-summit").await;
-    let tags: Vec<&str> = a["tags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let tags = names(&a["tags"]);
     assert_eq!(tags, ["কূটনীতি", "শীর্ষ বৈঠক"]);
-    let authors: Vec<&str> = a["authors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let authors = names(&a["authors"]);
     assert_eq!(authors, ["তানিয়া রহমান", "রাকিব হাসান"]);
     let listed = t.get("/api/v1/tags").await.json();
-    let names: Vec<&str> = listed["tags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let names = names(&listed["tags"]);
     assert!(!names.contains(&"উত্তর কোরিয়া"), "{names:?}");
     assert!(names.contains(&"কূটনীতি"));
 }

@@ -10,7 +10,7 @@ use axum::http::{Request, StatusCode};
 use khobor::domain::bijoy::BijoyMode;
 use khobor::import::wordpress::{import_wordpress_reader, Permalink, WpError, WpOptions, WpReport};
 
-use crate::helpers::TestApp;
+use crate::helpers::{names, TestApp};
 
 fn options() -> WpOptions {
     WpOptions {
@@ -335,12 +335,7 @@ async fn wordpress_posts_become_stories_with_their_dates_sections_tags_and_bylin
     // The child category is the section; tags; the classic body made paragraphs and a figure.
     let a = t.api_article("wp:203").await;
     assert_eq!(a["section"]["name"], "সিটি");
-    let tags: Vec<&str> = a["tags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let tags = names(&a["tags"]);
     assert_eq!(tags, ["ঢাকা", "বন্যা"]);
     let body = a["body_html"].as_str().unwrap();
     assert!(

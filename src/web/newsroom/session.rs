@@ -89,6 +89,15 @@ impl Staff {
     }
 
     /// 403 unless `token` is this session's CSRF token.
+    /// [`Staff::check_csrf`] for a script's request: the token in its `X-CSRF-Token` header.
+    pub fn check_csrf_header(&self, headers: &axum::http::HeaderMap) -> Result<(), WebError> {
+        let token = headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        self.check_csrf(token)
+    }
+
     pub fn check_csrf(&self, token: &str) -> Result<(), WebError> {
         if auth::same_secret(&self.csrf, token) {
             Ok(())

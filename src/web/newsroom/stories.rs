@@ -709,11 +709,7 @@ pub async fn presence(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let token = headers
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    staff.check_csrf(token)?;
+    staff.check_csrf_header(&headers)?;
     let who = caller(&staff, &address);
     state.stories().load(&who, id).await.map_err(web_error)?;
     let others = state
@@ -743,11 +739,7 @@ pub async fn bijoy(
     headers: HeaderMap,
     Json(paste): Json<Paste>,
 ) -> Result<Response, WebError> {
-    let token = headers
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    staff.check_csrf(token)?;
+    staff.check_csrf_header(&headers)?;
     let max = crate::domain::text::MAX_RAW_BODY_BYTES;
     if paste.text.len() > max {
         return Err(WebError::BadRequest(format!(

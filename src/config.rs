@@ -18,6 +18,8 @@ pub struct Config {
     /// given.
     pub store: crate::storage::Location,
     pub site: SiteConfig,
+    /// `KHOBOR_CARD_KEY`: one photocard signing key for every node (see [`crate::cards`]).
+    pub card_key: Option<String>,
     /// Extra Banglish spellings for search: Latin word → Bengali words (names whose Bengali
     /// spelling isn't phonetic). From the TOML file's `[search.aliases]`.
     pub search_aliases: HashMap<String, Vec<String>>,
@@ -190,6 +192,15 @@ pub struct Overrides {
         hide_env_values = true
     )]
     pub metrics_token: Option<String>,
+    /// The Ed25519 key photocards are signed with, 32 bytes in base64url, the same on every
+    /// node [default: a key of this node's, made on first use in DATA/card-keys.json]
+    #[arg(
+        long,
+        env = "KHOBOR_CARD_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    pub card_key: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -337,7 +348,9 @@ impl Config {
         let auth = AuthConfig::load(over, file.auth)?;
         let retention = file.retention.validated()?;
         let metrics = MetricsConfig::load(over, file.metrics)?;
+        let card_key = over.card_key.clone().filter(|k| !k.trim().is_empty());
         Ok(Config {
+            card_key,
             addr,
             data_dir,
             store,
@@ -372,6 +385,11 @@ impl Config {
 
     pub fn search_dir(&self) -> PathBuf {
         self.data_dir.join("search")
+    }
+
+    /// Where this node's photocard signing key comes from.
+    pub fn card_keys(&self) -> crate::cards::KeySource {
+        crate::cards::KeySource::for_data_dir(&self.data_dir, self.card_key.clone())
     }
 
     /// Uploaded originals and their variants, served under `/media/`.

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod cards;
 pub mod config;
 pub mod cpu;
 pub mod datadir;

@@ -112,6 +112,16 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// The key photocards are signed with
+    CardKey {
+        #[command(subcommand)]
+        action: CardKeyAction,
+    },
+    /// Photocards
+    Card {
+        #[command(subcommand)]
+        action: CardAction,
+    },
     /// Copy a site's SQLite store (a consistent snapshot: the site may keep running) into an
     /// empty PostgreSQL database, keeping every table, id and sequence, then check each
     /// table's row count and checksum on both sides; exits 1 if any differs
@@ -162,6 +172,32 @@ enum UserAction {
     },
     /// List the newsroom's people
     List {
+        #[command(flatten)]
+        settings: Overrides,
+    },
+}
+
+#[derive(Subcommand)]
+enum CardKeyAction {
+    /// Make a new signing key for this node's cards and retire the old ones: they stay
+    /// published (with the time they were retired), so the cards they signed still verify
+    Rotate {
+        #[command(flatten)]
+        settings: Overrides,
+    },
+}
+
+#[derive(Subcommand)]
+enum CardAction {
+    /// Check a card's signed record (the JSON at /c/CODE.json, saved to a file) against the
+    /// paper's published keys, offline; exits 1 if it does not verify
+    Verify {
+        /// The record: {"record", "signature", "kid", "alg"}
+        file: PathBuf,
+        /// The paper's key set (its /.well-known/khobor-card-keys.json, saved to a file)
+        /// [default: the keys in this site's store]
+        #[arg(long, value_name = "JWKS_FILE")]
+        keys: Option<PathBuf>,
         #[command(flatten)]
         settings: Overrides,
     },
@@ -477,6 +513,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::MigrateStore { from, to } => migrate_store(&from, &to).await,
+        Command::CardKey {
+            action: CardKeyAction::Rotate { settings },
+        } => {
+            let config = Config::load(&settings, None)?;
+            let store = Store::open(&config.store).await?;
+            let rotated = khobor::cards::rotate_key(&store, &config.card_keys()).await;
+            store.close().await;
+            let (kid, retired) = rotated.map_err(anyhow::Error::msg)?;
+            println!("cards are signed from now on with key {kid}");
+            for k in retired {
+                println!("retired (still published, so its cards verify): {k}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Card {
+            action:
+                CardAction::Verify {
+                    file,
+                    keys,
+                    settings,
+                },
+        } => card_verify(&file, keys.as_deref(), &settings).await,
         Command::Import {
             format:
                 ImportFormat::Jsonl {
@@ -675,6 +733,53 @@ async fn reindex(config: &Config, store: &Store, related_only: bool) -> anyhow::
 
 /// `khobor migrate-store`: progress per table on standard error, then each table's check and
 /// a summary on standard output. Exit status 1 when any table differs.
+/// `khobor card verify`: a saved record checked against a saved key set or the store's keys.
+async fn card_verify(
+    file: &std::path::Path,
+    keys: Option<&std::path::Path>,
+    settings: &Overrides,
+) -> anyhow::Result<ExitCode> {
+    let read_json = |path: &std::path::Path| -> anyhow::Result<serde_json::Value> {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_slice(&bytes).with_context(|| format!("{} is not JSON", path.display()))
+    };
+    let signed = read_json(file)?;
+    let field = |name: &str| -> anyhow::Result<String> {
+        signed[name]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("{} has no string `{name}`", file.display()))
+    };
+    let (record, signature, kid) = (field("record")?, field("signature")?, field("kid")?);
+    if signed["alg"] != "EdDSA" {
+        anyhow::bail!("{}: `alg` is {}, not EdDSA", file.display(), signed["alg"]);
+    }
+    let jwks = match keys {
+        Some(path) => read_json(path)?,
+        None => {
+            let config = Config::load(settings, None)?;
+            let store = Store::open(&config.store).await?;
+            let keys = store.card_keys().await;
+            store.close().await;
+            khobor::cards::jwks(&keys?)
+        }
+    };
+    match khobor::cards::verify(&record, &signature, &kid, &jwks) {
+        Ok(kid) => {
+            let parsed = khobor::cards::Record::parse(&record).map_err(anyhow::Error::msg)?;
+            println!("verified: card {} signed with key {kid}", parsed.code);
+            println!("{} ({}): {}", parsed.kind, parsed.published, parsed.text);
+            println!("image SHA-256: {}", parsed.png_sha256);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(why) => {
+            eprintln!("NOT verified: {why}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
 async fn migrate_store(from: &std::path::Path, to: &str) -> anyhow::Result<ExitCode> {
     let report = khobor::storage::copy::copy_sqlite_to_postgres(from, to, |t| {
         eprintln!(

@@ -67,6 +67,9 @@ pub enum Action {
     /// Remove a story that readers do not see, with its whole history, for good (audited).
     /// Editors spike instead: a spiked story can be restored.
     DeleteStory,
+    /// Make and publish a photocard of a published story (a statement in the paper's name,
+    /// signed with its key).
+    PublishCard,
 }
 
 /// The permission table. Every server-side check goes through here.
@@ -74,7 +77,7 @@ pub fn allows(role: Role, action: Action) -> bool {
     use Action::*;
     match action {
         ViewNewsroom | CreateStory | SubmitForReview | UploadMedia => true,
-        EditAnyStory | Publish | Schedule | Unpublish | Spike | ManageTaxonomy => {
+        EditAnyStory | Publish | Schedule | Unpublish | Spike | ManageTaxonomy | PublishCard => {
             role >= Role::Editor
         }
         ManageUsers | ManageSettings | ManageTokens | ViewAudit | DeleteStory => {
@@ -269,6 +272,7 @@ mod tests {
             (ManageTokens, [false, false, true]),
             (ViewAudit, [false, false, true]),
             (DeleteStory, [false, false, true]),
+            (PublishCard, [false, true, true]),
         ];
         for (action, expected) in table {
             for (role, want) in Role::ALL.into_iter().zip(expected) {

@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod articles;
+pub mod cards;
 pub mod changes;
 pub mod copy;
 pub mod identity;

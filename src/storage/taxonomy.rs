@@ -42,7 +42,10 @@ const RESERVED_SLUGS: &[&str] = &[
     "static",
     "tag",
     "theme.css",
+    "c",
     "card",
+    "cards",
+    ".well-known",
     "media",
 ];
 

@@ -25,6 +25,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../static/share.js"),
     },
     Asset {
+        path: "card-verify.js",
+        mime: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/card-verify.js"),
+    },
+    Asset {
         path: "newsroom.css",
         mime: "text/css; charset=utf-8",
         bytes: include_bytes!("../../static/newsroom.css"),

@@ -58,6 +58,7 @@ struct Inner {
     cpu: crate::cpu::CpuPool,
     /// Every story action with its permission checks (see [`crate::stories`]).
     stories: crate::stories::StoryService,
+    cards: crate::cards::CardService,
     /// What the background jobs did, counted by the jobs themselves.
     jobs: JobCounters,
     /// Everything `/metrics` reports (see [`metrics`]).
@@ -82,6 +83,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("list.html", include_str!("../../templates/list.html")),
     ("error.html", include_str!("../../templates/error.html")),
     ("search.html", include_str!("../../templates/search.html")),
+    ("card.html", include_str!("../../templates/card.html")),
+    ("cards.html", include_str!("../../templates/cards.html")),
+    (
+        "newsroom/cards.html",
+        include_str!("../../templates/newsroom/cards.html"),
+    ),
     (
         "fragments/latest.html",
         include_str!("../../templates/fragments/latest.html"),
@@ -207,8 +214,20 @@ impl AppState {
             config.site.timezone,
             config.site.short_name.clone(),
         );
+        let cards = crate::cards::CardService::new(
+            store.clone(),
+            cpu.clone(),
+            crate::cards::SiteFacts {
+                name: config.site.name.clone(),
+                base_url: config.site.base_url.clone(),
+                tz: config.site.timezone,
+            },
+            config.card_keys(),
+            crate::cards::CardImages::new(config.media_dir()),
+        );
         AppState {
             inner: Arc::new(Inner {
+                cards,
                 store,
                 search,
                 indexer,
@@ -227,6 +246,11 @@ impl AppState {
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// Photocards: making, signing and finding them.
+    pub fn cards(&self) -> &crate::cards::CardService {
+        &self.inner.cards
     }
 
     pub fn stories(&self) -> &crate::stories::StoryService {
@@ -394,6 +418,17 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{*path}", get(assets::static_file))
         .route("/favicon.ico", get(assets::favicon))
         .route("/media/{name}", get(newsroom::media::serve_file))
+        .route("/c", get(reader::cards::lookup))
+        .route("/c/", get(reader::cards::lookup))
+        .route("/c/{file}", get(reader::cards::card_file))
+        // The QR code carries the card's URL upper-cased (its compact alphanumeric mode).
+        .route("/C/{file}", get(reader::cards::card_file))
+        .route("/cards", get(reader::cards::recent))
+        .route(
+            "/.well-known/khobor-card-keys.json",
+            get(reader::cards::keys),
+        )
+        .route("/.well-known/trust.txt", get(reader::cards::trust_txt))
         .fallback(reader::article::fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -5,6 +5,7 @@
 
 mod api;
 mod archive;
+mod cards;
 mod change_feed;
 mod cli;
 mod feeds;

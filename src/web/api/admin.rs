@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/articles/{id}", get(one).put(update).delete(remove))
         .route("/articles/{id}/transitions", post(transition))
         .route("/articles/{id}/revisions", get(revisions))
+        .route("/articles/{id}/cards", get(cards_list).post(card_create))
         .route(
             "/media",
             get(media_list)
@@ -628,6 +629,135 @@ async fn revisions(
         }));
     }
     Ok(Json(json!({"revisions": items})))
+}
+
+/// A photocard as the API answers it.
+pub fn card_json(state: &AppState, c: &crate::storage::cards::Card) -> Value {
+    let path = crate::cards::card_path(&c.code);
+    json!({
+        "code": c.code,
+        "url": absolute(state, &path),
+        "image_url": absolute(state, &format!("{path}.png")),
+        "record_url": absolute(state, &format!("{path}.json")),
+        "layout": c.layout,
+        "kind": c.kind,
+        "text": c.text,
+        "speaker": c.speaker,
+        "media_id": c.media_id,
+        "width": c.width,
+        "height": c.height,
+        "png_sha256": c.png_sha256,
+        "superseded_by": c.superseded_by,
+        "created_at": time_json(state, Some(c.created_at)),
+    })
+}
+
+/// What `POST /admin/articles/{id}/cards` takes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardInput {
+    /// `4:5`, `1:1` or `og`.
+    layout: String,
+    #[serde(default)]
+    quote: Option<String>,
+    #[serde(default)]
+    speaker: Option<String>,
+    #[serde(default, deserialize_with = "whole_number")]
+    media_id: Option<i64>,
+    #[serde(default)]
+    focal_x: Option<f64>,
+    #[serde(default)]
+    focal_y: Option<f64>,
+}
+
+pub fn from_card_failure(e: crate::cards::CardFailure) -> AdminError {
+    use crate::cards::CardFailure as F;
+    match e {
+        F::Forbidden => forbidden(),
+        F::NotFound => AdminError::new(StatusCode::NOT_FOUND, "not_found", "article not found"),
+        F::NotPublished(_) => AdminError::new(StatusCode::CONFLICT, "wrong_state", e.to_string()),
+        F::Invalid { field, message } => invalid(&[FieldError { field, message }]),
+        F::Key(_) | F::Image(_) => {
+            tracing::error!(error = %e, "card failed");
+            AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        }
+        F::Storage(e) => e.into(),
+    }
+}
+
+/// `POST /admin/articles/{id}/cards`: makes, signs and publishes a photocard of the story.
+async fn card_create(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    body: Result<Json<CardInput>, JsonRejection>,
+) -> Result<Response, AdminError> {
+    let id = parse_id(&id)?;
+    let input = json_body(body)?;
+    // Values outside what the document states are a 400, as for any other field.
+    let bad = |message: String| AdminError::new(StatusCode::BAD_REQUEST, "invalid_json", message);
+    let layout = crate::cards::Layout::parse(&input.layout).ok_or_else(|| {
+        bad(format!(
+            "layout: `{}` is not a layout; use 4:5, 1:1 or og",
+            input.layout
+        ))
+    })?;
+    for (name, v) in [("focal_x", input.focal_x), ("focal_y", input.focal_y)] {
+        if v.is_some_and(|v| !(0.0..=1.0).contains(&v)) {
+            return Err(bad(format!("{name}: the focal point is between 0 and 1")));
+        }
+    }
+    if input.media_id.is_some_and(|m| m < 1) {
+        return Err(bad("media_id: ids start at 1".into()));
+    }
+    for (name, v) in [("quote", &input.quote), ("speaker", &input.speaker)] {
+        if v.as_ref().is_some_and(|v| v.chars().count() > 2000) {
+            return Err(bad(format!("{name}: at most 2000 characters")));
+        }
+    }
+    let focal = |v: Option<f64>| v.unwrap_or(0.5) as f32;
+    let card = state
+        .cards()
+        .make(
+            &caller,
+            id,
+            crate::cards::CardRequest {
+                layout,
+                quote: input.quote,
+                speaker: input.speaker,
+                media_id: input.media_id,
+                focal: (focal(input.focal_x), focal(input.focal_y)),
+            },
+        )
+        .await
+        .map_err(from_card_failure)?;
+    let mut r = (
+        StatusCode::CREATED,
+        Json(json!({"card": card_json(&state, &card)})),
+    )
+        .into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&crate::cards::card_path(&card.code)) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(r)
+}
+
+/// `GET /admin/articles/{id}/cards`: the story's cards, newest first.
+async fn cards_list(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AdminError> {
+    let id = parse_id(&id)?;
+    state
+        .stories()
+        .load(&caller, id)
+        .await
+        .map_err(|e| from_service(&state, e))?;
+    let cards = state.store().cards_of(id).await?;
+    Ok(Json(
+        json!({"cards": cards.iter().map(|c| card_json(&state, c)).collect::<Vec<_>>()}),
+    ))
 }
 
 async fn media_json(state: &AppState, id: i64) -> Result<Value, AdminError> {

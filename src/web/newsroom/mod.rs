@@ -3,6 +3,7 @@
 //! the permission table and the CSRF token itself; nothing here is cached.
 
 pub mod admin;
+pub mod cards;
 pub mod client_addr;
 pub mod login;
 pub mod media;
@@ -69,6 +70,10 @@ pub fn router() -> Router<AppState> {
             post(stories::restore),
         )
         .route("/newsroom/stories/{id}/presence", post(stories::presence))
+        .route(
+            "/newsroom/stories/{id}/cards",
+            get(cards::form).post(cards::submit),
+        )
         .route("/newsroom/bijoy", post(stories::bijoy))
         .route(
             "/newsroom/media",

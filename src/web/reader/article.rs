@@ -85,12 +85,23 @@ async fn story_fragment(
     let now = now();
     let view = ArticleView::new(&article, state.base_url(), state.tz(), now);
     let ld = json_ld(state, &article, &view);
+    // The story's cards still current; the newest Open Graph card is the link preview of a
+    // story without a photo.
+    let cards: Vec<super::cards::CardPageView> = state
+        .store()
+        .cards_of(id)
+        .await?
+        .iter()
+        .filter(|c| c.superseded_by.is_none())
+        .map(|c| super::cards::CardPageView::new(state, c, now))
+        .collect();
+    let og_card = cards.iter().find(|c| c.layout == "og");
     let html = state
         .render(
             "article.html",
             now,
             minijinja::context! {
-                article => view, json_ld => ld,
+                article => view, json_ld => ld, cards => cards, og_card => og_card,
                 latest_html => LATEST_SLOT, related_html => RELATED_SLOT,
             },
         )

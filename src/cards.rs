@@ -29,6 +29,11 @@ use crate::stories::Caller;
 
 pub use card::Layout;
 
+/// The site setting naming the media library image drawn as the cards' masthead.
+pub const LOGO_SETTING: &str = "card.logo_media_id";
+/// The site setting with the cards' accent colour (`#rrggbb`); unset, each section's colour.
+pub const ACCENT_SETTING: &str = "card.accent";
+
 /// The record format's version, its first line.
 pub const RECORD_VERSION: u32 = 1;
 /// The longest headline or quote a card takes (the renderer refuses longer ones too).
@@ -583,6 +588,22 @@ impl CardService {
             };
         let sections = self.store.sections().await?;
         let section = sections.iter().find(|s| s.id == story.fields.section_id);
+        let accent = match self.store.setting(ACCENT_SETTING).await? {
+            Some(c) if parse_colour(&c).is_some() => parse_colour(&c),
+            _ => section.and_then(|s| parse_colour(&s.colour)),
+        };
+        let logo = match self
+            .store
+            .setting(LOGO_SETTING)
+            .await?
+            .and_then(|v| v.parse::<i64>().ok())
+        {
+            Some(id) => match self.store.media(id).await? {
+                Some(m) => self.images.media_bytes(&m.path).await,
+                None => None,
+            },
+            None => None,
+        };
         Ok(Plan {
             article_id,
             story_url: format!(
@@ -599,7 +620,8 @@ impl CardService {
             photo,
             focal: (fx, fy),
             section_name: section.map(|s| s.name.clone()).unwrap_or_default(),
-            accent: section.and_then(|s| hex_colour(&s.colour)),
+            accent,
+            logo,
         })
     }
 
@@ -618,7 +640,7 @@ impl CardService {
             .to_owned();
         let site_name = self.site.name.clone();
         let date_line = date_line(created_at, self.site.tz);
-        let (layout, text, speaker, photo, (fx, fy), section, accent) = (
+        let (layout, text, speaker, photo, (fx, fy), section, accent, logo) = (
             plan.layout,
             plan.text.clone(),
             plan.speaker.clone(),
@@ -626,6 +648,7 @@ impl CardService {
             plan.focal,
             plan.section_name.clone(),
             plan.accent,
+            plan.logo.clone(),
         );
         let code = code.to_owned();
         let url = self.url(&code);
@@ -639,7 +662,7 @@ impl CardService {
                 card::render(&card::CardSpec {
                     layout,
                     site_name: &site_name,
-                    logo: None,
+                    logo: logo.as_deref(),
                     photo: photo.as_deref().map(|bytes| card::Photo {
                         bytes,
                         focal_x: fx,
@@ -659,6 +682,9 @@ impl CardService {
             .map_err(|e| match e {
                 card::CardError::PhotoTooLarge { .. } | card::CardError::PhotoUnreadable(_) => {
                     invalid("media_id", e.to_string())
+                }
+                card::CardError::LogoTooLarge { .. } | card::CardError::LogoUnreadable(_) => {
+                    invalid("logo", format!("{e} (the logo is set on the newsroom's settings page)"))
                 }
                 other => invalid(text_field, other.to_string()),
             })
@@ -777,9 +803,11 @@ struct Plan {
     focal: (f32, f32),
     section_name: String,
     accent: Option<[u8; 3]>,
+    logo: Option<Vec<u8>>,
 }
 
-fn hex_colour(s: &str) -> Option<[u8; 3]> {
+/// `#rgb` or `#rrggbb` as RGB.
+pub fn parse_colour(s: &str) -> Option<[u8; 3]> {
     let hex = s.strip_prefix('#')?;
     let full: String = match hex.len() {
         3 => hex.chars().flat_map(|c| [c, c]).collect(),

@@ -351,6 +351,9 @@ async fn settings_page(
     flash: Option<&str>,
 ) -> Result<Response, WebError> {
     let roles = two_factor_roles(state).await?;
+    let card_logo = state.store().setting(crate::cards::LOGO_SETTING).await?;
+    let card_accent = state.store().setting(crate::cards::ACCENT_SETTING).await?;
+    let media = super::media::picker(state).await?;
     page(
         state,
         staff,
@@ -358,9 +361,72 @@ async fn settings_page(
         "newsroom/settings.html",
         minijinja::context! {
             short_name => short_name, error => error, flash => flash, two_factor_roles => roles,
+            card_logo => card_logo.unwrap_or_default(), card_accent => card_accent.unwrap_or_default(),
+            media => media,
         },
     )
     .await
+}
+
+/// The photocards' logo (an image from the media library) and colour.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CardSettingsForm {
+    csrf: String,
+    logo_media_id: String,
+    accent: String,
+}
+
+pub async fn save_card_settings(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<CardSettingsForm>,
+) -> Result<Response, WebError> {
+    staff.check_csrf(&form.csrf)?;
+    staff.require(Action::ManageSettings)?;
+    let logo = form.logo_media_id.trim();
+    let accent = form.accent.trim().to_ascii_lowercase();
+    let logo_ok = logo.is_empty()
+        || match logo.parse::<i64>() {
+            Ok(id) => state.store().media(id).await?.is_some(),
+            Err(_) => false,
+        };
+    let accent_ok = accent.is_empty() || crate::cards::parse_colour(&accent).is_some();
+    if !logo_ok || !accent_ok {
+        let short = state
+            .stories()
+            .short_name()
+            .await
+            .map_err(|e| WebError::BadRequest(e.to_string()))?;
+        let error = if logo_ok {
+            "কার্ডের রং #rrggbb আকারে দিন, যেমন #c8102e।"
+        } else {
+            "লোগোটি মিডিয়া লাইব্রেরি থেকে বেছে নিন।"
+        };
+        return settings_page(
+            &state,
+            &staff,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &short,
+            Some(error),
+            None,
+        )
+        .await;
+    }
+    for (key, value) in [
+        (crate::cards::LOGO_SETTING, logo),
+        (crate::cards::ACCENT_SETTING, accent.as_str()),
+    ] {
+        state
+            .store()
+            .set_setting(
+                key,
+                value,
+                &staff.audit("settings.update", "settings", None, format!("{key} = {value}")),
+            )
+            .await?;
+    }
+    Ok(Redirect::to("/newsroom/settings#cards").into_response())
 }
 
 pub async fn settings(State(state): State<AppState>, staff: Staff) -> Result<Response, WebError> {

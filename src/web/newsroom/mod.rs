@@ -93,6 +93,10 @@ pub fn router() -> Router<AppState> {
             get(admin::settings).post(admin::save_settings),
         )
         .route(
+            "/newsroom/settings/cards",
+            post(admin::save_card_settings),
+        )
+        .route(
             "/newsroom/settings/two-factor",
             post(admin::save_two_factor_roles),
         )

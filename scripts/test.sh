@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Khobor's whole test suite: formatting, lints, every unit and integration test (the
-# integration suite twice: on SQLite, then on PostgreSQL, each test in a database of its own), the
+# integration suite three times: on SQLite, on SQLite with every test's media in S3 on
+# SeaweedFS, then on PostgreSQL, each test in a database of its own), the
 # newsroom's browser tests in headless Chromium (tests/browser), and schemathesis against a
 # running server to check that the API does what its OpenAPI document says.
 # It first installs what the tests need (scripts/setup.sh), so it works on a fresh machine.
@@ -17,6 +18,16 @@ echo "== cargo deny (licences, bans, sources)"
 cargo deny --log-level error check licenses bans sources
 echo "== cargo test"
 cargo test --workspace --all-targets --locked
+# The integration suite again with every test's media in S3 (SeaweedFS on loopback, each test
+# under a prefix of its own; about 75 s), with the tests about S3 itself that the run above
+# lists as ignored.
+echo "== integration tests with media on S3 (SeaweedFS)"
+bash scripts/s3.sh start
+trap 'bash scripts/s3.sh stop' EXIT
+# shellcheck disable=SC1091
+source .tools/s3/env
+cargo test --locked --test it -- --include-ignored
+unset KHOBOR_TEST_S3 KHOBOR_TEST_S3_BUCKET KHOBOR_TEST_S3_ACCESS_KEY KHOBOR_TEST_S3_SECRET_KEY
 # The server every PostgreSQL test makes its own database on (and drops it after).
 export KHOBOR_TEST_POSTGRES="${KHOBOR_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
 echo "== integration tests on PostgreSQL ($KHOBOR_TEST_POSTGRES)"

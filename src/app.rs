@@ -7,8 +7,10 @@ use tokio::net::TcpListener;
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::config::MediaStoreConfig;
 use crate::datadir::{self, DataDirError, DataDirLock};
 use crate::jobs::search_indexer::{self, IndexerError};
+use crate::media_store::{MediaStore, MediaStoreError};
 use crate::search::{SearchError, SearchIndex};
 use crate::storage::{Location, StorageError, Store};
 use crate::web::{self, AppState};
@@ -23,6 +25,8 @@ pub enum BuildError {
     Search(#[from] SearchError),
     #[error(transparent)]
     Indexer(#[from] IndexerError),
+    #[error(transparent)]
+    Media(#[from] MediaStoreError),
 }
 
 /// The assembled application: an open store and the router over it.
@@ -40,7 +44,11 @@ impl App {
     /// clear error rather than found by readers' requests later.
     pub async fn build(config: Config) -> Result<App, BuildError> {
         let lock = DataDirLock::acquire(&config.data_dir)?;
-        for dir in [config.search_dir(), config.media_dir()] {
+        let mut dirs = vec![config.search_dir()];
+        if let MediaStoreConfig::Local { dir } = &config.media.store {
+            dirs.push(dir.clone());
+        }
+        for dir in dirs {
             if dir.exists() {
                 datadir::check_writable(&dir)?;
             }
@@ -62,7 +70,10 @@ impl App {
         let search = Arc::new(SearchIndex::open(&config.search_dir(), translit)?);
         let indexer = Arc::new(search_indexer::Health::default());
         search_indexer::prepare(&store, &search, &indexer).await?;
-        let state = AppState::new(store, search, indexer, config);
+        // Only opened (settings checked), not contacted: a bucket that is down fails uploads
+        // with a clear message while pages go on being served.
+        let media = MediaStore::open(&config.media.store)?;
+        let state = AppState::new(store, search, indexer, media, config);
         let router = web::router(state.clone());
         Ok(App {
             state,
@@ -91,7 +102,7 @@ impl App {
     pub async fn process_media(&self) -> Result<usize, StorageError> {
         crate::jobs::media_variants::process_pending(
             self.state.store(),
-            &self.state.config().media_dir(),
+            self.state.media_store(),
             self.state.image_permits(),
             self.state.jobs(),
         )
@@ -143,7 +154,7 @@ impl App {
         let cache = tokio::spawn(web::cache::follow(state.clone(), stopped.clone()));
         let media = tokio::spawn(crate::jobs::media_variants::run(
             store.clone(),
-            state.config().media_dir(),
+            state.media_store().clone(),
             Arc::clone(state.media_wake()),
             Arc::clone(state.image_permits()),
             state.jobs().clone(),

@@ -28,6 +28,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub retention: RetentionConfig,
     pub metrics: MetricsConfig,
+    pub media: MediaConfig,
 }
 
 /// Connection limits (TOML `[server]`), in seconds and connections. A client that trickles
@@ -135,6 +136,8 @@ pub struct FileConfig {
     pub retention: RetentionConfig,
     #[serde(default)]
     pub metrics: FileMetrics,
+    #[serde(default)]
+    pub media: FileMedia,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -157,7 +160,7 @@ pub struct FileSite {
 /// Settings as given on the command line or in the environment (clap fills this in).
 #[derive(Debug, Default, Clone, clap::Args)]
 pub struct Overrides {
-    /// TOML configuration file (keys: addr, data, database_url, [site], [search.aliases], [cache], [server], [auth], [retention], [metrics]; see the README)
+    /// TOML configuration file (keys: addr, data, database_url, [site], [search.aliases], [cache], [server], [auth], [retention], [metrics], [media]; see the README)
     #[arg(long, env = "KHOBOR_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Data directory holding khobor.db, media/ and search/ [default: ./khobor-data]
@@ -201,6 +204,30 @@ pub struct Overrides {
         hide_env_values = true
     )]
     pub card_key: Option<String>,
+    /// Access key of the S3 media store ([media] store = "s3"); from the environment only
+    #[arg(
+        long = "s3-access-key-id",
+        env = "AWS_ACCESS_KEY_ID",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub aws_access_key_id: Option<String>,
+    /// Secret key of the S3 media store; from the environment only
+    #[arg(
+        long = "s3-secret-access-key",
+        env = "AWS_SECRET_ACCESS_KEY",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub aws_secret_access_key: Option<String>,
+    /// Session token for temporary S3 credentials; from the environment only
+    #[arg(
+        long = "s3-session-token",
+        env = "AWS_SESSION_TOKEN",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub aws_session_token: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -249,6 +276,20 @@ pub enum ConfigError {
         "the metrics token must be {MIN_METRICS_TOKEN} to {MAX_METRICS_TOKEN} printable ASCII characters without spaces"
     )]
     MetricsToken,
+    #[error(
+        "unknown [media] store {0:?}: use \"local\" (the data directory's media/ folder) or \"s3\""
+    )]
+    MediaStoreKind(String),
+    #[error("[media] store = \"s3\" needs {0}")]
+    MediaMissing(&'static str),
+    #[error("[media] {0} is only for store = \"s3\"")]
+    MediaS3Only(&'static str),
+    #[error("invalid [media] endpoint {0:?}: expected http:// or https:// and a host, e.g. https://s3.eu-central-1.amazonaws.com")]
+    MediaEndpoint(String),
+    #[error("invalid [media] base_url {0:?}: expected http:// or https:// and a host, and an optional path, e.g. https://cdn.example.com/media")]
+    MediaBaseUrl(String),
+    #[error("invalid [media] {0} {1:?}")]
+    MediaValue(&'static str, String),
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -349,6 +390,7 @@ impl Config {
         let retention = file.retention.validated()?;
         let metrics = MetricsConfig::load(over, file.metrics)?;
         let card_key = over.card_key.clone().filter(|k| !k.trim().is_empty());
+        let media = MediaConfig::load(over, file.media, &data_dir)?;
         Ok(Config {
             card_key,
             addr,
@@ -360,6 +402,7 @@ impl Config {
             auth,
             retention,
             metrics,
+            media,
             site: SiteConfig {
                 name: nfc(&name),
                 short_name: nfc(&short_name),
@@ -392,10 +435,203 @@ impl Config {
         crate::cards::KeySource::for_data_dir(&self.data_dir, self.card_key.clone())
     }
 
-    /// Uploaded originals and their variants, served under `/media/`.
+    /// The data directory's folder for uploaded originals and their variants: where they
+    /// are kept unless `[media] store = "s3"`, and what `khobor media migrate` copies from.
     pub fn media_dir(&self) -> PathBuf {
         self.data_dir.join("media")
     }
+}
+
+// ---- [media]
+
+/// Where media bytes are kept and where readers fetch them (TOML `[media]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaConfig {
+    pub store: MediaStoreConfig,
+    /// When set, reader pages and the API point images at `{base_url}/{name}` (a CDN, or the
+    /// bucket's public address) instead of Khobor's own `/media/{name}`. No trailing slash.
+    pub base_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaStoreConfig {
+    /// One file per object in `dir` (the data directory's `media/`).
+    Local {
+        dir: PathBuf,
+    },
+    S3(S3Config),
+}
+
+/// A bucket on an S3-compatible service.
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Config {
+    /// `https://…` (or `http://…` for a test server); `None` for Amazon S3 itself, whose
+    /// address follows from the region.
+    pub endpoint: Option<String>,
+    pub bucket: String,
+    pub region: String,
+    /// `endpoint/bucket/name` rather than `bucket.endpoint/name` (MinIO, SeaweedFS, Ceph).
+    pub path_style: bool,
+    /// Objects are kept under `prefix/` in the bucket, so one bucket can serve several sites.
+    pub prefix: Option<String>,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret or the token: configurations end up in logs.
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("path_style", &self.path_style)
+            .field("prefix", &self.prefix)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileMedia {
+    /// "local" (default) or "s3".
+    pub store: Option<String>,
+    pub base_url: Option<String>,
+    pub endpoint: Option<String>,
+    pub bucket: Option<String>,
+    pub region: Option<String>,
+    pub path_style: Option<bool>,
+    pub prefix: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+}
+
+impl MediaConfig {
+    fn load(
+        over: &Overrides,
+        file: FileMedia,
+        data_dir: &Path,
+    ) -> Result<MediaConfig, ConfigError> {
+        let base_url = match file.base_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(url) => Some(
+                parse_url(url, true).ok_or_else(|| ConfigError::MediaBaseUrl(url.to_owned()))?,
+            ),
+        };
+        let kind = file.store.as_deref().map(str::trim).unwrap_or("local");
+        let store = match kind {
+            "local" => {
+                let s3_only = [
+                    ("endpoint", file.endpoint.is_some()),
+                    ("bucket", file.bucket.is_some()),
+                    ("region", file.region.is_some()),
+                    ("path_style", file.path_style.is_some()),
+                    ("prefix", file.prefix.is_some()),
+                    ("access_key_id", file.access_key_id.is_some()),
+                    ("secret_access_key", file.secret_access_key.is_some()),
+                ];
+                if let Some((key, _)) = s3_only.iter().find(|(_, given)| *given) {
+                    return Err(ConfigError::MediaS3Only(key));
+                }
+                MediaStoreConfig::Local {
+                    dir: data_dir.join("media"),
+                }
+            }
+            "s3" => MediaStoreConfig::S3(S3Config::load(over, file)?),
+            other => return Err(ConfigError::MediaStoreKind(other.to_owned())),
+        };
+        Ok(MediaConfig { store, base_url })
+    }
+}
+
+impl S3Config {
+    fn load(over: &Overrides, file: FileMedia) -> Result<S3Config, ConfigError> {
+        let endpoint = match file.endpoint.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(url) => Some(
+                parse_url(url, false).ok_or_else(|| ConfigError::MediaEndpoint(url.to_owned()))?,
+            ),
+        };
+        let bucket = file
+            .bucket
+            .map(|b| b.trim().to_owned())
+            .filter(|b| !b.is_empty())
+            .ok_or(ConfigError::MediaMissing("bucket"))?;
+        // S3's rules for bucket names, loosely: what a URL path or host can carry as is.
+        let bucket_ok = (3..=63).contains(&bucket.len())
+            && bucket
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+        if !bucket_ok {
+            return Err(ConfigError::MediaValue("bucket", bucket));
+        }
+        let region = file
+            .region
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        let prefix = match file.prefix.as_deref().map(|p| p.trim().trim_matches('/')) {
+            None | Some("") => None,
+            Some(p) => {
+                let ok = p.split('/').all(|part| {
+                    !part.is_empty()
+                        && part != "."
+                        && part != ".."
+                        && part
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                });
+                if !ok {
+                    return Err(ConfigError::MediaValue("prefix", p.to_owned()));
+                }
+                Some(p.to_owned())
+            }
+        };
+        // The environment (read here, as every setting is) wins over the file.
+        let access_key_id = over
+            .aws_access_key_id
+            .clone()
+            .or(file.access_key_id)
+            .filter(|k| !k.trim().is_empty())
+            .ok_or(ConfigError::MediaMissing(
+                "credentials: AWS_ACCESS_KEY_ID (or [media] access_key_id)",
+            ))?;
+        let secret_access_key = over
+            .aws_secret_access_key
+            .clone()
+            .or(file.secret_access_key)
+            .filter(|k| !k.is_empty())
+            .ok_or(ConfigError::MediaMissing(
+                "credentials: AWS_SECRET_ACCESS_KEY (or [media] secret_access_key)",
+            ))?;
+        Ok(S3Config {
+            endpoint,
+            bucket,
+            region,
+            path_style: file.path_style.unwrap_or(false),
+            prefix,
+            access_key_id: access_key_id.trim().to_owned(),
+            secret_access_key,
+            session_token: over.aws_session_token.clone().filter(|t| !t.is_empty()),
+        })
+    }
+}
+
+/// An http(s) URL with a host, no query or fragment, without its trailing slash; a path
+/// only when `path` allows one.
+fn parse_url(text: &str, path: bool) -> Option<String> {
+    let url = url::Url::parse(text).ok()?;
+    let has_path = !matches!(url.path(), "" | "/");
+    let ok = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some_and(|h| !h.is_empty())
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && (path || !has_path);
+    ok.then(|| text.trim_end_matches('/').to_owned())
 }
 
 // ---- [auth] and [retention]
@@ -607,6 +843,94 @@ mod tests {
             Config::load(&over, None),
             Err(ConfigError::BaseUrl(_))
         ));
+    }
+
+    #[test]
+    fn media_store_settings_are_checked_at_start() {
+        let dir = std::env::temp_dir().join(format!("khobor-config-media-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("khobor.toml");
+        let over = Overrides {
+            config: Some(path.clone()),
+            data: Some(dir.clone()),
+            ..Default::default()
+        };
+        let load = |text: &str, over: &Overrides| {
+            std::fs::write(&path, text).unwrap();
+            Config::load(over, None)
+        };
+        // The default: the data directory's media/ folder, Khobor's own /media/ URLs.
+        let c = load("", &over).unwrap();
+        assert_eq!(
+            c.media.store,
+            MediaStoreConfig::Local {
+                dir: dir.join("media")
+            }
+        );
+        assert_eq!(c.media.base_url, None);
+        let c = load(
+            "[media]\nbase_url = \"https://cdn.example.com/m/\"\n",
+            &over,
+        )
+        .unwrap();
+        assert_eq!(
+            c.media.base_url.as_deref(),
+            Some("https://cdn.example.com/m")
+        );
+
+        let s3 = "[media]\nstore = \"s3\"\nendpoint = \"http://127.0.0.1:9000\"\nbucket = \"khobor-media\"\npath_style = true\nprefix = \"/site-a/\"\n";
+        let err = load(s3, &over).unwrap_err().to_string();
+        assert!(err.contains("AWS_ACCESS_KEY_ID"), "{err}");
+        let env = Overrides {
+            aws_access_key_id: Some("AKIDEXAMPLE".into()),
+            aws_secret_access_key: Some("from-the-environment".into()),
+            ..over.clone()
+        };
+        let MediaStoreConfig::S3(c) = load(s3, &env).unwrap().media.store else {
+            panic!("not s3");
+        };
+        assert_eq!(c.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(
+            (c.bucket.as_str(), c.region.as_str()),
+            ("khobor-media", "us-east-1")
+        );
+        assert!(c.path_style);
+        assert_eq!(c.prefix.as_deref(), Some("site-a"));
+        assert_eq!(c.secret_access_key, "from-the-environment");
+        assert!(
+            !format!("{c:?}").contains("from-the-environment"),
+            "secret in Debug"
+        );
+        // Keys in the file serve when the environment has none; the environment wins.
+        let with_keys =
+            format!("{s3}access_key_id = \"FILEKEY\"\nsecret_access_key = \"file-secret\"\n");
+        let MediaStoreConfig::S3(c) = load(&with_keys, &over).unwrap().media.store else {
+            panic!("not s3");
+        };
+        assert_eq!(
+            (c.access_key_id.as_str(), c.secret_access_key.as_str()),
+            ("FILEKEY", "file-secret")
+        );
+        let MediaStoreConfig::S3(c) = load(&with_keys, &env).unwrap().media.store else {
+            panic!("not s3");
+        };
+        assert_eq!(c.access_key_id, "AKIDEXAMPLE");
+
+        for (text, expect) in [
+            ("[media]\nstore = \"ftp\"\n", "unknown [media] store \"ftp\""),
+            ("[media]\nstore = \"s3\"\nendpoint = \"http://127.0.0.1:9000\"\n", "needs bucket"),
+            ("[media]\nstore = \"s3\"\nbucket = \"b-1\"\nendpoint = \"127.0.0.1:9000\"\n", "invalid [media] endpoint"),
+            ("[media]\nstore = \"s3\"\nbucket = \"b-1\"\nendpoint = \"https://s3.example.com/path\"\n", "invalid [media] endpoint"),
+            ("[media]\nstore = \"s3\"\nbucket = \"Bad_Bucket\"\n", "invalid [media] bucket"),
+            ("[media]\nstore = \"s3\"\nbucket = \"b-1\"\nprefix = \"a/../b\"\n", "invalid [media] prefix"),
+            ("[media]\nbucket = \"b-1\"\n", "[media] bucket is only for store = \"s3\""),
+            ("[media]\nbase_url = \"cdn.example.com\"\n", "invalid [media] base_url"),
+            ("[media]\nbuckt = \"b\"\n", "unknown field"),
+        ] {
+            let err = load(text, &env).unwrap_err().to_string();
+            assert!(err.contains(expect), "{text}: {err}");
+        }
+        std::fs::remove_dir_all(dir).ok();
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Khobor: a Bengali-first news publishing platform. The library holds everything; the
 //! `khobor` binary only parses its command line and calls in here.
 //!
-//! Import rule: `domain ← storage · feeds · search ← stories ← import · demo · jobs ← web ← app ← cli`.
+//! Import rule: `domain ← storage · feeds · search · media_store ← stories ← import · demo · jobs ← web
+//! ← app ← cli`.
 
 pub mod accounts;
 pub mod app;
@@ -15,6 +16,7 @@ pub mod domain;
 pub mod feeds;
 pub mod import;
 pub mod jobs;
+pub mod media_store;
 pub mod search;
 pub mod storage;
 pub mod stories;

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use khobor::app::App;
 use khobor::config::{Config, Overrides};
 use khobor::domain::bijoy::BijoyMode;
+use khobor::media_store::MediaStore;
 use khobor::storage::Store;
 
 /// mimalloc rather than the system allocator: a page served from the cache is mostly small
@@ -133,6 +134,31 @@ enum Command {
         #[arg(long, value_name = "URL")]
         to: String,
     },
+    /// The media store: uploaded images and their variants
+    Media {
+        #[command(subcommand)]
+        action: MediaAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum MediaAction {
+    /// Copy every object from the data directory's media/ folder into the S3 bucket of the
+    /// configuration's [media] section (objects already there with the same size and
+    /// checksum are skipped), then read each back and compare its SHA-256 with the source's;
+    /// exits 1 if any differs. Safe to run again, and while the site runs
+    Migrate {
+        /// Where to copy to: the store configured under [media] (store = "s3")
+        #[arg(long, value_enum)]
+        to: MediaTarget,
+        #[command(flatten)]
+        settings: Overrides,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MediaTarget {
+    S3,
 }
 
 #[derive(Subcommand)]
@@ -535,6 +561,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     settings,
                 },
         } => card_verify(&file, keys.as_deref(), &settings).await,
+        Command::Media {
+            action:
+                MediaAction::Migrate {
+                    to: MediaTarget::S3,
+                    settings,
+                },
+        } => migrate_media(&Config::load(&settings, None)?).await,
         Command::Import {
             format:
                 ImportFormat::Jsonl {
@@ -599,7 +632,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     WpPermalink::Date => khobor::import::wordpress::Permalink::Date,
                 },
                 uploads,
-                media_dir: config.media_dir(),
+                media: MediaStore::open(&config.media.store)?,
             };
             let result =
                 khobor::import::wordpress::import_wordpress_file(&store, &file, &options).await;
@@ -815,6 +848,54 @@ async fn migrate_store(from: &std::path::Path, to: &str) -> anyhow::Result<ExitC
         Ok(ExitCode::SUCCESS)
     } else {
         println!("{copied}; NOT verified: {differing} tables differ");
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// `khobor media migrate --to s3`: each object copied (or found already there) on standard
+/// error, then the counts and the check on standard output. Exit status 1 on any mismatch.
+async fn migrate_media(config: &Config) -> anyhow::Result<ExitCode> {
+    let khobor::config::MediaStoreConfig::S3(_) = &config.media.store else {
+        anyhow::bail!(
+            "the configuration's media store is the local folder: set [media] store = \"s3\" \
+             (with endpoint, bucket, region) in the file given with --config first"
+        );
+    };
+    let source = MediaStore::local(&config.media_dir())?;
+    let target = MediaStore::open(&config.media.store)?;
+    let report = khobor::media_store::migrate(&source, &target, |name, copied| {
+        eprintln!(
+            "{name}: {}",
+            if copied { "copied" } else { "already there" }
+        );
+    })
+    .await?;
+    println!(
+        "{} objects ({} bytes) from {} to {}: {} copied, {} already there",
+        report.objects,
+        report.bytes,
+        source.describe(),
+        target.describe(),
+        report.copied,
+        report.skipped
+    );
+    for name in &report.mismatches {
+        println!(
+            "MISMATCH {name}: the copy's SHA-256 differs from the source's (or it is missing)"
+        );
+    }
+    if report.mismatches.is_empty() {
+        println!(
+            "verified: all {} objects read back with the source's SHA-256",
+            report.verified
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "NOT verified: {} of {} objects differ",
+            report.mismatches.len(),
+            report.objects
+        );
         Ok(ExitCode::FAILURE)
     }
 }

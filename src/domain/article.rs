@@ -77,6 +77,35 @@ pub struct Picture {
     pub alt: String,
 }
 
+impl Picture {
+    /// The picture with every image address as readers fetch it (see
+    /// [`crate::domain::urls::media_public`]): the stored `/media/` paths unchanged, or under
+    /// the media base URL.
+    pub fn for_readers(&self, media_base: Option<&str>) -> Picture {
+        let Some(base) = media_base else {
+            return self.clone();
+        };
+        let srcset = |list: &str| {
+            list.split(", ")
+                .filter(|entry| !entry.is_empty())
+                .map(|entry| match entry.split_once(' ') {
+                    Some((url, width)) => {
+                        format!("{} {width}", super::urls::media_public(Some(base), url))
+                    }
+                    None => super::urls::media_public(Some(base), entry),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Picture {
+            src: super::urls::media_public(Some(base), &self.src),
+            webp: srcset(&self.webp),
+            jpeg: srcset(&self.jpeg),
+            ..self.clone()
+        }
+    }
+}
+
 /// A whole story, as the article page, feeds and API need it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Article {

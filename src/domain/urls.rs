@@ -59,6 +59,21 @@ pub fn archive(year: i32, month: u32, day: u32) -> String {
     format!("/archive/{year:04}/{month:02}/{day:02}")
 }
 
+/// A media object on this site: `/media/{name}` (what the store records and bodies keep).
+pub fn media(name: &str) -> String {
+    format!("/media/{name}")
+}
+
+/// Where readers fetch a media object given by its site path (`/media/{name}`): the same
+/// path, or `{base}/{name}` when the site's `[media] base_url` (a CDN or the bucket's public
+/// address) is set. Anything that is not a `/media/` path is returned as it is.
+pub fn media_public(base: Option<&str>, path: &str) -> String {
+    match (base, path.strip_prefix("/media/")) {
+        (Some(base), Some(name)) => format!("{base}/{name}"),
+        _ => path.to_owned(),
+    }
+}
+
 /// The key an old path is stored and looked up under, so that every way a browser may send
 /// it finds it: percent-escapes decoded (upper- or lower-case hex alike), bytes that are not
 /// UTF-8 after decoding (a slug cut mid-letter) written back as upper-case `%XX`, trailing
@@ -109,6 +124,20 @@ pub fn redirect_key(path: &str, query: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn media_urls_follow_the_base_url() {
+        assert_eq!(media("ab12.jpg"), "/media/ab12.jpg");
+        assert_eq!(media_public(None, "/media/ab12.jpg"), "/media/ab12.jpg");
+        assert_eq!(
+            media_public(Some("https://cdn.example.com/m"), "/media/ab12-320.webp"),
+            "https://cdn.example.com/m/ab12-320.webp"
+        );
+        assert_eq!(
+            media_public(Some("https://cdn.example.com"), "/static/x.png"),
+            "/static/x.png"
+        );
+    }
 
     #[test]
     fn bengali_slugs_are_percent_encoded_once() {

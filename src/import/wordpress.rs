@@ -22,6 +22,7 @@ use quick_xml::events::Event;
 use crate::domain::bijoy::{self, BijoyMode};
 use crate::domain::text::{body_to_html, clean_line, grapheme_len, html_to_text};
 use crate::domain::Status;
+use crate::media_store::{MediaStore, MediaStoreError};
 use crate::storage::articles::{NewArticle, UpsertOutcome};
 use crate::storage::{StorageError, Store};
 
@@ -48,8 +49,8 @@ pub struct WpOptions {
     /// The old site's `wp-content/uploads` folder: images in bodies and featured images are
     /// brought into the media library from it. `None`: images stay at their old URLs.
     pub uploads: Option<PathBuf>,
-    /// Where the media library keeps its files (`Config::media_dir`).
-    pub media_dir: PathBuf,
+    /// Where the media library keeps its files (the site's media store).
+    pub media: MediaStore,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +74,8 @@ pub enum WpError {
     },
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error("images cannot be stored, the import stops here: {0}")]
+    Media(#[from] MediaStoreError),
 }
 
 /// One item not imported, and why.
@@ -187,8 +190,11 @@ struct Image {
 /// Images met so far, by their old URL (one file is read once per import).
 struct Images<'a> {
     uploads: Option<&'a Path>,
-    media_dir: &'a Path,
+    media: &'a MediaStore,
     seen: HashMap<String, Result<Image, String>>,
+    /// Cleaned images read since the last [`Images::store_pending`], to be written to the
+    /// media store (asynchronously) before any row names them.
+    pending: Vec<(String, bytes::Bytes)>,
 }
 
 impl Images<'_> {
@@ -200,15 +206,29 @@ impl Images<'_> {
         if let Some(done) = self.seen.get(url) {
             return Some(done.clone());
         }
-        let result = intake(uploads, self.media_dir, rel, alt);
+        let result = intake(uploads, rel, alt).map(|(image, name, bytes)| {
+            self.pending.push((name, bytes));
+            image
+        });
         self.seen.insert(url.to_owned(), result.clone());
         Some(result)
     }
+
+    /// Writes the images read since the last call into the media store (an object already
+    /// there is the same bytes: names are content hashes). Called before the rows that name
+    /// them are written, so no row points at a missing object.
+    async fn store_pending(&mut self) -> Result<(), MediaStoreError> {
+        for (name, bytes) in self.pending.drain(..) {
+            self.media.put_new(&name, bytes).await?;
+        }
+        Ok(())
+    }
 }
 
-/// Reads `uploads/rel`, checks and cleans it as a newsroom upload is (type from the bytes,
-/// limits, metadata dropped) and writes it under its content-hashed name.
-fn intake(uploads: &Path, media_dir: &Path, rel: &str, alt: &str) -> Result<Image, String> {
+/// Reads `uploads/rel` and checks and cleans it as a newsroom upload is (type from the bytes,
+/// limits, metadata dropped); returns the image, its content-hashed name and the cleaned bytes
+/// to store under it.
+fn intake(uploads: &Path, rel: &str, alt: &str) -> Result<(Image, String, bytes::Bytes), String> {
     let rel = percent_encoding::percent_decode_str(rel)
         .decode_utf8_lossy()
         .into_owned();
@@ -224,23 +244,16 @@ fn intake(uploads: &Path, media_dir: &Path, rel: &str, alt: &str) -> Result<Imag
     let original = media::ingest(&bytes, &media::Limits::default())
         .map_err(|e| format!("uploads/{rel} is not a usable image: {e}"))?;
     let name = format!("{}.{}", &original.sha256[..16], original.format.ext());
-    let target = media_dir.join(&name);
-    if !target.exists() {
-        std::fs::create_dir_all(media_dir).map_err(|e| format!("cannot write media: {e}"))?;
-        let tmp = media_dir.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, &original.bytes)
-            .and_then(|()| std::fs::rename(&tmp, &target))
-            .map_err(|e| format!("cannot write media: {e}"))?;
-    }
-    Ok(Image {
-        path: format!("/media/{name}"),
+    let image = Image {
+        path: crate::domain::urls::media(&name),
         mime: original.format.mime(),
         width: original.width,
         height: original.height,
         sha256: original.sha256,
         bytes: original.bytes.len(),
         alt: clean_line(alt),
-    })
+    };
+    Ok((image, name, bytes::Bytes::from(original.bytes)))
 }
 
 /// The library's id for an image, adding its row if these bytes are not there yet.
@@ -340,8 +353,9 @@ pub async fn import_wordpress_reader(
     let mut thumbnails: Vec<(String, String)> = Vec::new();
     let mut images = Images {
         uploads: options.uploads.as_deref(),
-        media_dir: &options.media_dir,
+        media: &options.media,
         seen: HashMap::new(),
+        pending: Vec::new(),
     };
     let mut text_too_long = false;
 
@@ -460,14 +474,10 @@ pub async fn import_wordpress_reader(
                             if let (true, Some(thumb)) = (it.post_type == "post", &it.thumbnail) {
                                 thumbnails.push((format!("wp:{}", it.post_id), thumb.clone()));
                             }
-                            match judge(
-                                it,
-                                &channel,
-                                options,
-                                now,
-                                &mut images,
-                                &mut report.skipped,
-                            ) {
+                            let judged =
+                                judge(it, &channel, options, now, &mut images, &mut report.skipped);
+                            images.store_pending().await?;
+                            match judged {
                                 Ok((ready, converted)) => {
                                     report.from_bijoy += usize::from(converted);
                                     batch.push(ready);
@@ -611,7 +621,9 @@ async fn featured_images(
 ) -> Result<(), WpError> {
     let mut ids: HashMap<String, i64> = HashMap::new();
     for a in attachments {
-        match images.bring(&a.url, &a.alt) {
+        let brought = images.bring(&a.url, &a.alt);
+        images.store_pending().await?;
+        match brought {
             Some(Ok(image)) => {
                 ids.insert(a.post_id, library_id(store, &image, report).await?);
             }

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::users::{audit, Audit};
 use super::{now, Result, Store};
+use crate::domain::urls;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Media {
@@ -56,7 +57,7 @@ pub fn picture_json(variants: &[MediaVariant], alt: &str) -> Option<String> {
         variants
             .iter()
             .filter(|v| v.mime == mime)
-            .map(|v| format!("/media/{} {}w", v.name, v.width))
+            .map(|v| format!("{} {}w", urls::media(&v.name), v.width))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -68,7 +69,7 @@ pub fn picture_json(variants: &[MediaVariant], alt: &str) -> Option<String> {
         .or_else(|| jpegs.iter().min_by_key(|v| v.width))?;
     let widest = variants.iter().max_by_key(|v| v.width)?;
     serde_json::to_string(&crate::domain::article::Picture {
-        src: format!("/media/{}", fallback.name),
+        src: urls::media(&fallback.name),
         webp: list("image/webp"),
         jpeg: list("image/jpeg"),
         width: widest.width,

@@ -48,6 +48,8 @@ struct Inner {
     indexer: Arc<search_indexer::Health>,
     config: Config,
     templates: Environment<'static>,
+    /// Where uploads' bytes are kept: the data directory's media/ or a bucket.
+    media: crate::media_store::MediaStore,
     /// Woken after each upload so the media worker makes its variants.
     media_wake: Arc<tokio::sync::Notify>,
     /// Decoding an upload takes tens of megabytes; at most two are decoded at once.
@@ -202,6 +204,7 @@ impl AppState {
         store: Store,
         search: Arc<SearchIndex>,
         indexer: Arc<search_indexer::Health>,
+        media: crate::media_store::MediaStore,
         config: Config,
     ) -> AppState {
         let cache = cache::Cache::new(&config.cache);
@@ -232,6 +235,7 @@ impl AppState {
                 search,
                 indexer,
                 templates: templates(),
+                media,
                 media_wake: Arc::new(tokio::sync::Notify::new()),
                 image_permits: Arc::new(tokio::sync::Semaphore::new(2)),
                 cache,
@@ -302,6 +306,17 @@ impl AppState {
         let password = password.to_owned();
         self.cpu(move || crate::auth::hash_password(&password))
             .await
+    }
+
+    /// Where uploads' originals and variants are written and read.
+    pub fn media_store(&self) -> &crate::media_store::MediaStore {
+        &self.inner.media
+    }
+
+    /// The address readers fetch a media object from: `/media/{name}` on this site, or
+    /// under `[media] base_url` when one is set (see [`crate::domain::urls::media_public`]).
+    pub fn media_base(&self) -> Option<&str> {
+        self.inner.config.media.base_url.as_deref()
     }
 
     pub fn media_wake(&self) -> &Arc<tokio::sync::Notify> {
@@ -379,6 +394,23 @@ impl AppState {
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
+/// The Content-Security-Policy with the origin of `[media] base_url` (a CDN or a bucket)
+/// allowed for images, when one is set.
+pub fn csp(media_base: Option<&str>) -> String {
+    let origin = media_base
+        .and_then(|b| url::Url::parse(b).ok())
+        .map(|u| u.origin().ascii_serialization())
+        .filter(|o| o != "null");
+    match origin {
+        Some(origin) => CSP.replacen(
+            "img-src 'self' data:;",
+            &format!("img-src 'self' {origin} data:;"),
+            1,
+        ),
+        None => CSP.to_owned(),
+    }
+}
+
 /// No page of Khobor's uses the camera, microphone, location, payment or USB, and no
 /// embedded page may either.
 pub const PERMISSIONS_POLICY: &str =
@@ -390,6 +422,8 @@ pub const HSTS: &str = "max-age=31536000; includeSubDomains";
 /// The whole application's router, as `khobor serve` runs it and tests drive it.
 pub fn router(state: AppState) -> Router {
     let hsts = state.base_url().starts_with("https://").then_some(HSTS);
+    let csp = HeaderValue::from_str(&csp(state.media_base()))
+        .unwrap_or_else(|_| HeaderValue::from_static(CSP));
     let body_timeout =
         std::time::Duration::from_secs(u64::from(state.config().server.body_timeout));
     let reader = Router::new()
@@ -464,7 +498,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(http_cache::mark_encoding))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP),
+            csp,
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -514,6 +548,17 @@ pub fn router(state: AppState) -> Router {
 /// Absolute URL for a site path.
 pub fn absolute(state: &AppState, path: &str) -> String {
     format!("{}{}", state.base_url(), path)
+}
+
+/// Absolute URL of a media object given by its site path (`/media/{name}`): on this site, or
+/// under `[media] base_url` when one is set.
+pub fn media_url(state: &AppState, path: &str) -> String {
+    let public = crate::domain::urls::media_public(state.media_base(), path);
+    if public.starts_with('/') {
+        absolute(state, &public)
+    } else {
+        public
+    }
 }
 
 #[cfg(test)]

@@ -93,7 +93,8 @@ pub fn local_image(url: &Option<String>) -> Option<String> {
 }
 
 impl CardView {
-    pub fn new(c: &ArticleCard, tz: Tz, now: i64) -> CardView {
+    /// `media_base`: the site's `[media] base_url`, which library images are fetched under.
+    pub fn new(c: &ArticleCard, tz: Tz, now: i64, media_base: Option<&str>) -> CardView {
         CardView {
             id: c.id,
             url: urls::article(&c.section.slug, c.id),
@@ -102,13 +103,21 @@ impl CardView {
             summary: c.summary.clone(),
             section: SectionView::from(&c.section),
             image: local_image(&c.hero_url),
-            picture: c.hero_picture.clone(),
+            picture: c.hero_picture.as_ref().map(|p| p.for_readers(media_base)),
             date: DateView::new(c.published_at, tz, now),
         }
     }
 
-    pub fn list(cards: &[ArticleCard], tz: Tz, now: i64) -> Vec<CardView> {
-        cards.iter().map(|c| CardView::new(c, tz, now)).collect()
+    pub fn list(
+        cards: &[ArticleCard],
+        tz: Tz,
+        now: i64,
+        media_base: Option<&str>,
+    ) -> Vec<CardView> {
+        cards
+            .iter()
+            .map(|c| CardView::new(c, tz, now, media_base))
+            .collect()
     }
 }
 
@@ -215,7 +224,13 @@ fn with_credit(body_html: &str, credit_line: Option<&str>) -> String {
 }
 
 impl ArticleView {
-    pub fn new(a: &Article, base_url: &str, tz: Tz, now: i64) -> ArticleView {
+    pub fn new(
+        a: &Article,
+        base_url: &str,
+        tz: Tz,
+        now: i64,
+        media_base: Option<&str>,
+    ) -> ArticleView {
         let url = urls::article(&a.section.slug, a.id);
         let canonical = format!("{base_url}{url}");
         let credit_line = a
@@ -258,7 +273,7 @@ impl ArticleView {
                 })
                 .collect(),
             image: local_image(&a.hero_url),
-            picture: a.hero_picture.clone(),
+            picture: a.hero_picture.as_ref().map(|p| p.for_readers(media_base)),
             image_caption: a.hero_caption.clone(),
             image_credit: a.hero_credit.clone(),
             source_name: a.source_name.clone(),

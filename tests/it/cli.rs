@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{stories, wire_story};
 
-const ENV_NAMES: [&str; 11] = [
+const ENV_NAMES: [&str; 14] = [
     "KHOBOR_ADDR",
     "KHOBOR_DATABASE_URL",
     "KHOBOR_DEMO",
@@ -22,6 +22,9 @@ const ENV_NAMES: [&str; 11] = [
     "KHOBOR_TIMEZONE",
     "KHOBOR_LOG",
     "KHOBOR_METRICS_TOKEN",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
 ];
 
 /// The real binary, with no `KHOBOR_*` setting inherited from whoever runs the tests.

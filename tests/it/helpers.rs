@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 use khobor::app::App;
-use khobor::config::{Config, Overrides};
+use khobor::config::{Config, MediaStoreConfig, Overrides, S3Config};
 use khobor::import::{import_jsonl_reader, ImportReport};
 
 pub struct TestApp {
@@ -93,6 +93,83 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The S3 server the media tests also run on (`KHOBOR_TEST_S3`, an endpoint such as
+/// `http://127.0.0.1:9000`, with `KHOBOR_TEST_S3_BUCKET`, `KHOBOR_TEST_S3_ACCESS_KEY` and
+/// `KHOBOR_TEST_S3_SECRET_KEY`; scripts/s3.sh starts SeaweedFS and writes them). Unset, every
+/// test keeps its media in its data directory.
+#[derive(Debug, Clone)]
+pub struct TestS3 {
+    pub endpoint: String,
+    pub bucket: String,
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+impl TestS3 {
+    pub fn from_env() -> Option<TestS3> {
+        let endpoint = std::env::var("KHOBOR_TEST_S3").ok()?;
+        let endpoint = endpoint.trim().trim_end_matches('/').to_owned();
+        if endpoint.is_empty() {
+            return None;
+        }
+        let var = |name: &str| {
+            std::env::var(name)
+                .unwrap_or_else(|_| panic!("KHOBOR_TEST_S3 is set but {name} is not (source the env file scripts/s3.sh start writes)"))
+        };
+        Some(TestS3 {
+            endpoint,
+            bucket: var("KHOBOR_TEST_S3_BUCKET"),
+            access_key: var("KHOBOR_TEST_S3_ACCESS_KEY"),
+            secret_key: var("KHOBOR_TEST_S3_SECRET_KEY"),
+        })
+    }
+
+    /// For tests whose subject is S3 itself: these are `#[ignore]`d, so a run without the
+    /// server lists them as ignored rather than passing them; run with `--include-ignored`
+    /// and the server, as scripts/test.sh does.
+    #[track_caller]
+    pub fn required() -> TestS3 {
+        TestS3::from_env().expect(
+            "KHOBOR_TEST_S3 is not set: start SeaweedFS with `bash scripts/s3.sh start` and \
+             source .tools/s3/env (scripts/test.sh does both)",
+        )
+    }
+
+    /// The bucket under a prefix no other test uses.
+    pub fn config(&self) -> S3Config {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        S3Config {
+            endpoint: Some(self.endpoint.clone()),
+            bucket: self.bucket.clone(),
+            region: "us-east-1".to_owned(),
+            path_style: true,
+            prefix: Some(format!(
+                "test-{}-{}-{nanos}",
+                std::process::id(),
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            )),
+            access_key_id: self.access_key.clone(),
+            secret_access_key: self.secret_key.clone(),
+            session_token: None,
+        }
+    }
+}
+
+/// The media store a new test application gets: its data directory's `media/`, or with
+/// `KHOBOR_TEST_S3` a prefix of its own in the test bucket.
+pub fn suite_media(data: &std::path::Path) -> MediaStoreConfig {
+    match TestS3::from_env() {
+        Some(s3) => MediaStoreConfig::S3(s3.config()),
+        None => MediaStoreConfig::Local {
+            dir: data.join("media"),
+        },
+    }
+}
+
 /// Settings for an application on `data`, on the suite's store: the SQLite file there, or
 /// `db` when the suite runs on PostgreSQL.
 pub fn store_overrides(data: &std::path::Path, db: Option<&TestDatabase>) -> Overrides {
@@ -171,16 +248,34 @@ impl TestApp {
         over.data = over.data.or(Some(dir.path().to_path_buf()));
         over.database_url = over.database_url.or(db.as_ref().map(TestDatabase::url));
         over.base_url = over.base_url.or(Some("http://khobor.test".to_owned()));
-        let config = Config::load(&over, Some("127.0.0.1:0")).expect("config");
+        let mut config = Config::load(&over, Some("127.0.0.1:0")).expect("config");
+        // A test that names its own media store (a config file's [media]) keeps it.
+        if matches!(config.media.store, MediaStoreConfig::Local { .. }) {
+            config.media.store = suite_media(&config.data_dir);
+        }
         let app = App::build(config).await.expect("app builds");
         TestApp { app, dir, db }
+    }
+
+    /// The application with its media in the store `media` makes of its data directory
+    /// (whatever the suite's store is): e.g. always local disk, or a bucket that is down.
+    pub async fn with_media(media: impl FnOnce(&std::path::Path) -> MediaStoreConfig) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = test_database().await;
+        let app = build(store_overrides(dir.path(), db.as_ref()), media(dir.path())).await;
+        TestApp { app, dir, db }
+    }
+
+    /// The media store this application writes to (to give another node the same one).
+    pub fn media(&self) -> MediaStoreConfig {
+        self.app.state.config().media.store.clone()
     }
 
     /// The application on the SQLite file in its data directory, whatever store the suite
     /// runs on: for what only a file can show (a database copied back, lost, damaged).
     pub async fn on_sqlite() -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let app = build(store_overrides(dir.path(), None)).await;
+        let app = build(store_overrides(dir.path(), None), suite_media(dir.path())).await;
         TestApp { app, dir, db: None }
     }
 
@@ -188,7 +283,11 @@ impl TestApp {
     pub async fn on_postgres() -> TestApp {
         let db = TestDatabase::create(&postgres_server()).await;
         let dir = tempfile::tempdir().expect("temp dir");
-        let app = build(store_overrides(dir.path(), Some(&db))).await;
+        let app = build(
+            store_overrides(dir.path(), Some(&db)),
+            suite_media(dir.path()),
+        )
+        .await;
         TestApp {
             app,
             dir,
@@ -197,25 +296,37 @@ impl TestApp {
     }
 
     /// Another node over this application's PostgreSQL store: a data directory (and search
-    /// index) of its own, the same database.
+    /// index) of its own, the same database; on S3, the same media bucket and prefix (on a
+    /// local media store, a media folder of its own, as a second machine has).
     pub async fn another_node(&self) -> (App, tempfile::TempDir) {
         assert!(self.db.is_some(), "nodes share a PostgreSQL store");
         let dir = tempfile::tempdir().expect("temp dir");
-        let app = build(store_overrides(dir.path(), self.db.as_ref())).await;
+        let media = match self.media() {
+            MediaStoreConfig::Local { .. } => MediaStoreConfig::Local {
+                dir: dir.path().join("media"),
+            },
+            shared => shared,
+        };
+        let app = build(store_overrides(dir.path(), self.db.as_ref()), media).await;
         (app, dir)
     }
 
     /// Closes the application, keeping its data directory and store for [`TestApp::reopen`].
     pub async fn close(self) -> Closed {
+        let media = self.media();
         let TestApp { app, dir, db } = self;
         app.store().close().await;
         drop(app);
-        Closed { dir, db }
+        Closed { dir, db, media }
     }
 
     /// The application again over a closed one's data directory and store.
     pub async fn reopen(closed: Closed) -> TestApp {
-        let app = build(store_overrides(closed.dir.path(), closed.db.as_ref())).await;
+        let app = build(
+            store_overrides(closed.dir.path(), closed.db.as_ref()),
+            closed.media.clone(),
+        )
+        .await;
         TestApp {
             app,
             dir: closed.dir,
@@ -379,6 +490,7 @@ pub fn minutes_ago(minutes: i64) -> String {
 pub struct Closed {
     pub dir: tempfile::TempDir,
     pub db: Option<TestDatabase>,
+    pub media: MediaStoreConfig,
 }
 
 impl Closed {
@@ -398,8 +510,9 @@ impl Closed {
     }
 }
 
-async fn build(over: Overrides) -> App {
-    let config = Config::load(&over, Some("127.0.0.1:0")).expect("config");
+async fn build(over: Overrides, media: MediaStoreConfig) -> App {
+    let mut config = Config::load(&over, Some("127.0.0.1:0")).expect("config");
+    config.media.store = media;
     App::build(config).await.expect("app builds")
 }
 

@@ -1,7 +1,8 @@
 //! Khobor's integration tests: one binary, a file per feature. Every test builds the real
 //! application (the production router over a real store: an SQLite file in its own temporary
 //! data directory, or with `KHOBOR_TEST_POSTGRES=postgres://…` a PostgreSQL database of its
-//! own on that server) through `helpers::TestApp`.
+//! own on that server) through `helpers::TestApp`; its media in the data directory, or with
+//! `KHOBOR_TEST_S3=http://…` under a prefix of its own in that S3 server's test bucket.
 
 mod api;
 mod archive;
@@ -15,6 +16,7 @@ mod helpers;
 mod http_cache;
 mod import;
 mod media;
+mod media_store;
 mod metrics;
 mod migrate_store;
 mod newsroom;

@@ -10,7 +10,7 @@ use axum::http::{header, Request, StatusCode};
 
 use crate::helpers::*;
 
-async fn desk_app() -> TestApp {
+pub(crate) async fn desk_app() -> TestApp {
     let t = TestApp::new().await;
     t.add_user("editor@khobor.test", "রফিক করিম", "আরকে", "editor")
         .await;
@@ -80,7 +80,7 @@ impl Desk<'_> {
     }
 
     /// Uploads `file` through the admin API; returns the answer.
-    async fn api_upload(&self, file_name: &str, file: &[u8]) -> Page {
+    pub(crate) async fn api_upload(&self, file_name: &str, file: &[u8]) -> Page {
         let (content_type, body) = multipart(&[("alt", "পরীক্ষার ছবি")], file_name, file);
         self.app
             .request(
@@ -545,12 +545,12 @@ async fn two_nodes_working_through_uploads_together_make_each_ones_variants_once
     let other = khobor::storage::Store::open(&t.app.state.config().store)
         .await
         .unwrap();
-    let media_dir = t.app.state.config().media_dir();
+    let media = t.app.state.media_store();
     let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
     let jobs = khobor::jobs::JobCounters::default();
     let (a, b) = tokio::join!(
         t.app.process_media(),
-        khobor::jobs::media_variants::process_pending(&other, &media_dir, &permits, &jobs,),
+        khobor::jobs::media_variants::process_pending(&other, media, &permits, &jobs),
     );
     assert_eq!(a.unwrap() + b.unwrap(), ids.len(), "each upload made once");
     for id in ids {

@@ -18,7 +18,11 @@ fn options() -> WpOptions {
         bijoy: BijoyMode::Auto,
         permalink: Permalink::Date,
         uploads: None,
-        media_dir: std::env::temp_dir().join("khobor-wp-unused-media"),
+        // Never written to: these exports bring in no images.
+        media: khobor::media_store::MediaStore::local(
+            &std::env::temp_dir().join("khobor-wp-unused-media"),
+        )
+        .unwrap(),
     }
 }
 
@@ -708,7 +712,7 @@ async fn wordpress_images_come_into_the_media_library_from_the_uploads_folder() 
     });
     let options = WpOptions {
         uploads: Some(uploads.path().to_path_buf()),
-        media_dir: t.app.state.config().media_dir(),
+        media: t.app.state.media_store().clone(),
         ..options()
     };
     let xml = wxr(&list);

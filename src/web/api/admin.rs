@@ -26,7 +26,7 @@ use crate::stories::{Caller, ServiceError};
 use crate::web::newsroom::media::{read_upload, spool_dir, store_upload};
 use crate::web::newsroom::session::{session_from_jar, ClientAddr};
 use crate::web::newsroom::UPLOAD_BODY_LIMIT;
-use crate::web::{absolute, AppState};
+use crate::web::{absolute, media_url, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -770,10 +770,10 @@ async fn media_json(state: &AppState, id: i64) -> Result<Value, AdminError> {
         .media_variants(&[id])
         .await?
         .into_iter()
-        .map(|v| json!({"width": v.width, "height": v.height, "type": v.mime, "url": absolute(state, &format!("/media/{}", v.name)), "bytes": v.bytes}))
+        .map(|v| json!({"width": v.width, "height": v.height, "type": v.mime, "url": media_url(state, &urls::media(&v.name)), "bytes": v.bytes}))
         .collect();
     Ok(json!({
-        "id": m.id, "url": absolute(state, &m.path), "type": m.mime, "width": m.width, "height": m.height,
+        "id": m.id, "url": media_url(state, &m.path), "type": m.mime, "width": m.width, "height": m.height,
         "alt": m.alt, "caption": m.caption, "credit": m.credit, "status": m.status, "bytes": m.bytes,
         "variants": variants,
     }))

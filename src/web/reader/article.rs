@@ -83,7 +83,13 @@ async fn story_fragment(
         return Ok(None);
     };
     let now = now();
-    let view = ArticleView::new(&article, state.base_url(), state.tz(), now);
+    let view = ArticleView::new(
+        &article,
+        state.base_url(),
+        state.tz(),
+        now,
+        state.media_base(),
+    );
     let ld = json_ld(state, &article, &view);
     // The story's cards still current; the newest Open Graph card is the link preview of a
     // story without a photo.
@@ -185,7 +191,7 @@ async fn related_cards(state: &AppState, article: &Article, now: i64) -> Vec<Car
         Ok(cards) => cards
             .iter()
             .take(RELATED_SIZE)
-            .map(|c| CardView::new(c, state.tz(), now))
+            .map(|c| CardView::new(c, state.tz(), now, state.media_base()))
             .collect(),
         Err(e) => {
             tracing::warn!(error = %e, "related stories unavailable");

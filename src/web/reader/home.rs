@@ -86,7 +86,7 @@ async fn section_block(
         "fragments/section_block.html",
         minijinja::context! {
             section => SectionView::from(&section),
-            cards => CardView::list(&cards, state.tz(), now),
+            cards => CardView::list(&cards, state.tz(), now, state.media_base()),
         },
     )?;
     Ok(Some(Fragment {

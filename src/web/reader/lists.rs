@@ -84,7 +84,7 @@ async fn render_list(
         title: spec.title,
         description: spec.description,
         path: spec.path,
-        cards: CardView::list(shown, state.tz(), now),
+        cards: CardView::list(shown, state.tz(), now, state.media_base()),
         older,
         first_page: cursor.is_none(),
         feed: spec.feed,

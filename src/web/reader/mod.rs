@@ -52,6 +52,6 @@ pub async fn latest_cards(
         .iter()
         .filter(|c| Some(c.id) != except)
         .take(n as usize)
-        .map(|c| CardView::new(c, state.tz(), now))
+        .map(|c| CardView::new(c, state.tz(), now, state.media_base()))
         .collect())
 }

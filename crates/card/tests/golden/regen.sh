@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Regenerates shaping.txt: HarfBuzz's own shaping (Debian's hb-shape, package libharfbuzz-bin)
+# of every line of shaping_cases.txt with the committed Noto Sans Bengali, regular and bold.
+# crates/card/tests/shaping.rs holds the card's shaping to it. With an argument, writes there
+# instead (the live test compares a fresh run with the committed file).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+fonts="$here/../../fonts"
+out="${1:-$here/shaping.txt}"
+command -v hb-shape >/dev/null || {
+  echo "hb-shape is missing: install Debian's libharfbuzz-bin (scripts/setup.sh does)" >&2
+  exit 1
+}
+# A fixed locale: hb-shape takes its default language from it. The script is given: hb-shape
+# would take it from the first letter, and "BNP-র নেতা" would be shaped as Latin (ে left after
+# ন, not reordered before it); the card shapes each script's run with its own script.
+export LC_ALL=C.UTF-8
+{
+  echo "# HarfBuzz's shaping of shaping_cases.txt with crates/card/fonts/NotoSansBengali-*.ttf,"
+  echo "# made by regen.sh with $(hb-shape --version | head -n 1)."
+  echo "# weight<TAB>text<TAB>hb-shape --no-glyph-names --utf8-clusters --no-positions --script=beng
+#   (glyph=cluster byte offset)"
+  for weight in Regular Bold; do
+    paste \
+      <(sed "s/^/${weight}\t/" "$here/shaping_cases.txt") \
+      <(hb-shape --no-glyph-names --utf8-clusters --no-positions --script=beng \
+        --text-file="$here/shaping_cases.txt" "$fonts/NotoSansBengali-$weight.ttf")
+  done
+} >"$out"

@@ -1,0 +1,179 @@
+//! Shaping parity: the card's own shaping path (`card::shape_for_test`, the code `render` draws
+//! with) against HarfBuzz's `hb-shape` on the same committed font, glyph for glyph and cluster
+//! for cluster, for the hard cases of Bengali in tests/golden/shaping_cases.txt.
+//!
+//! `hb-shape` is given Noto Sans Bengali alone, so in mixed text it answers glyph 0 (.notdef)
+//! for Latin letters. The card shapes such text with Noto Sans Bengali first and falls back to
+//! Noto Sans for the clusters it has no glyph for. So the comparison is: every glyph the card
+//! took from Noto Sans Bengali equals HarfBuzz's, in order, and every cluster HarfBuzz left as
+//! .notdef is exactly one the card drew from Noto Sans.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use card::{shape_for_test, TestGlyph};
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+struct Case {
+    bold: bool,
+    text: String,
+    hb: Vec<(u16, u32)>,
+}
+
+/// Reads a file made by regen.sh: `weight<TAB>text<TAB>[gid=cluster|…]`.
+fn read_cases(path: &Path) -> Vec<Case> {
+    let content = std::fs::read_to_string(path).expect("read the shaping golden file");
+    content
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|line| {
+            let mut parts = line.split('\t');
+            let (Some(weight), Some(text), Some(hb), None) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                panic!("a malformed golden line: {line:?}");
+            };
+            let hb = hb
+                .trim()
+                .strip_prefix('[')
+                .and_then(|s| s.strip_suffix(']'))
+                .unwrap_or_else(|| panic!("a malformed hb-shape output: {hb:?}"));
+            let hb = hb
+                .split('|')
+                .map(|g| {
+                    let (gid, cluster) = g.split_once('=').expect("glyph=cluster");
+                    (
+                        gid.parse().expect("glyph id"),
+                        cluster.parse().expect("cluster"),
+                    )
+                })
+                .collect();
+            Case {
+                bold: match weight {
+                    "Bold" => true,
+                    "Regular" => false,
+                    other => panic!("unknown weight {other:?}"),
+                },
+                text: text.to_owned(),
+                hb,
+            }
+        })
+        .collect()
+}
+
+/// `None` when the card's shaping matches HarfBuzz's, else what differs.
+fn compare(case: &Case, ours: &[TestGlyph]) -> Option<String> {
+    let is_bengali = |g: &TestGlyph| g.font.starts_with("NotoSansBengali-");
+    let fallback: BTreeSet<u32> = ours
+        .iter()
+        .filter(|g| !is_bengali(g))
+        .map(|g| g.cluster)
+        .collect();
+    let notdef: BTreeSet<u32> = case
+        .hb
+        .iter()
+        .filter(|(gid, _)| *gid == 0)
+        .map(|&(_, c)| c)
+        .collect();
+    let ours_bn: Vec<(u16, u32)> = ours
+        .iter()
+        .filter(|g| is_bengali(g))
+        .map(|g| (g.glyph_id, g.cluster))
+        .collect();
+    let hb_bn: Vec<(u16, u32)> = case
+        .hb
+        .iter()
+        .copied()
+        .filter(|(gid, _)| *gid != 0)
+        .collect();
+    let mut problems = Vec::new();
+    if ours_bn != hb_bn {
+        problems.push(format!(
+            "Bengali glyphs: card {ours_bn:?}, hb-shape {hb_bn:?}"
+        ));
+    }
+    if fallback != notdef {
+        problems.push(format!(
+            "clusters drawn from Noto Sans {fallback:?}, clusters hb-shape has no Bengali glyph for {notdef:?}"
+        ));
+    }
+    if ours.iter().any(|g| g.glyph_id == 0) {
+        problems.push("the card left a .notdef glyph".to_owned());
+    }
+    (!problems.is_empty()).then(|| problems.join("; "))
+}
+
+/// Compares every case, printing the parity count; panics naming each case that differs.
+fn check_parity(cases: &[Case], source: &str) {
+    assert!(cases.len() >= 100, "the golden file lost its cases");
+    let mut failures = Vec::new();
+    for case in cases {
+        let ours = shape_for_test(&case.text, case.bold);
+        if let Some(problem) = compare(case, &ours) {
+            let weight = if case.bold { "bold" } else { "regular" };
+            failures.push(format!("{weight} {:?}: {problem}", case.text));
+        }
+    }
+    let same = cases.len() - failures.len();
+    // Written past the test harness's capture so that the count shows in every run.
+    let _ = writeln!(
+        std::io::stderr(),
+        "shaping parity with {source}: {same}/{} cases identical",
+        cases.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "shaping differs from {source}:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn shaping_matches_the_committed_harfbuzz_golden() {
+    check_parity(
+        &read_cases(&golden_dir().join("shaping.txt")),
+        "tests/golden/shaping.txt",
+    );
+}
+
+#[test]
+fn shaping_matches_hb_shape_run_now() {
+    let installed = Command::new("hb-shape")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        let message = "hb-shape is not installed (Debian package libharfbuzz-bin, which \
+                       scripts/setup.sh installs): the live shaping parity check did NOT run; \
+                       only the committed golden file was compared";
+        // On CI a missing hb-shape is a broken setup, not a pass.
+        assert!(std::env::var_os("CI").is_none(), "{message}");
+        let _ = writeln!(std::io::stderr(), "WARNING: {message}");
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("khobor-card-shaping-{}.txt", std::process::id()));
+    let status = Command::new("bash")
+        .arg(golden_dir().join("regen.sh"))
+        .arg(&out)
+        .status()
+        .expect("run regen.sh");
+    assert!(status.success(), "regen.sh failed");
+    let live = read_cases(&out);
+    let _ = std::fs::remove_file(&out);
+    check_parity(&live, "hb-shape run now");
+    // The committed file is what this HarfBuzz makes (a newer one may differ: regenerate).
+    let committed = read_cases(&golden_dir().join("shaping.txt"));
+    for (a, b) in live.iter().zip(&committed) {
+        assert_eq!(
+            (a.bold, &a.text, &a.hb),
+            (b.bold, &b.text, &b.hb),
+            "tests/golden/shaping.txt is not what this hb-shape makes: run tests/golden/regen.sh"
+        );
+    }
+    assert_eq!(live.len(), committed.len());
+}

@@ -289,6 +289,8 @@ struct Boxes {
     code_size: u32,
     address_size: u32,
     margin: f32,
+    /// How much of the photo's height a headline too long for its box may take.
+    photo_give: u32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -324,6 +326,7 @@ impl Boxes {
                 code_size: 46,
                 address_size: 30,
                 margin: 60.0,
+                photo_give: if photo { 240 } else { 0 },
             },
             (Layout::Square, _) => Boxes {
                 masthead: area(0, 0, 1080, 100),
@@ -343,6 +346,7 @@ impl Boxes {
                 code_size: 42,
                 address_size: 28,
                 margin: 60.0,
+                photo_give: if photo { 180 } else { 0 },
             },
             (Layout::OpenGraph, true) => Boxes {
                 masthead: area(500, 0, 700, 84),
@@ -362,6 +366,7 @@ impl Boxes {
                 code_size: 34,
                 address_size: 22,
                 margin: 40.0,
+                photo_give: 0,
             },
             (Layout::OpenGraph, false) => Boxes {
                 masthead: area(0, 0, 1200, 84),
@@ -381,6 +386,7 @@ impl Boxes {
                 code_size: 34,
                 address_size: 22,
                 margin: 60.0,
+                photo_give: 0,
             },
         }
     }
@@ -532,14 +538,30 @@ pub fn render(spec: &CardSpec) -> Result<Rendered, CardError> {
         let speaker_room = speaker.as_ref().map_or(0.0, |s| {
             s.size * (s.shaped.ink_top + s.shaped.ink_bottom) + s.size * 0.8
         });
-        let block = text::fit(
-            &units,
-            space,
-            b.column_w,
-            b.text_bottom - b.text_top - speaker_room,
-            b.headline_min,
-            b.headline_max,
-        )?;
+        let fit = |b: &Boxes| {
+            text::fit(
+                &units,
+                space,
+                b.column_w,
+                b.text_bottom - b.text_top - speaker_room,
+                b.headline_min,
+                b.headline_max,
+            )
+        };
+        // A headline too long for its box at the smallest size takes room from the photo
+        // rather than being refused.
+        let (b, block) = match fit(&b) {
+            Ok(block) => (b, block),
+            Err(_) if b.photo_give > 0 => {
+                let mut taller = b;
+                let give = b.photo_give as f32;
+                taller.photo = b.photo.map(|p| area(p.x, p.y, p.w, p.h - b.photo_give));
+                taller.section_y -= give;
+                taller.text_top -= give;
+                (taller, fit(&taller)?)
+            }
+            Err(e) => return Err(e),
+        };
 
         // Pictures.
         fill(

@@ -165,7 +165,10 @@ pub(crate) struct Block {
 }
 
 /// Space between one line's lowest ink and the next line's highest, in ems.
-const LINE_GAP: f32 = 0.10;
+const LINE_GAP: f32 = 0.12;
+/// Lines closer than this look crammed even when their ink does not touch (a headline of
+/// words with no marks above or below), in ems.
+const MIN_PITCH: f32 = 1.0;
 
 /// Greedy wrapping at unit boundaries; `None` when a unit is wider than the box.
 fn wrap(units: &[Shaped], space: f32, size: f32, width: f32) -> Option<Vec<Vec<usize>>> {
@@ -209,7 +212,7 @@ pub(crate) fn fit(
         let Some(lines) = wrap(units, space, size, width) else {
             continue;
         };
-        let pitch = (top + bottom + LINE_GAP) * size;
+        let pitch = (top + bottom + LINE_GAP).max(MIN_PITCH) * size;
         let block_height = (lines.len() as f32 - 1.0) * pitch + (top + bottom) * size;
         if block_height <= height {
             return Ok(Block {
@@ -320,6 +323,90 @@ mod tests {
         assert_eq!(units("BNP-র নেতা"), ["BNP-র", "নেতা"]);
         assert_eq!(units("ঢাকা -এর  মেয়র\tবললেন"), ["ঢাকা -এর", "মেয়র", "বললেন"]);
         assert_eq!(units("-এর শুরু"), ["-এর", "শুরু"]);
+    }
+
+    fn shaped(text: &str) -> Shaped {
+        fonts::with_engine(|engine| shape(engine, text, true))
+    }
+
+    #[test]
+    fn ink_is_measured_from_the_glyphs() {
+        let plain = shaped("কম");
+        // Reph and ি reach above the letters, ্র, ু and ৃ below them.
+        for tall in ["র্ক", "কি", "র্কি"] {
+            assert!(shaped(tall).ink_top > plain.ink_top + 0.05, "{tall}");
+        }
+        // (Noto Sans Bengali draws the ra-phala of ক্র inside the letter: no depth of its own.)
+        for deep in ["কু", "কৃ", "ক্রু", "দ্বন্দ্ব"] {
+            assert!(shaped(deep).ink_bottom > plain.ink_bottom + 0.05, "{deep}");
+        }
+        assert!(
+            plain.ink_top > 0.4 && plain.ink_top < 1.2,
+            "{}",
+            plain.ink_top
+        );
+    }
+
+    #[test]
+    fn lines_are_spaced_by_the_deepest_and_tallest_ink() {
+        let words: Vec<Shaped> = ["কম", "ক্রু", "র্কি", "কম"].map(shaped).into();
+        let space = shaped(" ").advance;
+        let top = words.iter().map(|w| w.ink_top).fold(0.0, f32::max);
+        let bottom = words.iter().map(|w| w.ink_bottom).fold(0.0, f32::max);
+        // Narrow enough for one word a line.
+        let widest = words.iter().map(|w| w.advance).fold(0.0, f32::max);
+        let block = fit(&words, space, widest * 40.0 + 1.0, 1000.0, 40, 40).expect("fits");
+        assert_eq!(block.lines.len(), 4);
+        assert!(block.pitch >= (top + bottom + LINE_GAP) * 40.0 - 0.01);
+        assert_eq!(block.first_baseline, top * 40.0);
+        assert!((block.height - (3.0 * block.pitch + (top + bottom) * 40.0)).abs() < 0.01);
+    }
+
+    #[test]
+    fn the_largest_size_that_fits_is_chosen() {
+        let words: Vec<Shaped> = units("আকাঙ্ক্ষা আর দ্বন্দ্ব").iter().map(|u| shaped(u)).collect();
+        let space = shaped(" ").advance;
+        let wide = fit(&words, space, 2000.0, 200.0, 20, 80).expect("fits");
+        assert_eq!(wide.size, 80.0, "room to spare: the largest size");
+        assert_eq!(wide.lines.len(), 1);
+        let narrow = fit(&words, space, 400.0, 100.0, 20, 80).expect("fits");
+        assert!(narrow.size < 80.0);
+        assert!(narrow.height <= 100.0);
+        // One size up would not have fitted.
+        assert!(fit(&words, space, 400.0, 100.0, narrow.size as u32 + 1, 80).is_err());
+        assert!(matches!(
+            fit(&words, space, 50.0, 200.0, 20, 80),
+            Err(CardError::DoesNotFit)
+        ));
+    }
+
+    #[test]
+    fn a_suffix_never_begins_a_line() {
+        let text = "বিএনপি -এর নেতা BNP-র কর্মী";
+        let units_text = units(text);
+        let words: Vec<Shaped> = units_text.iter().map(|u| shaped(u)).collect();
+        let space = shaped(" ").advance;
+        // "বিএনপি" alone would fit this width at the smallest size; with "-এর" it must move
+        // to the next line whole.
+        let alone = shaped("বিএনপি").advance * 30.0;
+        let block = fit(&words, space, alone + 5.0, 10_000.0, 30, 30);
+        // The joined unit is wider than the box: refused rather than split.
+        assert!(matches!(block, Err(CardError::DoesNotFit)));
+        let block = fit(
+            &words,
+            space,
+            words[0].advance * 30.0 + 1.0,
+            10_000.0,
+            30,
+            30,
+        )
+        .expect("fits");
+        for line in &block.lines {
+            let first = &units_text[line[0]];
+            assert!(!first.starts_with('-'), "{first} begins a line");
+        }
+        assert_eq!(units_text[0], "বিএনপি -এর");
+        assert!(units_text.contains(&"BNP-র".to_owned()));
     }
 
     #[test]

@@ -172,7 +172,7 @@ const MAX_SITE_NAME_CHARS: usize = 60;
 const MAX_SECTION_CHARS: usize = 40;
 const MAX_SPEAKER_CHARS: usize = 80;
 const MAX_DATE_LINE_CHARS: usize = 100;
-const MAX_ADDRESS_CHARS: usize = 80;
+const MAX_ADDRESS_CHARS: usize = 64;
 /// Upper-cased, a link this long is a version 6 QR code at level Q (41 modules), which still
 /// gets 3 pixels a module on the smallest card.
 pub const MAX_LINK_CHARS: usize = 100;
@@ -421,7 +421,7 @@ fn one_line(
 ) -> Result<OneLine, CardError> {
     let shaped = text::shape(engine, value, bold);
     text::check(value, &shaped)?;
-    let min = (size * 2 / 3).max(12);
+    let min = (size / 2).max(12);
     let size =
         text::fit_line(&shaped, width, min, size).ok_or(CardError::LineDoesNotFit { field })?;
     Ok(OneLine { shaped, size })

@@ -181,6 +181,46 @@ fn the_longest_headline_allowed_fits_every_layout() {
     }
 }
 
+/// `n` characters of `sample` repeated, cut at a character boundary.
+fn chars(sample: &str, n: usize) -> String {
+    sample
+        .chars()
+        .cycle()
+        .take(n)
+        .collect::<String>()
+        .trim()
+        .to_owned()
+        + "ক"
+}
+
+#[test]
+fn the_longest_fields_allowed_fit_every_layout() {
+    let site = chars("দৈনিক সমকালীন বাংলাদেশ বার্তা ", 59);
+    let section = chars("আন্তর্জাতিক বাণিজ্য ও অর্থনীতি ", 39);
+    let speaker = chars("মাননীয় স্বরাষ্ট্রমন্ত্রী আসাদুজ্জামান খান ", 79);
+    let date = chars("৬ ডিসেম্বর ২০২৬ · ২১ অগ্রহায়ণ ১৪৩৩ · শনিবার · সকাল ১০টা ", 99);
+    let address: String = "www.dainik-samakalin-bangladesh-barta.example.com.bd/news/cards/"
+        .chars()
+        .cycle()
+        .take(64)
+        .collect();
+    let photo = photo_png(400, 300);
+    for layout in Layout::ALL {
+        let mut s = spec(layout, HARD_HEADLINES[3], Some(&photo));
+        s.site_name = &site;
+        s.section = &section;
+        s.speaker = Some(&speaker);
+        s.date_line = &date;
+        s.site_address = &address;
+        let card = render(&s).unwrap_or_else(|e| panic!("{layout:?}: {e}"));
+        let name = format!(
+            "khobor-card-longest-fields-{}.png",
+            layout.as_str().replace(':', "x")
+        );
+        std::fs::write(std::env::temp_dir().join(name), &card.png).ok();
+    }
+}
+
 /// A PNG that declares `width`×`height` and carries no pixels: a decompression bomb's header.
 fn png_header(width: u32, height: u32) -> Vec<u8> {
     let mut out = Vec::new();

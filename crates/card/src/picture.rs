@@ -53,34 +53,32 @@ fn megabytes(bytes: usize) -> String {
 
 /// The photo's limits, from its size and header alone.
 pub(crate) fn check_photo(bytes: &[u8]) -> Result<(), CardError> {
-    probe(bytes, &Which::Photo, MAX_PHOTO_BYTES, MAX_PHOTO_PIXELS).map(|_| ())
+    probe(bytes, &Which::Photo, MAX_PHOTO_BYTES, MAX_PHOTO_PIXELS).map(drop)
 }
 
 /// The logo's limits, from its size and header alone.
 pub(crate) fn check_logo(bytes: &[u8]) -> Result<(), CardError> {
-    probe(bytes, &Which::Logo, MAX_LOGO_BYTES, MAX_LOGO_PIXELS).map(|_| ())
+    probe(bytes, &Which::Logo, MAX_LOGO_BYTES, MAX_LOGO_PIXELS).map(drop)
 }
 
-/// The image's width and height from its header, refused over the limits or not a JPEG, PNG
-/// or WebP.
+/// The image's format, width and height from its header, refused over the limits or not a
+/// JPEG, PNG or WebP.
 fn probe(
     bytes: &[u8],
     which: &Which,
     max_bytes: usize,
     max_pixels: u64,
-) -> Result<(u32, u32), CardError> {
+) -> Result<(ImageFormat, u32, u32), CardError> {
     if bytes.len() > max_bytes {
         return Err(which.too_large(megabytes(bytes.len()), megabytes(max_bytes)));
     }
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| which.unreadable(e.to_string()))?;
-    if !matches!(
-        reader.format(),
-        Some(ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP)
-    ) {
-        return Err(which.unreadable("it is not a JPEG, PNG or WebP image".to_owned()));
-    }
+    let format = match reader.format() {
+        Some(f @ (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP)) => f,
+        _ => return Err(which.unreadable("it is not a JPEG, PNG or WebP image".to_owned())),
+    };
     let (width, height) = reader
         .into_dimensions()
         .map_err(|e| which.unreadable(e.to_string()))?;
@@ -97,7 +95,7 @@ fn probe(
     if width == 0 || height == 0 {
         return Err(which.unreadable("it has no pixels".to_owned()));
     }
-    Ok((width, height))
+    Ok((format, width, height))
 }
 
 /// Reads the header, refuses what is over the limits, then decodes with `image::Limits` set to
@@ -108,8 +106,14 @@ fn decode(
     max_bytes: usize,
     max_pixels: u64,
     keep_alpha: bool,
+    need: Option<(u32, u32)>,
 ) -> Result<Decoded, CardError> {
-    let (width, height) = probe(bytes, &which, max_bytes, max_pixels)?;
+    let (format, width, height) = probe(bytes, &which, max_bytes, max_pixels)?;
+    if let (ImageFormat::Jpeg, Some((need_w, need_h))) = (format, need) {
+        if let Some(decoded) = decode_jpeg_scaled(bytes, width, height, need_w, need_h)? {
+            return Ok(decoded);
+        }
+    }
     let pixels = u64::from(width) * u64::from(height);
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(width);
@@ -135,6 +139,66 @@ fn decode(
         pixels,
         alpha,
     })
+}
+
+/// Decodes a JPEG at the smallest DCT scale (1/8, 1/4, 1/2 or 1) that still gives at least
+/// `need_w`×`need_h` pixels, when that is smaller than the whole; `None` to decode as usual
+/// (full size needed, or a pixel format other than RGB or grey).
+fn decode_jpeg_scaled(
+    bytes: &[u8],
+    width: u32,
+    height: u32,
+    need_w: u32,
+    need_h: u32,
+) -> Result<Option<Decoded>, CardError> {
+    let (Ok(need_w), Ok(need_h)) = (u16::try_from(need_w), u16::try_from(need_h)) else {
+        return Ok(None);
+    };
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    let unreadable = |e: jpeg_decoder::Error| CardError::PhotoUnreadable(e.to_string());
+    decoder.read_info().map_err(unreadable)?;
+    let format = decoder.info().map(|i| i.pixel_format);
+    if !matches!(
+        format,
+        Some(jpeg_decoder::PixelFormat::RGB24 | jpeg_decoder::PixelFormat::L8)
+    ) {
+        return Ok(None);
+    }
+    let (w, h) = decoder
+        .scale(need_w.max(1), need_h.max(1))
+        .map_err(unreadable)?;
+    let (w, h) = (u32::from(w), u32::from(h));
+    if w >= width || w == 0 || h == 0 {
+        return Ok(None);
+    }
+    // Full-size RGB at most, whatever the file says.
+    decoder.set_max_decoding_buffer_size((width as usize) * (height as usize) * 3);
+    let raw = decoder.decode().map_err(unreadable)?;
+    let pixels = match format {
+        Some(jpeg_decoder::PixelFormat::L8) => raw.iter().flat_map(|&l| [l, l, l]).collect(),
+        _ => raw,
+    };
+    if pixels.len() != (w * h * 3) as usize {
+        return Err(CardError::PhotoUnreadable(
+            "its pixels do not match its size".to_owned(),
+        ));
+    }
+    Ok(Some(Decoded {
+        width: w,
+        height: h,
+        pixels,
+        alpha: false,
+    }))
+}
+
+/// The decoded size a `sw`×`sh` image needs so that its crop for a `bw`×`bh` box is at
+/// least the box's size.
+fn needed_size(sw: u32, sh: u32, bw: u32, bh: u32) -> (u32, u32) {
+    let scale = (f64::from(bw) / f64::from(sw)).max(f64::from(bh) / f64::from(sh));
+    (
+        ((f64::from(sw) * scale).ceil() as u32).min(sw),
+        ((f64::from(sh) * scale).ceil() as u32).min(sh),
+    )
 }
 
 /// The part of a `sw`×`sh` image that fills a `bw`×`bh` box at the same aspect ratio, as large
@@ -193,12 +257,15 @@ pub(crate) fn draw_photo(
     width: u32,
     height: u32,
 ) -> Result<(), CardError> {
+    let (_, sw, sh) = probe(bytes, &Which::Photo, MAX_PHOTO_BYTES, MAX_PHOTO_PIXELS)?;
+    let need = needed_size(sw, sh, width, height);
     let photo = decode(
         bytes,
         Which::Photo,
         MAX_PHOTO_BYTES,
         MAX_PHOTO_PIXELS,
         false,
+        Some(need),
     )?;
     let crop = focal_crop(photo.width, photo.height, width, height, focal_x, focal_y);
     let rgb = resize(&photo, crop, width, height).map_err(CardError::PhotoUnreadable)?;
@@ -228,7 +295,14 @@ pub(crate) fn draw_logo(
     max_width: u32,
     height: u32,
 ) -> Result<u32, CardError> {
-    let logo = decode(bytes, Which::Logo, MAX_LOGO_BYTES, MAX_LOGO_PIXELS, true)?;
+    let logo = decode(
+        bytes,
+        Which::Logo,
+        MAX_LOGO_BYTES,
+        MAX_LOGO_PIXELS,
+        true,
+        None,
+    )?;
     let scale = (f64::from(max_width) / f64::from(logo.width))
         .min(f64::from(height) / f64::from(logo.height));
     let w = ((f64::from(logo.width) * scale).round() as u32).max(1);
@@ -269,7 +343,53 @@ pub(crate) fn draw_logo(
 
 #[cfg(test)]
 mod tests {
-    use super::focal_crop;
+    use super::{focal_crop, needed_size};
+
+    #[test]
+    fn a_large_jpeg_is_decoded_at_the_smallest_scale_that_covers_the_need() {
+        let img = image::RgbImage::from_fn(3200, 2400, |x, y| {
+            image::Rgb([(x / 13) as u8, (y / 10) as u8, 90])
+        });
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+            .encode_image(&img)
+            .expect("encode");
+        let (w, h) = needed_size(3200, 2400, 1080, 560);
+        let d = super::decode_jpeg_scaled(&jpeg, 3200, 2400, w, h)
+            .expect("decode")
+            .expect("scaled");
+        assert_eq!(
+            (d.width, d.height),
+            (1600, 1200),
+            "half scale covers 1080×810"
+        );
+        assert_eq!(d.pixels.len(), 1600 * 1200 * 3);
+        // A quarter (800×600) would not cover 840×630.
+        let (w, h) = needed_size(3200, 2400, 500, 630);
+        let d = super::decode_jpeg_scaled(&jpeg, 3200, 2400, w, h)
+            .expect("decode")
+            .expect("scaled");
+        assert_eq!((d.width, d.height), (1600, 1200));
+        let (w, h) = needed_size(3200, 2400, 400, 300);
+        let d = super::decode_jpeg_scaled(&jpeg, 3200, 2400, w, h)
+            .expect("decode")
+            .expect("scaled");
+        assert_eq!((d.width, d.height), (400, 300), "an eighth");
+        // Nothing smaller covers it: decoded whole, the usual way.
+        assert!(super::decode_jpeg_scaled(&jpeg, 3200, 2400, 3000, 2000)
+            .expect("decode")
+            .is_none());
+    }
+
+    #[test]
+    fn the_needed_size_covers_the_box() {
+        // 4000×3000 into 1080×560: the width decides, 1080×810.
+        assert_eq!(needed_size(4000, 3000, 1080, 560), (1080, 810));
+        // Into a tall 500×630 box: the height decides.
+        assert_eq!(needed_size(4000, 3000, 500, 630), (840, 630));
+        // Never more than the image.
+        assert_eq!(needed_size(800, 600, 1080, 560), (800, 600));
+    }
 
     #[test]
     fn the_crop_centres_on_the_focal_point_within_the_edges() {

@@ -351,3 +351,75 @@ fn the_card_takes_its_colours() {
     assert_eq!(img.get_pixel(1070, 50).0, [0, 90, 160], "masthead band");
     assert_eq!(img.get_pixel(1070, 860).0, [250, 245, 230], "background");
 }
+
+fn mean_difference(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let sum: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    sum as f64 / a.as_raw().len() as f64 / 255.0
+}
+
+/// A large JPEG is decoded at a reduced DCT scale; the card must show the same picture, crop and
+/// all, as from the same photo decoded whole (here from a lossless PNG).
+#[test]
+fn a_large_jpeg_decoded_at_a_smaller_scale_shows_the_same_picture() {
+    let png = photo_png(3200, 2400);
+    let pixels = image::load_from_memory(&png).expect("decode").into_rgb8();
+    let grey = image::DynamicImage::ImageRgb8(pixels.clone()).into_luma8();
+    let encode = |img: &dyn Fn(&mut Vec<u8>)| {
+        let mut out = Vec::new();
+        img(&mut out);
+        out
+    };
+    let jpeg = encode(&|out| {
+        image::codecs::jpeg::JpegEncoder::new_with_quality(out, 95)
+            .encode_image(&pixels)
+            .expect("encode");
+    });
+    let grey_jpeg = encode(&|out| {
+        image::codecs::jpeg::JpegEncoder::new_with_quality(out, 95)
+            .encode_image(&grey)
+            .expect("encode");
+    });
+    let grey_png = encode(&|out| {
+        grey.write_to(&mut std::io::Cursor::new(out), image::ImageFormat::Png)
+            .expect("encode");
+    });
+    for layout in Layout::ALL {
+        for (whole, scaled) in [(&png, &jpeg), (&grey_png, &grey_jpeg)] {
+            let a = decode_rgb(
+                &render(&spec(layout, HARD_HEADLINES[0], Some(whole)))
+                    .expect("render")
+                    .png,
+            );
+            let b = decode_rgb(
+                &render(&spec(layout, HARD_HEADLINES[0], Some(scaled)))
+                    .expect("render")
+                    .png,
+            );
+            let d = mean_difference(&a, &b);
+            assert!(d < 0.01, "{layout:?}: mean difference {:.3}%", d * 100.0);
+        }
+        // And not the same as another crop of it.
+        let mut other = spec(layout, HARD_HEADLINES[0], Some(&jpeg));
+        other.photo = other.photo.map(|p| card::Photo {
+            focal_x: 0.9,
+            focal_y: 0.9,
+            ..p
+        });
+        let a = decode_rgb(
+            &render(&spec(layout, HARD_HEADLINES[0], Some(&png)))
+                .expect("render")
+                .png,
+        );
+        let c = decode_rgb(&render(&other).expect("render").png);
+        assert!(
+            mean_difference(&a, &c) > 0.01,
+            "{layout:?}: the focal point moved nothing"
+        );
+    }
+}

@@ -423,3 +423,27 @@ fn a_large_jpeg_decoded_at_a_smaller_scale_shows_the_same_picture() {
         );
     }
 }
+
+/// Renders on several threads at once (the app's CPU pool) give the very same bytes as one
+/// render alone: each thread shapes with an engine of its own over the same fonts.
+#[test]
+fn concurrent_renders_are_identical() {
+    let photo = photo_png(800, 600);
+    let alone = render(&spec(Layout::Portrait, HARD_HEADLINES[1], Some(&photo)))
+        .expect("render")
+        .png;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    render(&spec(Layout::Portrait, HARD_HEADLINES[1], Some(&photo)))
+                        .expect("render")
+                        .png
+                })
+            })
+            .collect();
+        for handle in handles {
+            assert!(handle.join().expect("thread") == alone, "a different card");
+        }
+    });
+}

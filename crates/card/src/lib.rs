@@ -455,293 +455,344 @@ pub fn render(spec: &CardSpec) -> Result<Rendered, CardError> {
     let [r, g, bl] = colors.background;
     canvas.fill(Color::from_rgba8(r, g, bl, 255));
 
-    fonts::with_engine(|engine| -> Result<(), CardError> {
-        // Shape and check every text first: a bad word is refused before the photo is decoded.
-        let quote;
-        let body = match spec.speaker {
-            Some(_) => {
-                quote = format!("“{}”", spec.text.trim());
-                quote.as_str()
-            }
-            None => spec.text,
-        };
-        let unit_texts = text::units(body);
-        let units: Vec<text::Shaped> = unit_texts
-            .iter()
-            .map(|u| text::shape(engine, u, true))
-            .collect();
-        for (t, u) in unit_texts.iter().zip(&units) {
-            text::check(t, u)?;
-        }
-        let space = text::shape(engine, " ", true).advance;
-
-        let masthead_room = b.masthead.w as f32 - 2.0 * b.margin;
-        let site = match spec.logo {
-            Some(_) => None,
-            None => Some(one_line(
-                engine,
-                "site name",
-                spec.site_name.trim(),
-                true,
-                masthead_room,
-                b.masthead_size,
-            )?),
-        };
-        let section = if spec.section.trim().is_empty() {
-            None
-        } else {
-            Some(one_line(
-                engine,
-                "section",
-                spec.section.trim(),
-                true,
-                b.column_w * 0.8,
-                b.section_size,
-            )?)
-        };
-        let speaker_size = (b.section_size as f32 * 1.15).round() as u32;
-        let speaker = match spec.speaker {
-            Some(s) => Some(one_line(
-                engine,
-                "speaker",
-                &format!("— {}", s.trim()),
-                true,
-                b.column_w,
-                speaker_size,
-            )?),
-            None => None,
-        };
-        let date = if spec.date_line.trim().is_empty() {
-            None
-        } else {
-            Some(one_line(
-                engine,
-                "date line",
-                spec.date_line.trim(),
-                false,
-                b.column_w,
-                b.date_size,
-            )?)
-        };
-        let qr_side = qr.span() * module;
-        let strip_text_w = b.footer.w as f32 - 2.0 * b.margin - qr_side as f32 - 20.0;
-        let code = one_line(engine, "code", spec.code, true, strip_text_w, b.code_size)?;
-        let address = if spec.site_address.trim().is_empty() {
-            None
-        } else {
-            Some(one_line(
-                engine,
-                "site address",
-                spec.site_address.trim(),
-                false,
-                strip_text_w,
-                b.address_size,
-            )?)
-        };
-
-        let speaker_room = speaker.as_ref().map_or(0.0, |s| {
-            s.size * (s.shaped.ink_top + s.shaped.ink_bottom) + s.size * 0.8
-        });
-        let fit = |b: &Boxes| {
-            text::fit(
-                &units,
-                space,
-                b.column_w,
-                b.text_bottom - b.text_top - speaker_room,
-                b.headline_min,
-                b.headline_max,
-            )
-        };
-        // A headline too long for its box at the smallest size takes room from the photo
-        // rather than being refused.
-        let (b, block) = match fit(&b) {
-            Ok(block) => (b, block),
-            Err(_) if b.photo_give > 0 => {
-                let mut taller = b;
-                let give = b.photo_give as f32;
-                taller.photo = b.photo.map(|p| area(p.x, p.y, p.w, p.h - b.photo_give));
-                taller.section_y -= give;
-                taller.text_top -= give;
-                (taller, fit(&taller)?)
-            }
-            Err(e) => return Err(e),
-        };
-
-        // Pictures.
-        fill(
-            &mut canvas,
-            b.masthead.x as f32,
-            b.masthead.y as f32,
-            b.masthead.w as f32,
-            b.masthead.h as f32,
-            colors.accent,
-        );
-        if let (Some(photo), Some(at)) = (&spec.photo, b.photo) {
-            picture::draw_photo(
-                &mut canvas,
-                photo.bytes,
-                photo.focal_x,
-                photo.focal_y,
-                at.x,
-                at.y,
-                at.w,
-                at.h,
-            )?;
-        }
-        let masthead_x = b.masthead.x as f32 + b.margin;
-        if let Some(logo) = spec.logo {
-            let pad = b.masthead.h / 6;
-            picture::draw_logo(
-                &mut canvas,
-                logo,
-                masthead_x as u32,
-                b.masthead.y + pad,
-                masthead_room as u32,
-                b.masthead.h - 2 * pad,
-            )?;
-        }
-
-        // Masthead name, centred on the band's height by its ink.
-        if let Some(site) = &site {
-            let baseline = centred_baseline(
-                &site.shaped,
-                site.size,
-                b.masthead.y as f32,
-                b.masthead.h as f32,
-            );
-            text::draw(
-                engine,
-                &mut canvas,
-                &site.shaped,
-                site.size,
-                masthead_x,
-                baseline,
-                colors.background,
-            );
-        }
-
-        // Section label on an accent plate.
-        if let Some(section) = &section {
-            let pad = section.size * 0.55;
-            let plate_h = section.size * 1.6;
-            let plate_w = section.shaped.advance * section.size + 2.0 * pad;
-            fill(
-                &mut canvas,
-                b.column_x,
-                b.section_y,
-                plate_w,
-                plate_h,
-                colors.accent,
-            );
-            let baseline = centred_baseline(&section.shaped, section.size, b.section_y, plate_h);
-            text::draw(
-                engine,
-                &mut canvas,
-                &section.shaped,
-                section.size,
-                b.column_x + pad,
-                baseline,
-                colors.background,
-            );
-        }
-
-        // The headline or quote, line by line.
-        let mut baseline = b.text_top + block.first_baseline;
-        for line in &block.lines {
-            let mut x = b.column_x;
-            for (n, &i) in line.iter().enumerate() {
-                if n > 0 {
-                    x += space * block.size;
-                }
-                x = text::draw(
-                    engine,
-                    &mut canvas,
-                    &units[i],
-                    block.size,
-                    x,
-                    baseline,
-                    colors.text,
-                );
-            }
-            baseline += block.pitch;
-        }
-        if let Some(speaker) = &speaker {
-            let top = b.text_top + block.height + speaker.size * 0.6;
-            let baseline = top + speaker.shaped.ink_top * speaker.size;
-            text::draw(
-                engine,
-                &mut canvas,
-                &speaker.shaped,
-                speaker.size,
-                b.column_x,
-                baseline,
-                colors.accent,
-            );
-        }
-
-        if let Some(date) = &date {
-            let baseline = b.date_y + date.shaped.ink_top.max(0.75) * date.size;
-            text::draw(
-                engine,
-                &mut canvas,
-                &date.shaped,
-                date.size,
-                b.column_x,
-                baseline,
-                blend(colors.text, colors.background, 0.75),
-            );
-        }
-
-        // The verification strip: white, an accent rule on top, code and address, the QR.
-        let f = b.footer;
-        fill(
-            &mut canvas,
-            f.x as f32,
-            f.y as f32,
-            f.w as f32,
-            f.h as f32,
-            STRIP_PAPER,
-        );
-        fill(
-            &mut canvas,
-            f.x as f32,
-            f.y as f32,
-            f.w as f32,
-            6.0,
-            colors.accent,
-        );
-        let strip_x = f.x as f32 + b.margin;
-        let lines_h = code.size * 1.0 + address.as_ref().map_or(0.0, |a| a.size * 1.5);
-        let code_baseline = f.y as f32 + (f.h as f32 - lines_h) / 2.0 + code.size * 0.85;
-        text::draw(
-            engine,
-            &mut canvas,
-            &code.shaped,
-            code.size,
-            strip_x,
-            code_baseline,
-            STRIP_INK,
-        );
-        if let Some(address) = &address {
-            let baseline = code_baseline + address.size * 1.5;
-            text::draw(
-                engine,
-                &mut canvas,
-                &address.shaped,
-                address.size,
-                strip_x,
-                baseline,
-                blend(STRIP_INK, STRIP_PAPER, 0.8),
-            );
-        }
-        let qr_x = f.x + f.w - (b.margin as u32).min(30) - qr_side;
-        let qr_y = f.y + (f.h - qr_side) / 2 + 3;
-        qr.draw(&mut canvas, qr_x, qr_y, module);
-        Ok(())
+    fonts::with_engine(|engine| {
+        let (b, texts) = plan(engine, spec, b, qr.span() * module)?;
+        paint(engine, &mut canvas, spec, &b, &texts, &qr, module)
     })?;
 
     let png = encode_png(&canvas)?;
     Ok(Rendered { png, width, height })
+}
+
+/// Every text of the card shaped, checked and sized, and the headline laid out.
+struct Texts {
+    units: Vec<text::Shaped>,
+    space: f32,
+    block: text::Block,
+    site: Option<OneLine>,
+    section: Option<OneLine>,
+    speaker: Option<OneLine>,
+    date: Option<OneLine>,
+    code: OneLine,
+    address: Option<OneLine>,
+}
+
+/// Shapes and checks every text first, so a bad word is refused before the photo is decoded,
+/// and fits the headline; returns the boxes it fitted in (a long headline takes room from the
+/// photo).
+fn plan(
+    engine: &mut fonts::Engine,
+    spec: &CardSpec,
+    b: Boxes,
+    qr_side: u32,
+) -> Result<(Boxes, Texts), CardError> {
+    let quote;
+    let body = match spec.speaker {
+        Some(_) => {
+            quote = format!("“{}”", spec.text.trim());
+            quote.as_str()
+        }
+        None => spec.text,
+    };
+    let unit_texts = text::units(body);
+    let units: Vec<text::Shaped> = unit_texts
+        .iter()
+        .map(|u| text::shape(engine, u, true))
+        .collect();
+    for (t, u) in unit_texts.iter().zip(&units) {
+        text::check(t, u)?;
+    }
+    let space = text::shape(engine, " ", true).advance;
+
+    let masthead_room = b.masthead.w as f32 - 2.0 * b.margin;
+    let site = match spec.logo {
+        Some(_) => None,
+        None => Some(one_line(
+            engine,
+            "site name",
+            spec.site_name.trim(),
+            true,
+            masthead_room,
+            b.masthead_size,
+        )?),
+    };
+    let section = if spec.section.trim().is_empty() {
+        None
+    } else {
+        Some(one_line(
+            engine,
+            "section",
+            spec.section.trim(),
+            true,
+            b.column_w * 0.8,
+            b.section_size,
+        )?)
+    };
+    let speaker_size = (b.section_size as f32 * 1.15).round() as u32;
+    let speaker = match spec.speaker {
+        Some(s) => Some(one_line(
+            engine,
+            "speaker",
+            &format!("— {}", s.trim()),
+            true,
+            b.column_w,
+            speaker_size,
+        )?),
+        None => None,
+    };
+    let date = if spec.date_line.trim().is_empty() {
+        None
+    } else {
+        Some(one_line(
+            engine,
+            "date line",
+            spec.date_line.trim(),
+            false,
+            b.column_w,
+            b.date_size,
+        )?)
+    };
+    let strip_text_w = b.footer.w as f32 - 2.0 * b.margin - qr_side as f32 - 20.0;
+    let code = one_line(engine, "code", spec.code, true, strip_text_w, b.code_size)?;
+    let address = if spec.site_address.trim().is_empty() {
+        None
+    } else {
+        Some(one_line(
+            engine,
+            "site address",
+            spec.site_address.trim(),
+            false,
+            strip_text_w,
+            b.address_size,
+        )?)
+    };
+
+    let speaker_room = speaker.as_ref().map_or(0.0, |s| {
+        s.size * (s.shaped.ink_top + s.shaped.ink_bottom) + s.size * 0.8
+    });
+    let fit = |b: &Boxes| {
+        text::fit(
+            &units,
+            space,
+            b.column_w,
+            b.text_bottom - b.text_top - speaker_room,
+            b.headline_min,
+            b.headline_max,
+        )
+    };
+    // A headline too long for its box at the smallest size takes room from the photo
+    // rather than being refused.
+    let (b, block) = match fit(&b) {
+        Ok(block) => (b, block),
+        Err(_) if b.photo_give > 0 => {
+            let mut taller = b;
+            let give = b.photo_give as f32;
+            taller.photo = b.photo.map(|p| area(p.x, p.y, p.w, p.h - b.photo_give));
+            taller.section_y -= give;
+            taller.text_top -= give;
+            (taller, fit(&taller)?)
+        }
+        Err(e) => return Err(e),
+    };
+    let texts = Texts {
+        units,
+        space,
+        block,
+        site,
+        section,
+        speaker,
+        date,
+        code,
+        address,
+    };
+    Ok((b, texts))
+}
+
+/// Draws everything onto the canvas, the photo and logo decoded here.
+fn paint(
+    engine: &mut fonts::Engine,
+    canvas: &mut Pixmap,
+    spec: &CardSpec,
+    b: &Boxes,
+    t: &Texts,
+    qr: &qr::Qr,
+    module: u32,
+) -> Result<(), CardError> {
+    let colors = spec.colors;
+    let code = &t.code;
+    let masthead_room = b.masthead.w as f32 - 2.0 * b.margin;
+    fill(
+        canvas,
+        b.masthead.x as f32,
+        b.masthead.y as f32,
+        b.masthead.w as f32,
+        b.masthead.h as f32,
+        colors.accent,
+    );
+    if let (Some(photo), Some(at)) = (&spec.photo, b.photo) {
+        picture::draw_photo(
+            canvas,
+            photo.bytes,
+            photo.focal_x,
+            photo.focal_y,
+            at.x,
+            at.y,
+            at.w,
+            at.h,
+        )?;
+    }
+    let masthead_x = b.masthead.x as f32 + b.margin;
+    if let Some(logo) = spec.logo {
+        let pad = b.masthead.h / 6;
+        picture::draw_logo(
+            canvas,
+            logo,
+            masthead_x as u32,
+            b.masthead.y + pad,
+            masthead_room as u32,
+            b.masthead.h - 2 * pad,
+        )?;
+    }
+
+    // Masthead name, centred on the band's height by its ink.
+    if let Some(site) = &t.site {
+        let baseline = centred_baseline(
+            &site.shaped,
+            site.size,
+            b.masthead.y as f32,
+            b.masthead.h as f32,
+        );
+        text::draw(
+            engine,
+            canvas,
+            &site.shaped,
+            site.size,
+            masthead_x,
+            baseline,
+            colors.background,
+        );
+    }
+
+    // Section label on an accent plate.
+    if let Some(section) = &t.section {
+        let pad = section.size * 0.55;
+        let plate_h = section.size * 1.6;
+        let plate_w = section.shaped.advance * section.size + 2.0 * pad;
+        fill(
+            canvas,
+            b.column_x,
+            b.section_y,
+            plate_w,
+            plate_h,
+            colors.accent,
+        );
+        let baseline = centred_baseline(&section.shaped, section.size, b.section_y, plate_h);
+        text::draw(
+            engine,
+            canvas,
+            &section.shaped,
+            section.size,
+            b.column_x + pad,
+            baseline,
+            colors.background,
+        );
+    }
+
+    // The headline or quote, line by line.
+    let block = &t.block;
+    let mut baseline = b.text_top + block.first_baseline;
+    for line in &block.lines {
+        let mut x = b.column_x;
+        for (n, &i) in line.iter().enumerate() {
+            if n > 0 {
+                x += t.space * block.size;
+            }
+            x = text::draw(
+                engine,
+                canvas,
+                &t.units[i],
+                block.size,
+                x,
+                baseline,
+                colors.text,
+            );
+        }
+        baseline += block.pitch;
+    }
+    if let Some(speaker) = &t.speaker {
+        let top = b.text_top + block.height + speaker.size * 0.6;
+        let baseline = top + speaker.shaped.ink_top * speaker.size;
+        text::draw(
+            engine,
+            canvas,
+            &speaker.shaped,
+            speaker.size,
+            b.column_x,
+            baseline,
+            colors.accent,
+        );
+    }
+
+    if let Some(date) = &t.date {
+        let baseline = b.date_y + date.shaped.ink_top.max(0.75) * date.size;
+        text::draw(
+            engine,
+            canvas,
+            &date.shaped,
+            date.size,
+            b.column_x,
+            baseline,
+            blend(colors.text, colors.background, 0.75),
+        );
+    }
+
+    // The verification strip: white, an accent rule on top, code and address, the QR.
+    let f = b.footer;
+    fill(
+        canvas,
+        f.x as f32,
+        f.y as f32,
+        f.w as f32,
+        f.h as f32,
+        STRIP_PAPER,
+    );
+    fill(
+        canvas,
+        f.x as f32,
+        f.y as f32,
+        f.w as f32,
+        6.0,
+        colors.accent,
+    );
+    let strip_x = f.x as f32 + b.margin;
+    let lines_h = code.size * 1.0 + t.address.as_ref().map_or(0.0, |a| a.size * 1.5);
+    let code_baseline = f.y as f32 + (f.h as f32 - lines_h) / 2.0 + code.size * 0.85;
+    text::draw(
+        engine,
+        canvas,
+        &code.shaped,
+        code.size,
+        strip_x,
+        code_baseline,
+        STRIP_INK,
+    );
+    if let Some(address) = &t.address {
+        let baseline = code_baseline + address.size * 1.5;
+        text::draw(
+            engine,
+            canvas,
+            &address.shaped,
+            address.size,
+            strip_x,
+            baseline,
+            blend(STRIP_INK, STRIP_PAPER, 0.8),
+        );
+    }
+    let qr_side = qr.span() * module;
+    let qr_x = f.x + f.w - (b.margin as u32).min(30) - qr_side;
+    let qr_y = f.y + (f.h - qr_side) / 2 + 3;
+    qr.draw(canvas, qr_x, qr_y, module);
+    Ok(())
 }
 
 /// The baseline that centres a line's ink in a band `height` tall at `top`.

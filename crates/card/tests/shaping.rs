@@ -108,9 +108,25 @@ fn compare(case: &Case, ours: &[TestGlyph]) -> Option<String> {
     (!problems.is_empty()).then(|| problems.join("; "))
 }
 
+/// Latin-only text: every glyph from Noto Sans, equal to HarfBuzz's with that font.
+fn compare_latin(case: &Case, ours: &[TestGlyph]) -> Option<String> {
+    let mut problems: Vec<String> = ours
+        .iter()
+        .filter(|g| !g.font.starts_with("NotoSans-"))
+        .map(|g| format!("glyph {} from {}", g.glyph_id, g.font))
+        .collect();
+    let ours: Vec<(u16, u32)> = ours.iter().map(|g| (g.glyph_id, g.cluster)).collect();
+    if ours != case.hb {
+        problems.push(format!("card {ours:?}, hb-shape {:?}", case.hb));
+    }
+    (!problems.is_empty()).then(|| problems.join("; "))
+}
+
+type Compare = fn(&Case, &[TestGlyph]) -> Option<String>;
+
 /// Compares every case, printing the parity count; panics naming each case that differs.
-fn check_parity(cases: &[Case], source: &str) {
-    assert!(cases.len() >= 100, "the golden file lost its cases");
+fn check_parity(cases: &[Case], source: &str, compare: Compare, at_least: usize) {
+    assert!(cases.len() >= at_least, "the golden file lost its cases");
     let mut failures = Vec::new();
     for case in cases {
         let ours = shape_for_test(&case.text, case.bold);
@@ -133,11 +149,24 @@ fn check_parity(cases: &[Case], source: &str) {
     );
 }
 
+/// The Bengali cases (at least this many, both weights) and the Latin ones.
+const BENGALI_CASES: usize = 100;
+const LATIN_CASES: usize = 20;
+
 #[test]
 fn shaping_matches_the_committed_harfbuzz_golden() {
+    let dir = golden_dir();
     check_parity(
-        &read_cases(&golden_dir().join("shaping.txt")),
+        &read_cases(&dir.join("shaping.txt")),
         "tests/golden/shaping.txt",
+        compare,
+        BENGALI_CASES,
+    );
+    check_parity(
+        &read_cases(&dir.join("shaping-latin.txt")),
+        "tests/golden/shaping-latin.txt",
+        compare_latin,
+        LATIN_CASES,
     );
 }
 
@@ -150,30 +179,44 @@ fn shaping_matches_hb_shape_run_now() {
     if !installed {
         let message = "hb-shape is not installed (Debian package libharfbuzz-bin, which \
                        scripts/setup.sh installs): the live shaping parity check did NOT run; \
-                       only the committed golden file was compared";
+                       only the committed golden files were compared";
         // On CI a missing hb-shape is a broken setup, not a pass.
         assert!(std::env::var_os("CI").is_none(), "{message}");
         let _ = writeln!(std::io::stderr(), "WARNING: {message}");
         return;
     }
-    let out = std::env::temp_dir().join(format!("khobor-card-shaping-{}.txt", std::process::id()));
+    let tmp = std::env::temp_dir();
+    let pid = std::process::id();
+    let out = tmp.join(format!("khobor-card-shaping-{pid}.txt"));
+    let latin_out = tmp.join(format!("khobor-card-shaping-latin-{pid}.txt"));
     let status = Command::new("bash")
         .arg(golden_dir().join("regen.sh"))
         .arg(&out)
+        .arg(&latin_out)
         .status()
         .expect("run regen.sh");
     assert!(status.success(), "regen.sh failed");
     let live = read_cases(&out);
+    let live_latin = read_cases(&latin_out);
     let _ = std::fs::remove_file(&out);
-    check_parity(&live, "hb-shape run now");
-    // The committed file is what this HarfBuzz makes (a newer one may differ: regenerate).
-    let committed = read_cases(&golden_dir().join("shaping.txt"));
-    for (a, b) in live.iter().zip(&committed) {
-        assert_eq!(
-            (a.bold, &a.text, &a.hb),
-            (b.bold, &b.text, &b.hb),
-            "tests/golden/shaping.txt is not what this hb-shape makes: run tests/golden/regen.sh"
-        );
+    let _ = std::fs::remove_file(&latin_out);
+    check_parity(&live, "hb-shape run now", compare, BENGALI_CASES);
+    check_parity(
+        &live_latin,
+        "hb-shape run now (Latin)",
+        compare_latin,
+        LATIN_CASES,
+    );
+    // The committed files are what this HarfBuzz makes (a newer one may differ: regenerate).
+    for (live, file) in [(live, "shaping.txt"), (live_latin, "shaping-latin.txt")] {
+        let committed = read_cases(&golden_dir().join(file));
+        assert_eq!(live.len(), committed.len(), "{file}");
+        for (a, b) in live.iter().zip(&committed) {
+            assert_eq!(
+                (a.bold, &a.text, &a.hb),
+                (b.bold, &b.text, &b.hb),
+                "tests/golden/{file} is not what this hb-shape makes: run tests/golden/regen.sh"
+            );
+        }
     }
-    assert_eq!(live.len(), committed.len());
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates shaping.txt: HarfBuzz's own shaping (Debian's hb-shape, package libharfbuzz-bin)
 # of every line of shaping_cases.txt with the committed Noto Sans Bengali, regular and bold.
-# crates/card/tests/shaping.rs holds the card's shaping to it. With an argument, writes there
-# instead (the live test compares a fresh run with the committed file).
+# crates/card/tests/shaping.rs holds the card's shaping to it; likewise shaping-latin.txt from
+# shaping_cases_latin.txt with Noto Sans. With arguments, writes those two files instead (the
+# live test compares a fresh run with the committed files).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 fonts="$here/../../fonts"
@@ -27,3 +28,17 @@ export LC_ALL=C.UTF-8
         --text-file="$here/shaping_cases.txt" "$fonts/NotoSansBengali-$weight.ttf")
   done
 } >"$out"
+
+# Latin-only text (codes, addresses, English names) is shaped by the card with Noto Sans alone.
+latin_out="${2:-$here/shaping-latin.txt}"
+{
+  echo "# HarfBuzz's shaping of shaping_cases_latin.txt with crates/card/fonts/NotoSans-*.ttf,"
+  echo "# made by regen.sh with $(hb-shape --version | head -n 1)."
+  echo "# weight<TAB>text<TAB>hb-shape --no-glyph-names --utf8-clusters --no-positions --script=latn"
+  for weight in Regular Bold; do
+    paste \
+      <(sed "s/^/${weight}\t/" "$here/shaping_cases_latin.txt") \
+      <(hb-shape --no-glyph-names --utf8-clusters --no-positions --script=latn \
+        --text-file="$here/shaping_cases_latin.txt" "$fonts/NotoSans-$weight.ttf")
+  done
+} >"$latin_out"

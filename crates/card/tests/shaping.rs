@@ -6,7 +6,10 @@
 //! for Latin letters. The card shapes such text with Noto Sans Bengali first and falls back to
 //! Noto Sans for the clusters it has no glyph for. So the comparison is: every glyph the card
 //! took from Noto Sans Bengali equals HarfBuzz's, in order, and every cluster HarfBuzz left as
-//! .notdef is exactly one the card drew from Noto Sans.
+//! .notdef is exactly one the card drew from Noto Sans. Text without any Bengali letter (a code,
+//! an address, an English name) is shaped by the card with Noto Sans alone, and compared whole
+//! with `hb-shape` on Noto Sans (tests/golden/shaping_cases_latin.txt → shaping-latin.txt).
+//! Positions are not compared: advances and offsets come from the same font tables.
 
 use std::collections::BTreeSet;
 use std::io::Write;

@@ -68,6 +68,7 @@ pub(crate) struct FaceInfo {
     pub(crate) id: fontdb::ID,
     metrics: GlyphMetrics<'static>,
     pub(crate) dotted_circle: Option<u16>,
+    pub(crate) units_per_em: u16,
 }
 
 impl FaceInfo {
@@ -112,10 +113,14 @@ pub(crate) static FONTS: LazyLock<Fonts> = LazyLock::new(|| {
             .charmap()
             .map('\u{25CC}')
             .and_then(|g| u16::try_from(g.to_u32()).ok());
+        let units_per_em = font
+            .metrics(Size::unscaled(), LocationRef::default())
+            .units_per_em;
         FaceInfo {
             id,
             metrics,
             dotted_circle,
+            units_per_em,
         }
     });
     Fonts { db, faces }

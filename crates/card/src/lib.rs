@@ -248,6 +248,10 @@ pub struct TestGlyph {
     pub cluster: u32,
     /// The font file the glyph came from, e.g. `"NotoSansBengali-Bold.ttf"`.
     pub font: &'static str,
+    /// Advance and offsets in font units (y up), as `hb-shape` prints them.
+    pub x_advance: i32,
+    pub x_offset: i32,
+    pub y_offset: i32,
 }
 
 /// Shapes `text` through the same path the renderer draws with (same font system, fallback,
@@ -258,10 +262,17 @@ pub fn shape_for_test(text: &str, bold: bool) -> Vec<TestGlyph> {
         text::shape(engine, text, bold)
             .glyphs
             .iter()
-            .map(|g| TestGlyph {
-                glyph_id: g.id,
-                cluster: g.cluster,
-                font: g.face.file_name(),
+            .map(|g| {
+                let upem = f32::from(fonts::FONTS.faces_info(g.face).units_per_em);
+                let units = |em: f32| (em * upem).round() as i32;
+                TestGlyph {
+                    glyph_id: g.id,
+                    cluster: g.cluster,
+                    font: g.face.file_name(),
+                    x_advance: units(g.advance),
+                    x_offset: units(g.x_offset),
+                    y_offset: units(g.y_offset),
+                }
             })
             .collect()
     })

@@ -21,9 +21,9 @@ pub(crate) struct Glyph {
     pub(crate) cluster: u32,
     pub(crate) face: Face,
     font_id: cosmic_text::fontdb::ID,
-    advance: f32,
-    x_offset: f32,
-    y_offset: f32,
+    pub(crate) advance: f32,
+    pub(crate) x_offset: f32,
+    pub(crate) y_offset: f32,
 }
 
 /// A shaped piece of text (a word, or a line of a one-line field), in ems.

@@ -1,6 +1,7 @@
 //! Shaping parity: the card's own shaping path (`card::shape_for_test`, the code `render` draws
-//! with) against HarfBuzz's `hb-shape` on the same committed font, glyph for glyph and cluster
-//! for cluster, for the hard cases of Bengali in tests/golden/shaping_cases.txt.
+//! with) against HarfBuzz's `hb-shape` on the same committed font, glyph for glyph, cluster for
+//! cluster and position for position, for the hard cases of Bengali in
+//! tests/golden/shaping_cases.txt.
 //!
 //! `hb-shape` is given Noto Sans Bengali alone, so in mixed text it answers glyph 0 (.notdef)
 //! for Latin letters. The card shapes such text with Noto Sans Bengali first and falls back to
@@ -9,7 +10,8 @@
 //! .notdef is exactly one the card drew from Noto Sans. Text without any Bengali letter (a code,
 //! an address, an English name) is shaped by the card with Noto Sans alone, and compared whole
 //! with `hb-shape` on Noto Sans (tests/golden/shaping_cases_latin.txt → shaping-latin.txt).
-//! Positions are not compared: advances and offsets come from the same font tables.
+//! Advances and mark offsets are compared too, in font units (a reph's or a ু's placement is
+//! part of what HarfBuzz decides).
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -22,10 +24,42 @@ fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
 }
 
+/// One glyph: id, cluster (byte offset), x advance, x offset, y offset (font units).
+type Glyph = (u16, u32, i32, i32, i32);
+
 struct Case {
     bold: bool,
     text: String,
-    hb: Vec<(u16, u32)>,
+    hb: Vec<Glyph>,
+}
+
+/// `gid=cluster[@x,y]+advance`, as hb-shape prints a glyph.
+fn parse_glyph(g: &str) -> Glyph {
+    let parse = |v: &str| -> i64 {
+        v.parse()
+            .unwrap_or_else(|_| panic!("a malformed hb-shape glyph: {g:?}"))
+    };
+    let (gid, rest) = g.split_once('=').expect("glyph=cluster");
+    let (rest, advance) = rest.split_once('+').expect("cluster+advance");
+    let (cluster, x, y) = match rest.split_once('@') {
+        Some((cluster, offsets)) => {
+            let (x, y) = offsets.split_once(',').expect("@x,y");
+            (cluster, parse(x), parse(y))
+        }
+        None => (rest, 0, 0),
+    };
+    let narrow = |v: i64| i32::try_from(v).expect("a position in range");
+    (
+        u16::try_from(parse(gid)).expect("a glyph id"),
+        u32::try_from(parse(cluster)).expect("a cluster"),
+        narrow(parse(advance)),
+        narrow(x),
+        narrow(y),
+    )
+}
+
+fn ours_of(g: &TestGlyph) -> Glyph {
+    (g.glyph_id, g.cluster, g.x_advance, g.x_offset, g.y_offset)
 }
 
 /// Reads a file made by regen.sh: `weight<TAB>text<TAB>[gid=cluster|…]`.
@@ -46,16 +80,7 @@ fn read_cases(path: &Path) -> Vec<Case> {
                 .strip_prefix('[')
                 .and_then(|s| s.strip_suffix(']'))
                 .unwrap_or_else(|| panic!("a malformed hb-shape output: {hb:?}"));
-            let hb = hb
-                .split('|')
-                .map(|g| {
-                    let (gid, cluster) = g.split_once('=').expect("glyph=cluster");
-                    (
-                        gid.parse().expect("glyph id"),
-                        cluster.parse().expect("cluster"),
-                    )
-                })
-                .collect();
+            let hb = hb.split('|').map(parse_glyph).collect();
             Case {
                 bold: match weight {
                     "Bold" => true,
@@ -77,23 +102,9 @@ fn compare(case: &Case, ours: &[TestGlyph]) -> Option<String> {
         .filter(|g| !is_bengali(g))
         .map(|g| g.cluster)
         .collect();
-    let notdef: BTreeSet<u32> = case
-        .hb
-        .iter()
-        .filter(|(gid, _)| *gid == 0)
-        .map(|&(_, c)| c)
-        .collect();
-    let ours_bn: Vec<(u16, u32)> = ours
-        .iter()
-        .filter(|g| is_bengali(g))
-        .map(|g| (g.glyph_id, g.cluster))
-        .collect();
-    let hb_bn: Vec<(u16, u32)> = case
-        .hb
-        .iter()
-        .copied()
-        .filter(|(gid, _)| *gid != 0)
-        .collect();
+    let notdef: BTreeSet<u32> = case.hb.iter().filter(|g| g.0 == 0).map(|g| g.1).collect();
+    let ours_bn: Vec<Glyph> = ours.iter().filter(|g| is_bengali(g)).map(ours_of).collect();
+    let hb_bn: Vec<Glyph> = case.hb.iter().copied().filter(|g| g.0 != 0).collect();
     let mut problems = Vec::new();
     if ours_bn != hb_bn {
         problems.push(format!(
@@ -118,7 +129,7 @@ fn compare_latin(case: &Case, ours: &[TestGlyph]) -> Option<String> {
         .filter(|g| !g.font.starts_with("NotoSans-"))
         .map(|g| format!("glyph {} from {}", g.glyph_id, g.font))
         .collect();
-    let ours: Vec<(u16, u32)> = ours.iter().map(|g| (g.glyph_id, g.cluster)).collect();
+    let ours: Vec<Glyph> = ours.iter().map(ours_of).collect();
     if ours != case.hb {
         problems.push(format!("card {ours:?}, hb-shape {:?}", case.hb));
     }

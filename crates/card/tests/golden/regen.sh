@@ -19,12 +19,12 @@ export LC_ALL=C.UTF-8
 {
   echo "# HarfBuzz's shaping of shaping_cases.txt with crates/card/fonts/NotoSansBengali-*.ttf,"
   echo "# made by regen.sh with $(hb-shape --version | head -n 1)."
-  echo "# weight<TAB>text<TAB>hb-shape --no-glyph-names --utf8-clusters --no-positions --script=beng
-#   (glyph=cluster byte offset)"
+  echo "# weight<TAB>text<TAB>hb-shape --no-glyph-names --utf8-clusters --script=beng
+#   (glyph=cluster byte offset[@x offset,y offset]+x advance, in font units)"
   for weight in Regular Bold; do
     paste \
       <(sed "s/^/${weight}\t/" "$here/shaping_cases.txt") \
-      <(hb-shape --no-glyph-names --utf8-clusters --no-positions --script=beng \
+      <(hb-shape --no-glyph-names --utf8-clusters --script=beng \
         --text-file="$here/shaping_cases.txt" "$fonts/NotoSansBengali-$weight.ttf")
   done
 } >"$out"
@@ -34,11 +34,12 @@ latin_out="${2:-$here/shaping-latin.txt}"
 {
   echo "# HarfBuzz's shaping of shaping_cases_latin.txt with crates/card/fonts/NotoSans-*.ttf,"
   echo "# made by regen.sh with $(hb-shape --version | head -n 1)."
-  echo "# weight<TAB>text<TAB>hb-shape --no-glyph-names --utf8-clusters --no-positions --script=latn"
+  echo "# weight<TAB>text<TAB>hb-shape --no-glyph-names --utf8-clusters --script=latn
+#   (glyph=cluster byte offset[@x offset,y offset]+x advance, in font units)"
   for weight in Regular Bold; do
     paste \
       <(sed "s/^/${weight}\t/" "$here/shaping_cases_latin.txt") \
-      <(hb-shape --no-glyph-names --utf8-clusters --no-positions --script=latn \
+      <(hb-shape --no-glyph-names --utf8-clusters --script=latn \
         --text-file="$here/shaping_cases_latin.txt" "$fonts/NotoSans-$weight.ttf")
   done
 } >"$latin_out"

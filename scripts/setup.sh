@@ -7,8 +7,9 @@ set -euo pipefail
 # headless Chromium the browser tests (tests/browser) drive, and exiftool, which the media
 # tests read uploads back with to prove no metadata is served; psql, which scripts/postgres.sh
 # checks the test PostgreSQL server with; nginx, the load balancer in front of two nodes in
-# tests/it/nodes.rs.
-packages=(gcc chromium chromium-driver libimage-exiftool-perl postgresql-client nginx-light)
+# tests/it/nodes.rs; hb-shape (libharfbuzz-bin), HarfBuzz's own shaper, which the card tests
+# (crates/card/tests/shaping.rs) hold the photocards' Bengali shaping to.
+packages=(gcc chromium chromium-driver libimage-exiftool-perl postgresql-client nginx-light libharfbuzz-bin)
 
 missing=()
 for p in "${packages[@]}"; do

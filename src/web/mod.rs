@@ -226,7 +226,7 @@ impl AppState {
                 tz: config.site.timezone,
             },
             config.card_keys(),
-            crate::cards::CardImages::new(config.media_dir()),
+            crate::cards::CardImages::new(media.clone()),
         );
         AppState {
             inner: Arc::new(Inner {

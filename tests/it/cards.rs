@@ -101,6 +101,19 @@ async fn an_editor_makes_a_card_whose_record_is_signed_and_names_the_image_serve
     let img = image::load_from_memory(&png).expect("a PNG");
     assert_eq!((img.width(), img.height()), (1080, 1350));
     let sha = hex::encode(Sha256::digest(&png));
+    // The QR code printed on the card leads to the card's page (upper-cased: alphanumeric mode).
+    let luma = img.to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
+        luma.width() as usize,
+        luma.height() as usize,
+        |x, y| luma.get_pixel(x as u32, y as u32).0[0],
+    );
+    let read: Vec<String> = prepared
+        .detect_grids()
+        .iter()
+        .filter_map(|g| g.decode().ok().map(|(_, text)| text))
+        .collect();
+    assert_eq!(read, [format!("HTTP://KHOBOR.TEST/C/{code}")]);
     assert_eq!(card["png_sha256"], sha.as_str());
 
     let signed = t.get(&format!("/c/{code}.json")).await.json();

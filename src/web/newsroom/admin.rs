@@ -422,7 +422,12 @@ pub async fn save_card_settings(
             .set_setting(
                 key,
                 value,
-                &staff.audit("settings.update", "settings", None, format!("{key} = {value}")),
+                &staff.audit(
+                    "settings.update",
+                    "settings",
+                    None,
+                    format!("{key} = {value}"),
+                ),
             )
             .await?;
     }

@@ -92,10 +92,7 @@ pub fn router() -> Router<AppState> {
             "/newsroom/settings",
             get(admin::settings).post(admin::save_settings),
         )
-        .route(
-            "/newsroom/settings/cards",
-            post(admin::save_card_settings),
-        )
+        .route("/newsroom/settings/cards", post(admin::save_card_settings))
         .route(
             "/newsroom/settings/two-factor",
             post(admin::save_two_factor_roles),

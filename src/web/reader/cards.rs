@@ -118,12 +118,19 @@ async fn page(state: &AppState, card: &Card) -> Result<Response, WebError> {
 }
 
 async fn image(state: &AppState, card: &Card) -> Result<Response, WebError> {
-    let bytes = state
-        .cards()
-        .images()
-        .get(&card.image_name)
-        .await
-        .ok_or(WebError::NotFound)?;
+    let bytes = match state.cards().images().get(&card.image_name).await {
+        Ok(Some(b)) => b,
+        Ok(None) => return Err(WebError::NotFound),
+        Err(e) => {
+            tracing::error!(error = %e, card = %card.code, "card image unavailable");
+            return Ok((
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CACHE_CONTROL, "no-store")],
+                "the media store cannot be reached",
+            )
+                .into_response());
+        }
+    };
     Ok((
         StatusCode::OK,
         [

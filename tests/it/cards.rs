@@ -521,3 +521,118 @@ async fn the_newsroom_page_previews_then_publishes_a_card() {
         .await;
     assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_command_line_rotates_the_key_and_checks_a_saved_record_offline() {
+    let t = newsroom().await;
+    let desk = t.login("editor@khobor.test").await;
+    let id = published_story(&desk, HEADLINE).await;
+    let code = make_card(&desk, id, json!({"layout": "og"})).await.json()["card"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let work = tempfile::tempdir().unwrap();
+    let record = work.path().join("record.json");
+    std::fs::write(&record, t.get(&format!("/c/{code}.json")).await.body).unwrap();
+    let keys = work.path().join("keys.json");
+    std::fs::write(
+        &keys,
+        t.get("/.well-known/khobor-card-keys.json").await.body,
+    )
+    .unwrap();
+
+    let verify = |file: &std::path::Path| {
+        crate::cli::khobor()
+            .args(["card", "verify"])
+            .arg(file)
+            .arg("--keys")
+            .arg(&keys)
+            .output()
+            .unwrap()
+    };
+    let good = verify(&record);
+    let out = String::from_utf8_lossy(&good.stdout);
+    assert!(
+        good.status.success(),
+        "{out} {}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    assert!(out.contains(&format!("verified: card {code}")), "{out}");
+    assert!(out.contains(HEADLINE), "{out}");
+
+    let mut changed: Value =
+        serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    changed["record"] = changed["record"]
+        .as_str()
+        .unwrap()
+        .replace("বৈঠকে", "বৈঠকের")
+        .into();
+    let forged = work.path().join("forged.json");
+    std::fs::write(&forged, changed.to_string()).unwrap();
+    let bad = verify(&forged);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("NOT verified"));
+
+    // `card-key rotate` on the site's own store and data directory.
+    let mut rotate = crate::cli::khobor();
+    rotate
+        .args(["card-key", "rotate", "--data"])
+        .arg(t.dir.path());
+    if let Some(db) = &t.db {
+        rotate.args(["--database-url", &db.url()]);
+    }
+    let rotated = rotate.output().unwrap();
+    let said = String::from_utf8_lossy(&rotated.stdout);
+    assert!(
+        rotated.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    assert!(said.contains("retired"), "{said}");
+    let jwks = t.get("/.well-known/khobor-card-keys.json").await.json();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+    // The record signed before the rotation still checks out against the new key set.
+    std::fs::write(&keys, jwks.to_string()).unwrap();
+    assert!(verify(&record).status.success());
+}
+
+#[tokio::test]
+async fn text_the_card_fonts_cannot_draw_is_refused_naming_the_word() {
+    let t = newsroom().await;
+    let desk = t.login("editor@khobor.test").await;
+    let made = desk
+        .api(
+            "POST",
+            "/api/v1/admin/articles",
+            Some(json!({"headline": HEADLINE, "section": "national",
+                "body_html": "<p>সম্মেলনের নাম 北京 বৈঠক। সে ািকছু বলেনি।</p>"})),
+        )
+        .await;
+    let id = made.json()["article"]["id"].as_i64().unwrap();
+    desk.api(
+        "POST",
+        &format!("/api/v1/admin/articles/{id}/transitions"),
+        Some(json!({"action": "publish"})),
+    )
+    .await;
+    for (quote, word) in [("সম্মেলনের নাম 北京 বৈঠক।", "北京"), ("সে ািকছু বলেনি।", "ািকছু")]
+    {
+        let refused = make_card(&desk, id, json!({"layout": "4:5", "quote": quote})).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.body
+        );
+        let message = refused.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(message.contains(word), "{message}");
+    }
+    let list = desk
+        .api("GET", &format!("/api/v1/admin/articles/{id}/cards"), None)
+        .await
+        .json();
+    assert!(list["cards"].as_array().unwrap().is_empty());
+}

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{stories, wire_story};
 
-const ENV_NAMES: [&str; 14] = [
+const ENV_NAMES: [&str; 15] = [
     "KHOBOR_ADDR",
     "KHOBOR_DATABASE_URL",
     "KHOBOR_DEMO",
@@ -22,6 +22,7 @@ const ENV_NAMES: [&str; 14] = [
     "KHOBOR_TIMEZONE",
     "KHOBOR_LOG",
     "KHOBOR_METRICS_TOKEN",
+    "KHOBOR_CARD_KEY",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
@@ -210,6 +211,7 @@ async fn serve_help_mentions_every_setting_and_its_environment_name() {
         "KHOBOR_BASE_URL",
         "KHOBOR_TIMEZONE",
         "KHOBOR_METRICS_TOKEN",
+        "KHOBOR_CARD_KEY",
     ] {
         assert!(stdout.contains(env), "{env} missing from:\n{stdout}");
     }

@@ -636,3 +636,58 @@ async fn text_the_card_fonts_cannot_draw_is_refused_naming_the_word() {
         .json();
     assert!(list["cards"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+#[ignore = "needs an S3 server: KHOBOR_TEST_S3 (bash scripts/s3.sh start)"]
+async fn s3_a_card_made_on_node_a_is_served_and_checked_on_node_b() {
+    let _ = TestS3::required();
+    let a = TestApp::on_postgres().await;
+    assert!(a.app.state.media_store().is_remote(), "media on S3");
+    a.add_user("editor@khobor.test", "রফিক করিম", "আরকে", "editor")
+        .await;
+    let desk = a.login("editor@khobor.test").await;
+    let up = desk.api_upload("chobi.jpg", &jpeg(1600, 1000)).await;
+    assert_eq!(up.status, StatusCode::ACCEPTED, "{}", up.body);
+    let media_id = up.json()["media"]["id"].as_i64().unwrap();
+    assert_eq!(a.app.process_media().await.unwrap(), 1);
+    let id = published_story(&desk, HEADLINE).await;
+    let made = make_card(&desk, id, json!({"layout": "4:5", "media_id": media_id})).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let code = made.json()["card"]["code"].as_str().unwrap().to_owned();
+
+    let (b_app, b_dir) = a.another_node().await;
+    let b = TestApp {
+        app: b_app,
+        dir: b_dir,
+        db: None,
+    };
+    let (status, _, from_b) = b.raw(&format!("/c/{code}.png"), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, _, from_a) = a.raw(&format!("/c/{code}.png"), &[]).await;
+    assert_eq!(from_a, from_b, "both nodes serve the signed image");
+    let signed = b.get(&format!("/c/{code}.json")).await.json();
+    assert!(signed["record"]
+        .as_str()
+        .unwrap()
+        .contains(&hex::encode(Sha256::digest(&from_b))));
+
+    // Node B signs with its own key; both keys are published by both nodes.
+    let b_editor = b.login("editor@khobor.test").await;
+    let b_made = make_card(&b_editor, id, json!({"layout": "1:1"})).await;
+    assert_eq!(b_made.status, StatusCode::CREATED, "{}", b_made.body);
+    let b_code = b_made.json()["card"]["code"].as_str().unwrap().to_owned();
+    let b_signed = a.get(&format!("/c/{b_code}.json")).await.json();
+    assert_ne!(b_signed["kid"], signed["kid"]);
+    for node in [&a, &b] {
+        let jwks = node.get("/.well-known/khobor-card-keys.json").await.json();
+        for s in [&signed, &b_signed] {
+            assert!(verifies(
+                &jwks,
+                s["kid"].as_str().unwrap(),
+                s["record"].as_str().unwrap(),
+                s["signature"].as_str().unwrap()
+            ));
+        }
+    }
+    b.app.store().close().await;
+}

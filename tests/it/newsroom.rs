@@ -1335,6 +1335,8 @@ async fn every_operation_documents_the_answers_it_gives() {
                     .header(header::CONTENT_TYPE, "application/json")
                     .body(Body::from(if path.ends_with("/transitions") {
                         json!({"action": "submit"}).to_string()
+                    } else if path.ends_with("/cards") {
+                        json!({"layout": "4:5"}).to_string()
                     } else {
                         story.to_string()
                     }))

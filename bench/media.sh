@@ -21,10 +21,11 @@ measure() {
     median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
     echo "$label: ${times[*]} ms; median $median ms"
 }
-unset KHOBOR_TEST_S3
+unset KHOBOR_TEST_MEDIA
 measure "local disk"
 bash scripts/s3.sh start >/dev/null
 trap 'bash scripts/s3.sh stop' EXIT
 # shellcheck disable=SC1091
 source .tools/s3/env
+export KHOBOR_TEST_MEDIA=s3
 measure "S3 (SeaweedFS, loopback)"

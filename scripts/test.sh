@@ -16,18 +16,18 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo deny (licences, bans, sources)"
 cargo deny --log-level error check licenses bans sources
-echo "== cargo test"
-cargo test --workspace --all-targets --locked
-# The integration suite again with every test's media in S3 (SeaweedFS on loopback, each test
-# under a prefix of its own; about 75 s), with the tests about S3 itself that the run above
-# lists as ignored.
-echo "== integration tests with media on S3 (SeaweedFS)"
+# The S3 server (SeaweedFS on loopback) the tests about S3 itself use in every pass, as the
+# PostgreSQL tests use the local PostgreSQL; stopped by pid when the script ends.
 bash scripts/s3.sh start
 trap 'bash scripts/s3.sh stop' EXIT
 # shellcheck disable=SC1091
 source .tools/s3/env
-cargo test --locked --test it -- --include-ignored
-unset KHOBOR_TEST_S3 KHOBOR_TEST_S3_BUCKET KHOBOR_TEST_S3_ACCESS_KEY KHOBOR_TEST_S3_SECRET_KEY
+echo "== cargo test"
+cargo test --workspace --all-targets --locked
+# The integration suite again with every test's media in S3, each test under a prefix of its
+# own (about 75 s).
+echo "== integration tests with media on S3 (SeaweedFS)"
+KHOBOR_TEST_MEDIA=s3 cargo test --locked --test it
 # The server every PostgreSQL test makes its own database on (and drops it after).
 export KHOBOR_TEST_POSTGRES="${KHOBOR_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
 echo "== integration tests on PostgreSQL ($KHOBOR_TEST_POSTGRES)"

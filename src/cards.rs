@@ -18,9 +18,9 @@ use chrono_tz::Tz;
 use ed25519_dalek::{Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use unicode_normalization::UnicodeNormalization;
 
 use crate::cpu::CpuPool;
+use crate::domain::text::clean_line;
 use crate::domain::{urls, Action, Status};
 use crate::media_store::{MediaStore, MediaStoreError, Put};
 use crate::storage::cards::{Card, CardKey, NewCard};
@@ -110,14 +110,15 @@ impl Record {
             ("published", self.published.clone()),
             ("png_sha256", self.png_sha256.clone()),
         ];
+        // Each value one line, NFC (`clean_line`); the keys are ASCII.
         let mut out = String::new();
         for (k, v) in lines {
             out.push_str(k);
             out.push('=');
-            out.push_str(&one_line(&v));
+            out.push_str(&clean_line(&v));
             out.push('\n');
         }
-        out.nfc().collect()
+        out
     }
 
     /// Reads a record back (for `khobor card verify`), refusing anything not in the format.
@@ -161,12 +162,6 @@ impl Record {
             png_sha256: v(8),
         })
     }
-}
-
-/// Whitespace (newlines included) collapsed to single spaces, trimmed: a record's value is
-/// one line.
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A new card code: 40 random bits in base32 (RFC 4648 alphabet), 8 upper-case characters,
@@ -497,11 +492,15 @@ impl CardService {
         if !caller.allows(Action::PublishCard) {
             return Err(CardFailure::Forbidden);
         }
-        let quote = req.quote.as_deref().map(one_line).filter(|q| !q.is_empty());
+        let quote = req
+            .quote
+            .as_deref()
+            .map(clean_line)
+            .filter(|q| !q.is_empty());
         let speaker = req
             .speaker
             .as_deref()
-            .map(one_line)
+            .map(clean_line)
             .filter(|s| !s.is_empty());
         if let Some(q) = &quote {
             let n = q.chars().count();
@@ -542,23 +541,16 @@ impl CardService {
         }
         let (kind, text) = match &quote {
             Some(q) => {
-                let nq: String = q.nfc().collect();
-                let body: String =
-                    one_line(&crate::domain::text::html_to_text(&story.fields.body_html))
-                        .nfc()
-                        .collect();
-                if !body.contains(&nq) {
+                let body = clean_line(&crate::domain::text::html_to_text(&story.fields.body_html));
+                if !body.contains(q.as_str()) {
                     return Err(invalid(
                         "quote",
                         "the quote is not in the story's text: a card quotes only what the story says",
                     ));
                 }
-                ("quote", nq)
+                ("quote", q.clone())
             }
-            None => (
-                "headline",
-                one_line(&story.fields.headline).nfc().collect::<String>(),
-            ),
+            None => ("headline", clean_line(&story.fields.headline)),
         };
         let text_field = if kind == "quote" { "quote" } else { "headline" };
         let checked = text.clone();
@@ -823,6 +815,10 @@ struct Plan {
 /// `#rgb` or `#rrggbb` as RGB.
 pub fn parse_colour(s: &str) -> Option<[u8; 3]> {
     let hex = s.strip_prefix('#')?;
+    // Digits only: `from_str_radix` would also take a leading `+`.
+    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
     let full: String = match hex.len() {
         3 => hex.chars().flat_map(|c| [c, c]).collect(),
         6 => hex.to_owned(),

@@ -104,6 +104,5 @@ pub async fn theme_css(State(state): State<AppState>) -> Result<Response, WebErr
 
 /// Colours come from the store; only `#rgb`/`#rrggbb` may reach a stylesheet.
 fn is_hex_colour(s: &str) -> bool {
-    let hex = s.strip_prefix('#').unwrap_or("");
-    matches!(hex.len(), 3 | 6) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    crate::cards::parse_colour(s).is_some()
 }

@@ -638,10 +638,11 @@ async fn text_the_card_fonts_cannot_draw_is_refused_naming_the_word() {
 }
 
 #[tokio::test]
-#[ignore = "needs an S3 server: KHOBOR_TEST_S3 (bash scripts/s3.sh start)"]
 async fn s3_a_card_made_on_node_a_is_served_and_checked_on_node_b() {
-    let _ = TestS3::required();
-    let a = TestApp::on_postgres().await;
+    let a = TestApp::on_postgres_with_media(|_| {
+        khobor::config::MediaStoreConfig::S3(TestS3::required().config())
+    })
+    .await;
     assert!(a.app.state.media_store().is_remote(), "media on S3");
     a.add_user("editor@khobor.test", "রফিক করিম", "আরকে", "editor")
         .await;

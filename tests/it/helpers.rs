@@ -93,10 +93,10 @@ impl Drop for TestDatabase {
     }
 }
 
-/// The S3 server the media tests also run on (`KHOBOR_TEST_S3`, an endpoint such as
-/// `http://127.0.0.1:9000`, with `KHOBOR_TEST_S3_BUCKET`, `KHOBOR_TEST_S3_ACCESS_KEY` and
-/// `KHOBOR_TEST_S3_SECRET_KEY`; scripts/s3.sh starts SeaweedFS and writes them). Unset, every
-/// test keeps its media in its data directory.
+/// The S3 server the tests about S3 use, and with `KHOBOR_TEST_MEDIA=s3` every test's media
+/// (`KHOBOR_TEST_S3`, an endpoint such as `http://127.0.0.1:9000`, with `KHOBOR_TEST_S3_BUCKET`,
+/// `KHOBOR_TEST_S3_ACCESS_KEY` and `KHOBOR_TEST_S3_SECRET_KEY`; scripts/s3.sh starts SeaweedFS
+/// and writes them), as the PostgreSQL tests use `KHOBOR_TEST_POSTGRES`'s server.
 #[derive(Debug, Clone)]
 pub struct TestS3 {
     pub endpoint: String,
@@ -124,9 +124,8 @@ impl TestS3 {
         })
     }
 
-    /// For tests whose subject is S3 itself: these are `#[ignore]`d, so a run without the
-    /// server lists them as ignored rather than passing them; run with `--include-ignored`
-    /// and the server, as scripts/test.sh does.
+    /// For tests whose subject is S3 itself: without the server they fail, saying how to
+    /// start it (scripts/test.sh starts it before any test runs).
     #[track_caller]
     pub fn required() -> TestS3 {
         TestS3::from_env().expect(
@@ -160,13 +159,14 @@ impl TestS3 {
 }
 
 /// The media store a new test application gets: its data directory's `media/`, or with
-/// `KHOBOR_TEST_S3` a prefix of its own in the test bucket.
+/// `KHOBOR_TEST_MEDIA=s3` a prefix of its own in the test bucket.
 pub fn suite_media(data: &std::path::Path) -> MediaStoreConfig {
-    match TestS3::from_env() {
-        Some(s3) => MediaStoreConfig::S3(s3.config()),
-        None => MediaStoreConfig::Local {
+    if std::env::var("KHOBOR_TEST_MEDIA").is_ok_and(|m| m == "s3") {
+        MediaStoreConfig::S3(TestS3::required().config())
+    } else {
+        MediaStoreConfig::Local {
             dir: data.join("media"),
-        },
+        }
     }
 }
 
@@ -281,13 +281,17 @@ impl TestApp {
 
     /// The application on a PostgreSQL database of its own, whatever store the suite runs on.
     pub async fn on_postgres() -> TestApp {
+        TestApp::on_postgres_with_media(suite_media).await
+    }
+
+    /// [`TestApp::on_postgres`] with its media in the store `media` makes of its data
+    /// directory (e.g. a bucket several nodes share).
+    pub async fn on_postgres_with_media(
+        media: impl FnOnce(&std::path::Path) -> MediaStoreConfig,
+    ) -> TestApp {
         let db = TestDatabase::create(&postgres_server()).await;
         let dir = tempfile::tempdir().expect("temp dir");
-        let app = build(
-            store_overrides(dir.path(), Some(&db)),
-            suite_media(dir.path()),
-        )
-        .await;
+        let app = build(store_overrides(dir.path(), Some(&db)), media(dir.path())).await;
         TestApp {
             app,
             dir,

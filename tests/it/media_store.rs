@@ -1,11 +1,11 @@
 //! The media store: every upload's original and variants written and read through one
 //! interface, on the data directory's disk or in an S3 bucket (SeaweedFS here).
 //!
-//! Tests without `#[ignore]` run on the suite's store: local disk in the ordinary run, and
-//! S3 in scripts/test.sh's S3 pass (`KHOBOR_TEST_S3` set, each test under a prefix of its
-//! own). The `#[ignore]`d ones are about S3 itself (credentials, two nodes on one bucket,
-//! `khobor media migrate`): without the server they are listed as ignored, never passed, and
-//! with `--include-ignored` but no `KHOBOR_TEST_S3` they fail saying so.
+//! Most tests run on the suite's media store: local disk in the ordinary runs, and S3 in
+//! scripts/test.sh's S3 pass (`KHOBOR_TEST_MEDIA=s3`, each test under a prefix of its own).
+//! The `s3_` ones are about S3 itself (credentials, two nodes on one bucket, `khobor media
+//! migrate`) and always use the S3 server of `KHOBOR_TEST_S3`; without it they fail saying
+//! how to start it.
 
 use std::path::Path;
 use std::time::Instant;
@@ -19,8 +19,6 @@ use khobor::media_store::{MediaStore, MediaStoreError, Put};
 
 use crate::helpers::*;
 use crate::media::desk_app;
-
-const NEEDS_S3: &str = "needs an S3 server: KHOBOR_TEST_S3 (bash scripts/s3.sh start)";
 
 fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -320,7 +318,6 @@ async fn with_a_media_base_url_pages_and_the_api_point_images_at_it() {
 // S3 itself
 
 #[tokio::test]
-#[ignore = "needs an S3 server: KHOBOR_TEST_S3 (bash scripts/s3.sh start)"]
 async fn s3_a_wrong_secret_key_is_refused_with_a_clear_error() {
     let s3 = TestS3::required();
     let mut config = s3.config();
@@ -355,11 +352,10 @@ async fn s3_a_wrong_secret_key_is_refused_with_a_clear_error() {
 }
 
 #[tokio::test]
-#[ignore = "needs an S3 server: KHOBOR_TEST_S3 (bash scripts/s3.sh start)"]
 async fn s3_an_upload_on_node_a_is_finished_and_served_by_node_b() {
-    let _ = TestS3::required();
-    let a = TestApp::on_postgres().await;
-    assert!(a.app.state.media_store().is_remote(), "{NEEDS_S3}");
+    let a = TestApp::on_postgres_with_media(|_| MediaStoreConfig::S3(TestS3::required().config()))
+        .await;
+    assert!(a.app.state.media_store().is_remote());
     a.add_user("editor@khobor.test", "রফিক করিম", "আরকে", "editor")
         .await;
     let editor = a.login("editor@khobor.test").await;
@@ -424,7 +420,6 @@ fn migrate_cmd(data: &Path, config_file: &Path, s3: &TestS3) -> std::process::Ou
 }
 
 #[tokio::test]
-#[ignore = "needs an S3 server: KHOBOR_TEST_S3 (bash scripts/s3.sh start)"]
 async fn s3_khobor_media_migrate_copies_verifies_and_the_site_then_serves_from_the_bucket() {
     let s3 = TestS3::required();
     // A one-machine site: its media on disk.

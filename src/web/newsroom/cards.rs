@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use crate::cards::{CardFailure, CardRequest, Layout};
 use crate::domain::{Action, Status};
 use crate::storage::now;
-use crate::stories::Caller;
 use crate::web::reader::cards::CardPageView;
 use crate::web::{AppState, WebError};
 
+use super::stories::caller;
 use super::{page, ClientAddr, Staff};
 
 /// What the form sends; the focal point in per cent, as people think of it.
@@ -42,13 +42,6 @@ const LAYOUTS: [(&str, &str); 3] = [
     ("1:1", "বর্গ (১০৮০×১০৮০)"),
     ("og", "লিংকের ছবি (১২০০×৬৩০)"),
 ];
-
-fn caller(staff: &Staff, address: &str) -> Caller {
-    Caller {
-        user: staff.user.clone(),
-        address: address.to_owned(),
-    }
-}
 
 /// What the page shows besides the form: what went wrong, a preview, a card just made.
 #[derive(Default)]

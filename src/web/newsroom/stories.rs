@@ -24,7 +24,7 @@ use crate::stories::{Caller, ServiceError};
 /// Someone counts as having a story open if their editor pinged within this many seconds.
 pub const PRESENCE_SECS: i64 = 60;
 
-fn caller(staff: &Staff, address: &str) -> Caller {
+pub(super) fn caller(staff: &Staff, address: &str) -> Caller {
     Caller {
         user: staff.user.clone(),
         address: address.to_owned(),

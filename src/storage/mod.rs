@@ -7,6 +7,7 @@ pub mod cards;
 pub mod changes;
 pub mod copy;
 pub mod identity;
+pub mod leases;
 pub mod media;
 mod read;
 pub mod stories;

@@ -9,7 +9,9 @@ set -euo pipefail
 # checks the test PostgreSQL server with; nginx, the load balancer in front of two nodes in
 # tests/it/nodes.rs; hb-shape (libharfbuzz-bin), HarfBuzz's own shaper, which the card tests
 # (crates/card/tests/shaping.rs) hold the photocards' Bengali shaping to.
-packages=(gcc chromium chromium-driver libimage-exiftool-perl postgresql-client nginx-light libharfbuzz-bin)
+# Varnish with the xkey module (varnish-modules), the CDN in front of a node in
+# tests/it/cdn.rs, purged by Surrogate-Key.
+packages=(gcc chromium chromium-driver libimage-exiftool-perl postgresql-client nginx-light libharfbuzz-bin varnish varnish-modules)
 
 missing=()
 for p in "${packages[@]}"; do

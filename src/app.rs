@@ -57,6 +57,14 @@ impl App {
         if let Location::Sqlite(db) = &config.store {
             datadir::check_file_writable(db)?;
         }
+        let local_media = match &config.media.store {
+            MediaStoreConfig::Local { dir } => Some(dir.as_path()),
+            MediaStoreConfig::S3(_) => None,
+        };
+        let removed = datadir::clean_leftovers(&config.spool_dir(), local_media);
+        if removed > 0 {
+            tracing::info!(files = removed, "removed files half-written before a crash");
+        }
         let store = Store::open(&config.store).await?;
         store
             .check_at_start()
@@ -158,8 +166,16 @@ impl App {
             Arc::clone(state.media_wake()),
             Arc::clone(state.image_permits()),
             state.jobs().clone(),
-            stopped,
+            stopped.clone(),
         ));
+        let cdn = crate::cdn::Purger::new(&state.config().cdn).map(|purger| {
+            tokio::spawn(crate::jobs::cdn_purge::run(
+                store.clone(),
+                purger,
+                state.jobs().clone(),
+                stopped.clone(),
+            ))
+        });
         let limits = state.config().server;
         let served = web::server::serve(listener, router, limits, shutdown).await;
         let _ = stop.send(true);
@@ -167,6 +183,9 @@ impl App {
         let _ = scheduler.await;
         let _ = media.await;
         let _ = cache.await;
+        if let Some(cdn) = cdn {
+            let _ = cdn.await;
+        }
         store.close().await;
         served
     }

@@ -29,6 +29,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub metrics: MetricsConfig,
     pub media: MediaConfig,
+    pub cdn: CdnConfig,
 }
 
 /// Connection limits (TOML `[server]`), in seconds and connections. A client that trickles
@@ -138,6 +139,8 @@ pub struct FileConfig {
     pub metrics: FileMetrics,
     #[serde(default)]
     pub media: FileMedia,
+    #[serde(default)]
+    pub cdn: FileCdn,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -160,7 +163,7 @@ pub struct FileSite {
 /// Settings as given on the command line or in the environment (clap fills this in).
 #[derive(Debug, Default, Clone, clap::Args)]
 pub struct Overrides {
-    /// TOML configuration file (keys: addr, data, database_url, [site], [search.aliases], [cache], [server], [auth], [retention], [metrics], [media]; see the README)
+    /// TOML configuration file (keys: addr, data, database_url, [site], [search.aliases], [cache], [server], [auth], [retention], [metrics], [media], [cdn]; see the README)
     #[arg(long, env = "KHOBOR_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Data directory holding khobor.db, media/ and search/ [default: ./khobor-data]
@@ -228,6 +231,16 @@ pub struct Overrides {
         hide_env_values = true
     )]
     pub aws_session_token: Option<String>,
+    /// API token of the CDN purger ([cdn] purger = "fastly" or "cloudflare"); better given in
+    /// the environment than in the file
+    #[arg(
+        long,
+        env = "KHOBOR_CDN_TOKEN",
+        value_name = "TOKEN",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub cdn_token: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -290,6 +303,14 @@ pub enum ConfigError {
     MediaBaseUrl(String),
     #[error("invalid [media] {0} {1:?}")]
     MediaValue(&'static str, String),
+    #[error("unknown [cdn] purger {0:?}: use \"varnish\", \"fastly\", \"cloudflare\" or \"none\"")]
+    CdnPurger(String),
+    #[error("[cdn] purger = \"{0}\" needs {1}")]
+    CdnMissing(&'static str, &'static str),
+    #[error("[cdn] {0} is not used by purger = \"{1}\"")]
+    CdnUnused(&'static str, String),
+    #[error("invalid [cdn] {0} {1:?}: {2}")]
+    CdnValue(&'static str, String, &'static str),
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -391,7 +412,9 @@ impl Config {
         let metrics = MetricsConfig::load(over, file.metrics)?;
         let card_key = over.card_key.clone().filter(|k| !k.trim().is_empty());
         let media = MediaConfig::load(over, file.media, &data_dir)?;
+        let cdn = CdnConfig::load(over, file.cdn)?;
         Ok(Config {
+            cdn,
             card_key,
             addr,
             data_dir,
@@ -424,6 +447,12 @@ impl Config {
 
     pub fn db_path(&self) -> PathBuf {
         self.data_dir.join("khobor.db")
+    }
+
+    /// Where uploads are spooled while they arrive: under the data directory, on the disk
+    /// that holds the media, never the (possibly memory-backed) system temporary directory.
+    pub fn spool_dir(&self) -> PathBuf {
+        self.data_dir.join("uploads")
     }
 
     pub fn search_dir(&self) -> PathBuf {
@@ -773,6 +802,188 @@ impl MetricsConfig {
     }
 }
 
+// ---- [cdn]
+
+/// The CDN in front of the site and how to purge it (TOML `[cdn]`, `KHOBOR_CDN_TOKEN`): the
+/// node holding the purge lease turns each change into purges of the keys the changed pages
+/// carry in `Surrogate-Key` (see `crate::cdn`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CdnConfig {
+    /// No CDN to purge (pages still carry their keys; a CDN may keep them `s_maxage`).
+    #[default]
+    None,
+    /// Varnish with the xkey module: `PURGE` requests naming the keys in `xkey-purge`, sent
+    /// to every URL (one per Varnish server).
+    Varnish { urls: Vec<String> },
+    /// Fastly's surrogate-key batch purge API.
+    Fastly {
+        api_url: String,
+        service_id: String,
+        token: String,
+        soft: bool,
+    },
+    /// Cloudflare's purge-by-cache-tag API.
+    Cloudflare {
+        api_url: String,
+        zone_id: String,
+        token: String,
+    },
+}
+
+pub const FASTLY_API: &str = "https://api.fastly.com";
+pub const CLOUDFLARE_API: &str = "https://api.cloudflare.com/client/v4";
+/// Varnish servers one site may name.
+pub const MAX_CDN_URLS: usize = 32;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileCdn {
+    pub purger: Option<String>,
+    pub urls: Option<Vec<String>>,
+    pub api_url: Option<String>,
+    pub service_id: Option<String>,
+    pub zone_id: Option<String>,
+    pub token: Option<String>,
+    pub soft_purge: Option<bool>,
+}
+
+impl CdnConfig {
+    fn load(over: &Overrides, file: FileCdn) -> Result<CdnConfig, ConfigError> {
+        let purger = file
+            .purger
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or("none")
+            .to_ascii_lowercase();
+        let token = over.cdn_token.clone().or(file.token);
+        let unused = |field: &'static str, present: bool| {
+            if present {
+                Err(ConfigError::CdnUnused(field, purger.clone()))
+            } else {
+                Ok(())
+            }
+        };
+        let config = match purger.as_str() {
+            "none" | "" => {
+                unused("urls", file.urls.is_some())?;
+                unused("api_url", file.api_url.is_some())?;
+                unused("service_id", file.service_id.is_some())?;
+                unused("zone_id", file.zone_id.is_some())?;
+                unused("soft_purge", file.soft_purge.is_some())?;
+                CdnConfig::None
+            }
+            "varnish" => {
+                unused("api_url", file.api_url.is_some())?;
+                unused("service_id", file.service_id.is_some())?;
+                unused("zone_id", file.zone_id.is_some())?;
+                unused("token", token.is_some())?;
+                unused("soft_purge", file.soft_purge.is_some())?;
+                let urls = file.urls.unwrap_or_default();
+                if urls.is_empty() {
+                    return Err(ConfigError::CdnMissing(
+                        "varnish",
+                        "urls (each Varnish server, e.g. [\"http://10.0.0.5:6081/\"])",
+                    ));
+                }
+                if urls.len() > MAX_CDN_URLS {
+                    return Err(ConfigError::CdnValue(
+                        "urls",
+                        format!("{} servers", urls.len()),
+                        "at most 32",
+                    ));
+                }
+                let urls = urls
+                    .iter()
+                    .map(|u| cdn_url("urls", u))
+                    .collect::<Result<_, _>>()?;
+                CdnConfig::Varnish { urls }
+            }
+            "fastly" => {
+                unused("urls", file.urls.is_some())?;
+                unused("zone_id", file.zone_id.is_some())?;
+                CdnConfig::Fastly {
+                    api_url: cdn_url("api_url", file.api_url.as_deref().unwrap_or(FASTLY_API))?,
+                    service_id: cdn_id("fastly", "service_id", file.service_id)?,
+                    token: cdn_token("fastly", token)?,
+                    soft: file.soft_purge.unwrap_or(false),
+                }
+            }
+            "cloudflare" => {
+                unused("urls", file.urls.is_some())?;
+                unused("service_id", file.service_id.is_some())?;
+                unused("soft_purge", file.soft_purge.is_some())?;
+                CdnConfig::Cloudflare {
+                    api_url: cdn_url("api_url", file.api_url.as_deref().unwrap_or(CLOUDFLARE_API))?,
+                    zone_id: cdn_id("cloudflare", "zone_id", file.zone_id)?,
+                    token: cdn_token("cloudflare", token)?,
+                }
+            }
+            _ => return Err(ConfigError::CdnPurger(purger)),
+        };
+        Ok(config)
+    }
+}
+
+/// An http(s) URL with a host, kept without its trailing slash.
+fn cdn_url(field: &'static str, url: &str) -> Result<String, ConfigError> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let host = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("");
+    let fine = !host.is_empty()
+        && trimmed.len() <= 512
+        && trimmed.bytes().all(|b| b.is_ascii_graphic())
+        && !trimmed.contains(['?', '#']);
+    if fine {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(ConfigError::CdnValue(
+            field,
+            url.to_owned(),
+            "expected http:// or https://, a host and an optional path",
+        ))
+    }
+}
+
+fn cdn_id(
+    purger: &'static str,
+    field: &'static str,
+    id: Option<String>,
+) -> Result<String, ConfigError> {
+    let id = id.map(|s| s.trim().to_owned()).unwrap_or_default();
+    if id.is_empty() {
+        return Err(ConfigError::CdnMissing(purger, field));
+    }
+    if id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(ConfigError::CdnValue(
+            field,
+            id,
+            "letters and digits only, at most 64",
+        ));
+    }
+    Ok(id)
+}
+
+fn cdn_token(purger: &'static str, token: Option<String>) -> Result<String, ConfigError> {
+    let Some(token) = token else {
+        return Err(ConfigError::CdnMissing(
+            purger,
+            "an API token (KHOBOR_CDN_TOKEN or [cdn] token)",
+        ));
+    };
+    if token.is_empty() || token.len() > 512 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        // The token itself is never repeated in a message.
+        return Err(ConfigError::CdnValue(
+            "token",
+            "…".to_owned(),
+            "1 to 512 printable ASCII characters without spaces",
+        ));
+    }
+    Ok(token)
+}
+
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
@@ -929,6 +1140,110 @@ mod tests {
         ] {
             let err = load(text, &env).unwrap_err().to_string();
             assert!(err.contains(expect), "{text}: {err}");
+        }
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn cdn_settings_are_checked_at_start() {
+        let dir = std::env::temp_dir().join(format!("khobor-config-cdn-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("khobor.toml");
+        let over = Overrides {
+            config: Some(path.clone()),
+            data: Some(dir.clone()),
+            ..Default::default()
+        };
+        let load = |text: &str, over: &Overrides| {
+            std::fs::write(&path, text).unwrap();
+            Config::load(over, None)
+        };
+        assert_eq!(load("", &over).unwrap().cdn, CdnConfig::None);
+        assert_eq!(
+            load(
+                "[cdn]\npurger = \"varnish\"\nurls = [\"http://10.0.0.5:6081/\"]\n",
+                &over
+            )
+            .unwrap()
+            .cdn,
+            CdnConfig::Varnish {
+                urls: vec!["http://10.0.0.5:6081".into()]
+            }
+        );
+        // The token comes from the environment (KHOBOR_CDN_TOKEN) before the file.
+        let with_token = Overrides {
+            cdn_token: Some("env-token".into()),
+            ..over.clone()
+        };
+        assert_eq!(
+            load(
+                "[cdn]\npurger = \"fastly\"\nservice_id = \"SU1Z0isx\"\ntoken = \"file-token\"\n",
+                &with_token
+            )
+            .unwrap()
+            .cdn,
+            CdnConfig::Fastly {
+                api_url: FASTLY_API.into(),
+                service_id: "SU1Z0isx".into(),
+                token: "env-token".into(),
+                soft: false,
+            }
+        );
+        assert_eq!(
+            load(
+                "[cdn]\npurger = \"Cloudflare\"\nzone_id = \"023e105f\"\n",
+                &with_token
+            )
+            .unwrap()
+            .cdn,
+            CdnConfig::Cloudflare {
+                api_url: CLOUDFLARE_API.into(),
+                zone_id: "023e105f".into(),
+                token: "env-token".into(),
+            }
+        );
+        for (text, expect) in [
+            (
+                "[cdn]\npurger = \"akamai\"\n",
+                "unknown [cdn] purger \"akamai\"",
+            ),
+            ("[cdn]\npurger = \"varnish\"\n", "needs urls"),
+            (
+                "[cdn]\npurger = \"varnish\"\nurls = [\"10.0.0.5:6081\"]\n",
+                "invalid [cdn] urls",
+            ),
+            (
+                "[cdn]\npurger = \"varnish\"\nurls = [\"http://a\"]\nzone_id = \"z\"\n",
+                "[cdn] zone_id is not used by purger = \"varnish\"",
+            ),
+            (
+                "[cdn]\npurger = \"fastly\"\ntoken = \"t\"\n",
+                "needs service_id",
+            ),
+            (
+                "[cdn]\npurger = \"fastly\"\nservice_id = \"a/b\"\ntoken = \"t\"\n",
+                "invalid [cdn] service_id",
+            ),
+            (
+                "[cdn]\npurger = \"fastly\"\nservice_id = \"abc\"\n",
+                "needs an API token",
+            ),
+            (
+                "[cdn]\npurger = \"cloudflare\"\nzone_id = \"z1\"\ntoken = \"has space\"\n",
+                "invalid [cdn] token",
+            ),
+            (
+                "[cdn]\nurls = [\"http://a\"]\n",
+                "[cdn] urls is not used by purger = \"none\"",
+            ),
+            ("[cdn]\npurgr = \"varnish\"\n", "unknown field"),
+        ] {
+            let err = load(text, &over).unwrap_err().to_string();
+            assert!(err.contains(expect), "{text}: {err}");
+            assert!(
+                !err.contains("has space"),
+                "a token is never repeated: {err}"
+            );
         }
         std::fs::remove_dir_all(dir).ok();
     }

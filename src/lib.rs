@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod app;
 pub mod auth;
 pub mod cards;
+pub mod cdn;
 pub mod config;
 pub mod cpu;
 pub mod datadir;

@@ -110,8 +110,9 @@ pub fn valid_name(name: &str) -> bool {
 }
 
 /// Installs ring as rustls's process-wide crypto provider, once, before any HTTPS client is
-/// made (object_store's reqwest is built with rustls but no provider of its own).
-fn install_tls() {
+/// made (object_store's reqwest and the CDN purger's are built with rustls but no provider of
+/// their own).
+pub fn install_tls() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // Err only when a provider is installed already, which is just as good. rustls marks

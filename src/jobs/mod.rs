@@ -3,6 +3,7 @@
 //! claimed in the store first: scheduled stories by a conditional update, uploads by a lease
 //! ([`node_name`] holds it). May import `domain`, `storage`, `search`.
 
+pub mod cdn_purge;
 pub mod media_variants;
 pub mod scheduler;
 pub mod search_indexer;
@@ -42,14 +43,17 @@ pub enum Job {
     SearchIndex,
     /// The hourly pruning of expired sessions and old records.
     Prune,
+    /// Purge requests the CDN accepted (a failed round counts once).
+    CdnPurge,
 }
 
 impl Job {
-    pub const ALL: [Job; 4] = [
+    pub const ALL: [Job; 5] = [
         Job::ScheduledPublish,
         Job::MediaVariants,
         Job::SearchIndex,
         Job::Prune,
+        Job::CdnPurge,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +62,7 @@ impl Job {
             Job::MediaVariants => "media_variants",
             Job::SearchIndex => "search_index",
             Job::Prune => "prune",
+            Job::CdnPurge => "cdn_purge",
         }
     }
 }

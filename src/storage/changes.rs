@@ -123,7 +123,48 @@ impl Store {
     }
 }
 
+/// Every list of stories a published story can be on besides its section's, tags' and
+/// authors': the newest stories everywhere, the home page, feeds, the archive and the cards.
+pub const LIST_KEYS: [&str; 5] = ["latest", "home", "feed", "archive", "cards"];
+
+/// What a run of changes made stale, as the keys the affected pages carry (the page cache's
+/// tags and the CDN's surrogate keys are the same).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stale {
+    /// Something named on every page changed (a section, tag or author, the whole archive).
+    Everything,
+    Keys(std::collections::BTreeSet<String>),
+}
+
 impl Store {
+    /// The keys of the pages `changes` made stale. A story's change touches `article:ID`
+    /// (every page showing it carries that key, wherever it was before a move) and, unless it
+    /// was never published or scheduled (a newsroom draft shows on no public page), every list
+    /// it can be on as it is now; a section, tag or author change touches everything.
+    pub async fn stale_keys(&self, changes: &[Change]) -> Result<Stale> {
+        let mut keys = std::collections::BTreeSet::new();
+        for c in changes {
+            if c.entity != "article" {
+                return Ok(Stale::Everything);
+            }
+            keys.insert(format!("article:{}", c.entity_id));
+            // 1 for a story that exists and never had a publication time; 0 otherwise (a
+            // deleted story's lists must go too).
+            let never_public: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM articles WHERE id = $1 AND published_at IS NULL",
+            )
+            .bind(c.entity_id)
+            .fetch_one(&self.pool)
+            .await?;
+            if never_public == 1 {
+                continue;
+            }
+            keys.extend(self.article_cache_tags(c.entity_id).await?);
+            keys.extend(LIST_KEYS.map(str::to_owned));
+        }
+        Ok(Stale::Keys(keys))
+    }
+
     /// Purge tags for the pages a story can appear on as it is now: its section, tags and
     /// authors (`section:3`, `tag:7`, `author:5`). Pages it appeared on before a move are
     /// found by its own `article:ID` tag instead.

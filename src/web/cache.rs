@@ -37,6 +37,7 @@ use super::AppState;
 use crate::config::CacheConfig;
 use crate::domain::Section;
 use crate::storage::articles::Filter;
+use crate::storage::changes::Stale;
 use crate::storage::{StorageError, Store};
 
 /// How often the change feed is polled for other processes' writes: well inside the second
@@ -643,23 +644,9 @@ impl Cache {
             let Some(last) = changes.last() else {
                 break;
             };
-            let mut tags: HashSet<String> = HashSet::new();
-            let mut everything = false;
-            for c in &changes {
-                if c.entity == "article" {
-                    tags.insert(format!("article:{}", c.entity_id));
-                    tags.extend(store.article_cache_tags(c.entity_id).await?);
-                } else {
-                    // Sections, tags and authors are named on many pages (the menu, cards).
-                    everything = true;
-                }
-            }
-            if everything {
-                self.clear();
-            } else {
-                // Any story change can alter the lists of newest stories everywhere.
-                tags.extend(["latest", "home", "feed", "archive"].map(str::to_owned));
-                self.invalidate(&tags);
+            match store.stale_keys(&changes).await? {
+                Stale::Everything => self.clear(),
+                Stale::Keys(keys) => self.invalidate(&keys.into_iter().collect()),
             }
             let newest = changes.iter().map(|c| c.created_at).max().unwrap_or(0);
             self.last_change.fetch_max(newest, Ordering::AcqRel);

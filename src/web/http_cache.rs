@@ -18,6 +18,10 @@ use sha2::{Digest, Sha256};
 
 use super::cache::Storable;
 use super::AppState;
+use crate::config::CdnConfig;
+
+/// The CDN lifetime of public responses without purge keys, in seconds at most.
+pub const UNKEYED_S_MAXAGE: u32 = 60;
 
 /// Largest body that is hashed for an ETag; anything bigger is streamed as it is.
 const MAX_HASHED_BODY: u64 = 8 * 1024 * 1024;
@@ -42,6 +46,37 @@ impl IntoResponseParts for CacheTags {
     fn into_response_parts(self, mut res: ResponseParts) -> Result<ResponseParts, Self::Error> {
         res.extensions_mut().insert(self);
         Ok(res)
+    }
+}
+
+/// The keys a CDN keeps a response under when they differ from its [`CacheTags`]: a story
+/// page leaves out its "latest stories" box, so that a publish does not purge every story
+/// page from the CDN (the box there may lag by `s_maxage`; the server's own cache, which
+/// keeps the box as a fragment of its own, still renews it at once).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EdgeTags(pub Vec<String>);
+
+impl IntoResponseParts for EdgeTags {
+    type Error = std::convert::Infallible;
+    fn into_response_parts(self, mut res: ResponseParts) -> Result<ResponseParts, Self::Error> {
+        res.extensions_mut().insert(self);
+        Ok(res)
+    }
+}
+
+/// Names the keys in `Surrogate-Key` (space-separated: Varnish's xkey via the VCL, Fastly),
+/// plus the site-wide key every cacheable response carries, and for Cloudflare also in
+/// `Cache-Tag` (comma-separated).
+fn insert_surrogate_keys(headers: &mut HeaderMap, tags: &[String], cdn: &CdnConfig) {
+    let mut keys: Vec<&str> = tags.iter().map(String::as_str).collect();
+    keys.push(crate::cdn::SITE_KEY);
+    if let Ok(v) = HeaderValue::from_str(&keys.join(" ")) {
+        headers.insert("surrogate-key", v);
+    }
+    if matches!(cdn, CdnConfig::Cloudflare { .. }) {
+        if let Ok(v) = HeaderValue::from_str(&keys.join(",")) {
+            headers.insert("cache-tag", v);
+        }
     }
 }
 
@@ -159,25 +194,37 @@ pub async fn conditional(State(state): State<AppState>, request: Request, next: 
     if let Some(v) = last_change.and_then(http_date) {
         parts.headers.insert(header::LAST_MODIFIED, v);
     }
+    let tags = parts.extensions.get::<CacheTags>().map(|CacheTags(tags)| {
+        parts
+            .extensions
+            .get::<EdgeTags>()
+            .map_or(tags, |e| &e.0)
+            .clone()
+    });
+    let tagged = tags.is_some();
+    // Every response carries the site-wide key, so purging it reaches them all.
+    insert_surrogate_keys(
+        &mut parts.headers,
+        tags.as_deref().unwrap_or_default(),
+        &state.config().cdn,
+    );
     if !parts.headers.contains_key(header::CACHE_CONTROL) {
         let c = &state.config().cache;
+        // What has no keys (search results, sitemaps) is not purged when a story changes,
+        // so a CDN keeps it no longer than the default minute however long it keeps pages.
+        let s_maxage = if tagged {
+            c.s_maxage
+        } else {
+            c.s_maxage.min(UNKEYED_S_MAXAGE)
+        };
         let value = format!(
-            "public, max-age={}, s-maxage={}, stale-while-revalidate={}",
-            c.max_age, c.s_maxage, c.stale_while_revalidate
+            "public, max-age={}, s-maxage={s_maxage}, stale-while-revalidate={}",
+            c.max_age, c.stale_while_revalidate
         );
         if let Ok(v) = HeaderValue::from_str(&value) {
             parts.headers.insert(header::CACHE_CONTROL, v);
         }
     }
-    let tagged = match parts.extensions.get::<CacheTags>() {
-        Some(CacheTags(tags)) => {
-            if let Ok(v) = HeaderValue::from_str(&tags.join(" ")) {
-                parts.headers.insert("surrogate-key", v);
-            }
-            true
-        }
-        None => false,
-    };
     if tagged && method == Method::GET && state.cache().enabled() {
         // The cache layer outside stores it and answers conditional requests itself.
         parts.extensions.insert(Storable);

@@ -206,8 +206,22 @@ impl Metrics {
                 None
             }
         };
+        // The CDN purger's position is the lease's, whichever node holds it; absent when
+        // no CDN is configured.
+        let cdn_position = if state.config().cdn == crate::config::CdnConfig::None {
+            None
+        } else {
+            match store.lease(crate::jobs::cdn_purge::LEASE).await {
+                Ok(lease) => lease.and_then(|l| l.position),
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics: the CDN purge lease could not be read");
+                    None
+                }
+            }
+        };
         let followers = [
             ("cache", state.cache().applied_seq()),
+            ("cdn_purge", cdn_position),
             (
                 "search",
                 state

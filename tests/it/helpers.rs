@@ -543,6 +543,11 @@ impl Served {
     /// Serves `app` on 127.0.0.1 with a port of the system's choosing.
     pub async fn start(app: App) -> Served {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Served::start_on(app, listener)
+    }
+
+    /// Serves `app` on a listener bound beforehand (e.g. to point a proxy at it first).
+    pub fn start_on(app: App, listener: tokio::net::TcpListener) -> Served {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.serve(listener, async {

@@ -76,14 +76,16 @@ async fn surrogate_keys_name_what_a_response_shows() {
         .unwrap();
     let (_, h, _) = t.raw(&path, &[]).await;
     let keys: Vec<&str> = header(&h, "surrogate-key").split(' ').collect();
-    for want in [format!("article:{id}"), "latest".into()] {
+    for want in [format!("article:{id}"), "site".into()] {
         assert!(keys.contains(&want.as_str()), "{want} not in {keys:?}");
     }
-    // A story page does not change when another story joins its section, tag or author.
+    // A story page is not purged from a CDN when another story joins its section, tag or
+    // author, nor when any story is published (its "latest" box may lag at the CDN).
     assert!(
         !keys.iter().any(|k| k.starts_with("section:")
             || k.starts_with("tag:")
-            || k.starts_with("author:")),
+            || k.starts_with("author:")
+            || *k == "latest"),
         "{keys:?}"
     );
     let (_, h, _) = t.raw("/", &[]).await;
@@ -97,11 +99,46 @@ async fn surrogate_keys_name_what_a_response_shows() {
         assert!(keys.contains(&want.as_str()), "{want} not in {keys:?}");
     }
     let (_, h, _) = t.raw("/feed.xml", &[]).await;
-    assert_eq!(header(&h, "surrogate-key"), "feed latest");
+    assert_eq!(header(&h, "surrogate-key"), "feed latest site");
     let (_, h, _) = t.raw(&format!("/api/v1/articles/{id}"), &[]).await;
     assert_eq!(
         header(&h, "surrogate-key"),
-        format!("article:{id} section:{section}")
+        format!("article:{id} section:{section} site")
+    );
+    assert_eq!(
+        header(&h, "cache-control"),
+        "public, max-age=0, s-maxage=60, stale-while-revalidate=30"
+    );
+    // Cloudflare's Cache-Tag is sent only to Cloudflare.
+    assert!(h.get("cache-tag").is_none());
+}
+
+#[tokio::test]
+async fn responses_without_keys_are_kept_by_a_cdn_for_a_minute_at_most() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("khobor.toml");
+    std::fs::write(&config, "[cache]\ns_maxage = 86400\n").unwrap();
+    let t = TestApp::with_settings(khobor::config::Overrides {
+        config: Some(config),
+        ..Default::default()
+    })
+    .await;
+    t.import(&[wire_story()]).await;
+    // A search is not purged when a story changes: a minute at most.
+    let (status, h, _) = t
+        .raw("/search?q=%E0%A6%AC%E0%A7%88%E0%A6%A0%E0%A6%95", &[])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        header(&h, "cache-control"),
+        "public, max-age=0, s-maxage=60, stale-while-revalidate=30"
+    );
+    assert_eq!(header(&h, "surrogate-key"), "site");
+    // A page with keys is kept as long as configured: purges keep it fresh.
+    let (_, h, _) = t.raw("/", &[]).await;
+    assert_eq!(
+        header(&h, "cache-control"),
+        "public, max-age=0, s-maxage=86400, stale-while-revalidate=30"
     );
 }
 

@@ -7,6 +7,7 @@
 mod api;
 mod archive;
 mod cards;
+mod cdn;
 mod change_feed;
 mod cli;
 mod feeds;

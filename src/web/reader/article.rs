@@ -11,7 +11,7 @@ use crate::storage::now;
 use std::sync::Arc;
 
 use crate::web::cache::Fragment;
-use crate::web::http_cache::CacheTags;
+use crate::web::http_cache::{CacheTags, EdgeTags};
 use crate::web::view::{ArticleView, CardView};
 use crate::web::{AppState, WebError};
 
@@ -70,7 +70,12 @@ pub async fn article(
         .await?
         .unwrap_or_default();
     let (html, tags) = story.compose(&[(LATEST_SLOT, &latest), (RELATED_SLOT, &related)]);
-    Ok((CacheTags(tags), Html(html)).into_response())
+    // The CDN keeps the page under the story's and its related stories' keys, not the
+    // latest box's: a publish must not purge every story page.
+    let mut edge: Vec<String> = story.tags.iter().chain(&related.tags).cloned().collect();
+    edge.sort();
+    edge.dedup();
+    Ok((CacheTags(tags), EdgeTags(edge), Html(html)).into_response())
 }
 
 /// The story's page with empty slots for the latest list and related stories.

@@ -125,3 +125,85 @@ pub fn check_file_writable(path: &Path) -> Result<(), DataDirError> {
         }),
     }
 }
+
+/// What a process killed mid-write left behind, removed at start while this process holds the
+/// data directory's lock (nothing else writes these): uploads half-spooled in `spool`
+/// (`.upload-*`), and in a local media store the staging files object_store writes before
+/// linking an object into place (`NAME#N`), which no listing or page ever shows. Returns how
+/// many files went; a file that cannot be removed is logged and left.
+pub fn clean_leftovers(spool: &Path, media: Option<&Path>) -> usize {
+    let mut removed = 0;
+    let mut remove = |path: &Path| match std::fs::remove_file(path) {
+        Ok(()) => removed += 1,
+        Err(e) => tracing::warn!(path = %path.display(), error = %e, "leftover file not removed"),
+    };
+    if let Ok(entries) = std::fs::read_dir(spool) {
+        for entry in entries.flatten() {
+            let spooled = entry.file_name().to_string_lossy().starts_with(".upload-");
+            if spooled && entry.file_type().is_ok_and(|t| t.is_file()) {
+                remove(&entry.path());
+            }
+        }
+    }
+    if let Some(media) = media {
+        let mut dirs = vec![media.to_path_buf()];
+        while let Some(dir) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let Ok(kind) = entry.file_type() else {
+                    continue;
+                };
+                if kind.is_dir() {
+                    dirs.push(entry.path());
+                } else if kind.is_file() && is_staging_name(&entry.file_name().to_string_lossy()) {
+                    remove(&entry.path());
+                }
+            }
+        }
+    }
+    removed
+}
+
+/// object_store's staging name for an object being written: the object's name, `#`, a number.
+fn is_staging_name(name: &str) -> bool {
+    name.rsplit_once('#').is_some_and(|(object, n)| {
+        !object.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+#[cfg(test)]
+mod leftover_tests {
+    use super::*;
+
+    #[test]
+    fn only_half_written_files_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = dir.path().join("uploads");
+        let media = dir.path().join("media");
+        std::fs::create_dir_all(&spool).unwrap();
+        std::fs::create_dir_all(media.join("ab")).unwrap();
+        for path in [
+            spool.join(".upload-x7Yq2"),
+            spool.join("notes.txt"),
+            media.join("3fa9c1d2e4b5a6f7.jpg"),
+            media.join("3fa9c1d2e4b5a6f7.jpg#1"),
+            media.join("ab").join("card-ABCD2345.png#12"),
+            media.join("ab").join("card-ABCD2345.png"),
+            media.join("odd#name.jpg"),
+        ] {
+            std::fs::write(&path, b"bytes").unwrap();
+        }
+        assert_eq!(clean_leftovers(&spool, Some(&media)), 3);
+        assert!(spool.join("notes.txt").exists());
+        assert!(!spool.join(".upload-x7Yq2").exists());
+        assert!(media.join("3fa9c1d2e4b5a6f7.jpg").exists());
+        assert!(!media.join("3fa9c1d2e4b5a6f7.jpg#1").exists());
+        assert!(media.join("odd#name.jpg").exists());
+        assert!(media.join("ab").join("card-ABCD2345.png").exists());
+        assert!(!media.join("ab").join("card-ABCD2345.png#12").exists());
+        // Nothing there at all is not an error.
+        assert_eq!(clean_leftovers(&dir.path().join("none"), None), 0);
+    }
+}

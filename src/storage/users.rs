@@ -595,6 +595,35 @@ impl Store {
         Ok(())
     }
 
+    /// An administrator's reset of someone else's two-factor login (a lost phone, used-up
+    /// recovery codes): the secret and recovery codes go, and so do the person's sessions,
+    /// known browsers and half-finished logins, so whoever holds the lost phone or a session
+    /// on it is out. If their role requires two-factor, they enrol again at their next login.
+    pub async fn reset_two_factor(&self, user_id: i64, audit_line: &Audit<'_>) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for sql in [
+            "DELETE FROM totp WHERE user_id = $1",
+            "DELETE FROM recovery_codes WHERE user_id = $1",
+            "DELETE FROM sessions WHERE user_id = $1",
+            "DELETE FROM trusted_devices WHERE user_id = $1",
+            "DELETE FROM login_challenges WHERE user_id = $1",
+        ] {
+            sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+        }
+        audit(&mut tx, audit_line).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The people whose two-factor login is on (confirmed).
+    pub async fn two_factor_users(&self) -> Result<std::collections::HashSet<i64>> {
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT user_id FROM totp WHERE confirmed_at IS NOT NULL")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(ids.into_iter().collect())
+    }
+
     // ---- half-finished logins (password right, code not yet given)
 
     pub async fn create_login_challenge(

@@ -600,3 +600,52 @@ async fn empty_list_filters_are_no_filters() {
     let both = t.get("/api/v1/articles?section=national&tag=x").await;
     assert_eq!(both.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn files_half_written_before_a_crash_are_removed_at_start() {
+    let t = TestApp::new().await;
+    let desk_upload = {
+        t.add_user("editor@khobor.test", "সম্পাদক", "এস", "editor")
+            .await;
+        let desk = t.login("editor@khobor.test").await;
+        desk.upload("photo.jpg", &jpeg(640, 480), "ছবি").await
+    };
+    assert_eq!(
+        desk_upload.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        desk_upload.body
+    );
+    let closed = t.close().await;
+    // What a SIGKILL mid-upload leaves: a spooled upload, and on a local media store an
+    // object's staging file.
+    let spool = closed.data().join("uploads");
+    std::fs::create_dir_all(&spool).unwrap();
+    let spooled = spool.join(".upload-k1ll3d");
+    std::fs::write(&spooled, jpeg(64, 64)).unwrap();
+    let local = match &closed.media {
+        khobor::config::MediaStoreConfig::Local { dir } => Some(dir.clone()),
+        khobor::config::MediaStoreConfig::S3(_) => None,
+    };
+    let staged = local.as_ref().map(|dir| {
+        let kept: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
+        assert!(!kept.is_empty(), "the upload is in the media folder");
+        let staged = dir.join("0123456789abcdef.jpg#3");
+        std::fs::write(&staged, b"half an object").unwrap();
+        (staged, kept.len())
+    });
+    let t = TestApp::reopen(closed).await;
+    assert!(!spooled.exists(), "the half-spooled upload is gone");
+    if let (Some(dir), Some((staged, kept))) = (&local, staged) {
+        assert!(!staged.exists(), "the staging file is gone");
+        let left = std::fs::read_dir(dir).unwrap().count();
+        assert_eq!(left, kept, "every whole object stays");
+    }
+    // The upload itself still serves.
+    let path: String = sqlx::query_scalar("SELECT path FROM media ORDER BY id LIMIT 1")
+        .fetch_one(t.app.store().pool())
+        .await
+        .unwrap();
+    assert!(path.starts_with("/media/"), "{path}");
+    assert_eq!(t.get(&path).await.status, StatusCode::OK, "{path}");
+}

@@ -640,3 +640,71 @@ async fn a_role_that_must_use_two_factor_is_sent_to_enrol_before_anything_else()
         .await
         .assert_contains("data-action=\"settings.require_2fa\"");
 }
+
+#[tokio::test]
+async fn an_admin_resets_a_lost_second_factor_and_the_persons_sessions_end() {
+    let t = newsroom().await;
+    let editor = t.login("editor@khobor.test").await;
+    enrol(&editor).await;
+    assert_eq!(editor.get("/newsroom/").await.status, StatusCode::OK);
+    let admin = t.login("admin@khobor.test").await;
+    let users = admin.get("/newsroom/users").await;
+    assert_eq!(users.status, StatusCode::OK);
+    let editor_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind("editor@khobor.test")
+        .fetch_one(t.app.store().pool())
+        .await
+        .unwrap();
+    let reset = format!("/newsroom/users/{editor_id}/two-factor/reset");
+    users.assert_contains(&format!("action=\"{reset}\""));
+
+    // Someone else's session, or a wrong password, is not enough.
+    let p = editor.post(&reset, &[("password", PASSWORD)]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let p = admin
+        .post(&reset, &[("password", "not the password")])
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    p.assert_contains("পাসওয়ার্ড ঠিক নয়");
+    let two_factor_on = "SELECT COUNT(*) FROM totp WHERE confirmed_at IS NOT NULL";
+    assert_eq!(count(&t, two_factor_on).await, 1);
+    assert_eq!(editor.get("/newsroom/").await.status, StatusCode::OK);
+    // Nor is a request without the form's CSRF token.
+    let p = admin.post_raw(&reset, &[("password", PASSWORD)]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert_eq!(count(&t, two_factor_on).await, 1);
+
+    let p = admin.post(&reset, &[("password", PASSWORD)]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(p.location(), "/newsroom/users?done=2fa-reset");
+    assert_eq!(count(&t, two_factor_on).await, 0);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM recovery_codes").await, 0);
+    // The person's open session (perhaps on the lost phone) is over…
+    let p = editor.get("/newsroom/").await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert!(
+        p.location().starts_with("/newsroom/login"),
+        "{}",
+        p.location()
+    );
+    // …and their password alone logs them in again, without a code.
+    let again = t.try_login("editor@khobor.test", PASSWORD).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert_eq!(again.location(), "/newsroom/");
+    // Audited, naming whose it was; an admin cannot reset their own here.
+    let audit = admin.get("/newsroom/audit").await;
+    audit.assert_contains("data-action=\"2fa.reset\"");
+    audit.assert_contains("editor@khobor.test");
+    let admin_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind("admin@khobor.test")
+        .fetch_one(t.app.store().pool())
+        .await
+        .unwrap();
+    let p = admin
+        .post(
+            &format!("/newsroom/users/{admin_id}/two-factor/reset"),
+            &[("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

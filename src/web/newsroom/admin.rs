@@ -34,6 +34,7 @@ async fn users_page(
     flash: Option<String>,
 ) -> Result<Response, WebError> {
     let t = now();
+    let two_factor = state.store().two_factor_users().await?;
     let users: Vec<_> = state
         .store()
         .users()
@@ -44,6 +45,7 @@ async fn users_page(
                 id => u.id, name => u.name, email => u.email, initials => u.initials,
                 role => u.role.as_str(), role_label => u.role.label(), disabled => u.disabled,
                 created => DateView::new(u.created_at, state.tz(), t),
+                two_factor => two_factor.contains(&u.id), me => u.id == staff.user.id,
             }
         })
         .collect();
@@ -72,6 +74,11 @@ pub async fn users(
     let flash = (q.done == "added").then(|| "নতুন ব্যবহারকারী যোগ হয়েছে।".to_owned());
     let flash =
         flash.or_else(|| (q.done == "updated").then(|| "পরিবর্তন সংরক্ষিত হয়েছে।".to_owned()));
+    let flash = flash.or_else(|| {
+        (q.done == "2fa-reset").then(|| {
+            "দুই-ধাপ যাচাই রিসেট হয়েছে; তাঁর সব সেশন বন্ধ। পরের লগইনে তিনি আবার চালু করবেন।".to_owned()
+        })
+    });
     users_page(&state, &staff, StatusCode::OK, None, flash).await
 }
 
@@ -202,6 +209,62 @@ pub async fn update_user(
         )
         .await?;
     Ok(Redirect::to("/newsroom/users?done=updated").into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ResetTwoFactorForm {
+    csrf: String,
+    /// The administrator's own password: a session left open is not enough to strip someone
+    /// of their second factor.
+    password: String,
+}
+
+/// `POST /newsroom/users/{id}/two-factor/reset`: an administrator turns off someone else's
+/// two-factor login (lost phone, recovery codes used up), confirming with their own password;
+/// the person's sessions and known browsers end with it. Audited as `2fa.reset`.
+pub async fn reset_two_factor(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<ResetTwoFactorForm>,
+) -> Result<Response, WebError> {
+    staff.check_csrf(&form.csrf)?;
+    staff.require(Action::ManageUsers)?;
+    let user = state.store().user(id).await?.ok_or(WebError::NotFound)?;
+    let refuse = |message: &'static str| {
+        users_page(
+            &state,
+            &staff,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(message.to_owned()),
+            None,
+        )
+    };
+    if id == staff.user.id {
+        return refuse("নিজের দুই-ধাপ যাচাই এখানে নয়, নিজের অ্যাকাউন্ট পাতা থেকে বদলান।").await;
+    }
+    if !state.store().two_factor_users().await?.contains(&id) {
+        return refuse("তাঁর দুই-ধাপ যাচাই চালু নেই।").await;
+    }
+    let hash = state
+        .store()
+        .password_hash(staff.user.id)
+        .await?
+        .unwrap_or_default();
+    if form.password.len() > two_factor::MAX_PASSWORD_BYTES
+        || !state.verify_password(&form.password, &hash).await
+    {
+        return refuse("আপনার পাসওয়ার্ড ঠিক নয়; দুই-ধাপ যাচাই রিসেট হয়নি।").await;
+    }
+    state
+        .store()
+        .reset_two_factor(
+            id,
+            &staff.audit("2fa.reset", "user", Some(id), user.email.clone()),
+        )
+        .await?;
+    Ok(Redirect::to("/newsroom/users?done=2fa-reset").into_response())
 }
 
 // ---- API tokens

@@ -116,10 +116,9 @@ impl From<media::MediaError> for UploadError {
     }
 }
 
-/// Where uploads are spooled while they arrive: under the data directory, on the disk that
-/// holds the media, never the (possibly memory-backed) system temporary directory.
+/// Where uploads are spooled while they arrive ([`crate::config::Config::spool_dir`]).
 pub fn spool_dir(state: &AppState) -> std::path::PathBuf {
-    state.config().data_dir.join("uploads")
+    state.config().spool_dir()
 }
 
 /// Longest describing field (alt, caption, credit, CSRF token) read; the form allows 300

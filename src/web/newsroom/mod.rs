@@ -84,6 +84,10 @@ pub fn router() -> Router<AppState> {
         .route("/newsroom/users", get(admin::users).post(admin::add_user))
         .route("/newsroom/users/{id}", post(admin::update_user))
         .route(
+            "/newsroom/users/{id}/two-factor/reset",
+            post(admin::reset_two_factor),
+        )
+        .route(
             "/newsroom/tokens",
             get(admin::tokens).post(admin::create_token),
         )

@@ -12,7 +12,8 @@ use crate::auth;
 use crate::storage::now;
 use crate::web::{AppState, WebError};
 
-use super::login::{check_second_factor, MAX_CODE_BYTES, MAX_PASSWORD_BYTES};
+pub use super::login::MAX_PASSWORD_BYTES;
+use super::login::{check_second_factor, MAX_CODE_BYTES};
 use super::session::two_factor_required;
 use super::{page, Staff};
 

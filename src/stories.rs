@@ -7,11 +7,12 @@ use chrono::{Datelike, TimeZone, Timelike};
 use chrono_tz::Tz;
 
 use crate::cpu::CpuPool;
+use crate::domain::correction::{clean_note, CorrectionKind};
 use crate::domain::newsroom::{allows, may_edit, Transition};
 use crate::domain::story::{FieldError, StoryFields};
 use crate::domain::{Action, Status};
 use crate::storage::stories::{Actor, MoveOutcome, SaveOutcome, Story};
-use crate::storage::users::User;
+use crate::storage::users::{Audit, User};
 use crate::storage::{now, StorageError, Store};
 
 /// The person acting, however they authenticated.
@@ -254,6 +255,63 @@ impl StoryService {
                 })
             }
             MoveOutcome::NotFound => Err(ServiceError::NotFound),
+        }
+    }
+
+    /// Adds a correction or update note to a published story (editors and admins); its id.
+    pub async fn add_correction(
+        &self,
+        caller: &Caller,
+        id: i64,
+        kind: &str,
+        note: &str,
+    ) -> Result<i64> {
+        if !caller.allows(Action::AddCorrection) {
+            return Err(ServiceError::Forbidden);
+        }
+        let story = self.store.story(id).await?.ok_or(ServiceError::NotFound)?;
+        if story.status != Status::Published {
+            return Err(ServiceError::WrongState(story.status));
+        }
+        let mut errors = Vec::new();
+        let kind = CorrectionKind::parse(kind);
+        if kind.is_none() {
+            errors.push(FieldError {
+                field: "kind",
+                message: "সংশোধনী না হালনাগাদ, বেছে নিন।".into(),
+            });
+        }
+        let note = clean_note(note).map_err(|message| FieldError {
+            field: "note",
+            message: message.into(),
+        });
+        let note = match note {
+            Ok(note) => note,
+            Err(e) => {
+                errors.push(e);
+                String::new()
+            }
+        };
+        let Some(kind) = kind.filter(|_| errors.is_empty()) else {
+            return Err(ServiceError::Invalid(errors));
+        };
+        let audit = Audit {
+            user_id: Some(caller.user.id),
+            actor: &caller.user.name,
+            action: "story.correction",
+            entity: "article",
+            entity_id: Some(id),
+            detail: format!("{}: {note}", kind.as_str()),
+            address: &caller.address,
+        };
+        match self
+            .store
+            .add_correction(id, kind.as_str(), &note, caller.user.id, &audit)
+            .await?
+        {
+            Some(correction) => Ok(correction),
+            // Unpublished between the check and the write.
+            None => Err(ServiceError::WrongState(Status::Unpublished)),
         }
     }
 }

@@ -70,6 +70,9 @@ pub enum Action {
     /// Make and publish a photocard of a published story (a statement in the paper's name,
     /// signed with its key).
     PublishCard,
+    /// Add a correction or an update note to a published story (shown to readers, listed on
+    /// /corrections).
+    AddCorrection,
 }
 
 /// The permission table. Every server-side check goes through here.
@@ -77,9 +80,8 @@ pub fn allows(role: Role, action: Action) -> bool {
     use Action::*;
     match action {
         ViewNewsroom | CreateStory | SubmitForReview | UploadMedia => true,
-        EditAnyStory | Publish | Schedule | Unpublish | Spike | ManageTaxonomy | PublishCard => {
-            role >= Role::Editor
-        }
+        EditAnyStory | Publish | Schedule | Unpublish | Spike | ManageTaxonomy | PublishCard
+        | AddCorrection => role >= Role::Editor,
         ManageUsers | ManageSettings | ManageTokens | ViewAudit | DeleteStory => {
             role == Role::Admin
         }
@@ -273,6 +275,7 @@ mod tests {
             (ViewAudit, [false, false, true]),
             (DeleteStory, [false, false, true]),
             (PublishCard, [false, true, true]),
+            (AddCorrection, [false, true, true]),
         ];
         for (action, expected) in table {
             for (role, want) in Role::ALL.into_iter().zip(expected) {

@@ -124,8 +124,9 @@ impl Store {
 }
 
 /// Every list of stories a published story can be on besides its section's, tags' and
-/// authors': the newest stories everywhere, the home page, feeds, the archive and the cards.
-pub const LIST_KEYS: [&str; 5] = ["latest", "home", "feed", "archive", "cards"];
+/// authors': the newest stories everywhere, the home page, feeds, the archive, the cards and
+/// the corrections.
+pub const LIST_KEYS: [&str; 6] = ["latest", "home", "feed", "archive", "cards", "corrections"];
 
 /// What a run of changes made stale, as the keys the affected pages carry (the page cache's
 /// tags and the CDN's surrogate keys are the same).

@@ -6,6 +6,7 @@ pub mod articles;
 pub mod cards;
 pub mod changes;
 pub mod copy;
+pub mod corrections;
 pub mod identity;
 pub mod leases;
 pub mod media;

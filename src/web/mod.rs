@@ -88,6 +88,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("card.html", include_str!("../../templates/card.html")),
     ("cards.html", include_str!("../../templates/cards.html")),
     (
+        "corrections.html",
+        include_str!("../../templates/corrections.html"),
+    ),
+    (
         "newsroom/cards.html",
         include_str!("../../templates/newsroom/cards.html"),
     ),
@@ -458,6 +462,7 @@ pub fn router(state: AppState) -> Router {
         // The QR code carries the card's URL upper-cased (its compact alphanumeric mode).
         .route("/C/{file}", get(reader::cards::card_file))
         .route("/cards", get(reader::cards::recent))
+        .route("/corrections", get(reader::corrections::list))
         .route(
             "/.well-known/khobor-card-keys.json",
             get(reader::cards::keys),

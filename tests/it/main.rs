@@ -10,6 +10,7 @@ mod cards;
 mod cdn;
 mod change_feed;
 mod cli;
+mod corrections;
 mod feeds;
 mod hardening;
 mod health;

@@ -66,6 +66,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/newsroom/stories/{id}/revisions", get(stories::revisions))
         .route(
+            "/newsroom/stories/{id}/corrections",
+            post(stories::add_correction),
+        )
+        .route(
             "/newsroom/stories/{id}/revisions/{rev}/restore",
             post(stories::restore),
         )

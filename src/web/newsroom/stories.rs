@@ -263,6 +263,9 @@ struct EditorExtras {
     errors: Vec<FieldError>,
     flash: Option<String>,
     conflict: Option<minijinja::Value>,
+    /// What was wrong with a correction note, and what was typed.
+    correction_error: Option<String>,
+    correction_note: String,
 }
 
 async fn render_editor(
@@ -274,6 +277,16 @@ async fn render_editor(
     extras: EditorExtras,
 ) -> Result<Response, WebError> {
     let t = now();
+    let corrections: Vec<minijinja::Value> = match story {
+        Some(s) if s.status == Status::Published => state
+            .store()
+            .corrections_of(s.id)
+            .await?
+            .into_iter()
+            .map(|c| correction_view(state, &c, t))
+            .collect(),
+        _ => Vec::new(),
+    };
     let (story_ctx, transitions, can_edit, others) = match story {
         Some(s) => {
             let transitions: Vec<_> =
@@ -321,6 +334,8 @@ async fn render_editor(
             errors => errors_by_field(&extras.errors), error_list => error_list,
             flash => extras.flash, conflict => extras.conflict,
             is_editor => staff.is(crate::domain::Role::Editor),
+            corrections => corrections, correction_error => extras.correction_error,
+            correction_note => extras.correction_note,
         },
     )
     .await
@@ -484,6 +499,7 @@ fn done_message(done: &str) -> Option<String> {
             "spike" => "খবরটি বাতিল (স্পাইক) করা হয়েছে।",
             "restore" => "ফিরিয়ে আনা হয়েছে।",
             "restored" => "পুরোনো সংস্করণটি ফিরিয়ে আনা হয়েছে।",
+            "correction" => "নোটটি খবরে যোগ হয়েছে; পাঠকেরা এখন দেখছেন।",
             _ => return None,
         }
         .to_owned(),
@@ -512,6 +528,83 @@ pub async fn edit_form(
         },
     )
     .await
+}
+
+/// A correction or update note as the editor and the reader pages show it.
+pub fn correction_view(
+    state: &AppState,
+    c: &crate::storage::corrections::Correction,
+    now: i64,
+) -> minijinja::Value {
+    let kind = crate::domain::correction::CorrectionKind::parse(&c.kind);
+    minijinja::context! {
+        id => c.id, kind => c.kind, label => kind.map(|k| k.label()).unwrap_or("হালনাগাদ"),
+        note => c.note, at => DateView::new(c.created_at, state.tz(), now),
+        headline => c.headline, url => urls::article(&c.section_slug, c.article_id),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CorrectionForm {
+    csrf: String,
+    kind: String,
+    note: String,
+}
+
+/// `POST /newsroom/stories/{id}/corrections`: an editor adds a correction or update note to a
+/// published story.
+pub async fn add_correction(
+    State(state): State<AppState>,
+    staff: Staff,
+    ClientAddr(address): ClientAddr,
+    Path(id): Path<i64>,
+    Form(form): Form<CorrectionForm>,
+) -> Result<Response, WebError> {
+    staff.check_csrf(&form.csrf)?;
+    let who = caller(&staff, &address);
+    match state
+        .stories()
+        .add_correction(&who, id, &form.kind, &form.note)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/newsroom/stories/{id}?done=correction#corrections"
+        ))
+        .into_response()),
+        Err(ServiceError::Invalid(errors)) => {
+            let story = state.stories().load(&who, id).await.map_err(web_error)?;
+            let story_form = StoryForm::from_story(&state, &story);
+            let message = errors
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join(" ");
+            // What was typed comes back (cut to the field's length, never whole).
+            let typed: String = form
+                .note
+                .chars()
+                .take(crate::domain::correction::MAX_NOTE_CHARS)
+                .collect();
+            render_editor(
+                &state,
+                &staff,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(&story),
+                &story_form,
+                EditorExtras {
+                    correction_error: Some(message),
+                    correction_note: typed,
+                    ..Default::default()
+                },
+            )
+            .await
+        }
+        Err(ServiceError::WrongState(_)) => Err(WebError::BadRequest(
+            "শুধু প্রকাশিত খবরে সংশোধনী বা হালনাগাদ যোগ করা যায়।".into(),
+        )),
+        Err(e) => Err(web_error(e)),
+    }
 }
 
 pub async fn update(

@@ -5,14 +5,16 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
+use crate::domain::correction::CorrectionKind;
 use crate::domain::{urls, Article, ArticleCard};
 use crate::search::RELATED_KEPT;
+use crate::storage::corrections::Correction;
 use crate::storage::now;
 use std::sync::Arc;
 
 use crate::web::cache::Fragment;
 use crate::web::http_cache::{CacheTags, EdgeTags};
-use crate::web::view::{ArticleView, CardView};
+use crate::web::view::{ArticleView, CardView, DateView};
 use crate::web::{AppState, WebError};
 
 use super::{latest_cards, LATEST_SIZE};
@@ -95,7 +97,12 @@ async fn story_fragment(
         now,
         state.media_base(),
     );
-    let ld = json_ld(state, &article, &view);
+    let corrections = state.store().corrections_of(id).await?;
+    let ld = json_ld(state, &article, &view, &corrections, now);
+    let correction_views: Vec<minijinja::Value> = corrections
+        .iter()
+        .map(|c| crate::web::newsroom::stories::correction_view(state, c, now))
+        .collect();
     // The story's cards still current; the newest Open Graph card is the link preview of a
     // story without a photo.
     let cards: Vec<super::cards::CardPageView> = state
@@ -113,6 +120,7 @@ async fn story_fragment(
             now,
             minijinja::context! {
                 article => view, json_ld => ld, cards => cards, og_card => og_card,
+                corrections => correction_views,
                 latest_html => LATEST_SLOT, related_html => RELATED_SLOT,
             },
         )
@@ -294,7 +302,13 @@ pub async fn old_link(
 
 /// schema.org `NewsArticle`, serialised so that nothing in it can end or confuse its
 /// `<script>` element.
-fn json_ld(state: &AppState, a: &Article, v: &ArticleView) -> String {
+fn json_ld(
+    state: &AppState,
+    a: &Article,
+    v: &ArticleView,
+    corrections: &[Correction],
+    now: i64,
+) -> String {
     let site = &state.config().site;
     let authors: Vec<_> = if a.authors.is_empty() {
         vec![json!({"@type": "Organization", "name": site.name, "url": site.base_url})]
@@ -321,6 +335,22 @@ fn json_ld(state: &AppState, a: &Article, v: &ArticleView) -> String {
     });
     if let Some(img) = &v.image {
         ld["image"] = json!([format!("{}{}", site.base_url, img)]);
+    }
+    // Corrections and updates, newest first: each a CorrectionComment, and the newest one is
+    // when the story was last modified.
+    if let Some(newest) = corrections.first() {
+        let modified = newest.created_at.max(a.updated_at);
+        ld["dateModified"] = json!(DateView::new(modified, state.tz(), now).iso);
+        ld["correction"] = corrections
+            .iter()
+            .map(|c| {
+                json!({
+                    "@type": "CorrectionComment",
+                    "text": format!("{}: {}", CorrectionKind::parse(&c.kind).map_or("হালনাগাদ", |k| k.label()), c.note),
+                    "datePublished": DateView::new(c.created_at, state.tz(), now).iso,
+                })
+            })
+            .collect();
     }
     crate::web::view::json_in_html(&ld)
 }

@@ -2,6 +2,7 @@
 
 pub mod article;
 pub mod cards;
+pub mod corrections;
 pub mod home;
 pub mod lists;
 pub mod search;

@@ -7,6 +7,7 @@ use chrono::{Datelike, TimeZone, Timelike};
 use chrono_tz::Tz;
 
 use crate::cpu::CpuPool;
+use crate::domain::breaking;
 use crate::domain::correction::{clean_note, CorrectionKind};
 use crate::domain::newsroom::{allows, may_edit, Transition};
 use crate::domain::story::{FieldError, StoryFields};
@@ -312,6 +313,92 @@ impl StoryService {
             Some(correction) => Ok(correction),
             // Unpublished between the check and the write.
             None => Err(ServiceError::WrongState(Status::Unpublished)),
+        }
+    }
+}
+
+impl StoryService {
+    /// Puts up a breaking-news alert for `minutes`, pointing at story `story_id` if given (it
+    /// must be published); its id.
+    pub async fn post_breaking(
+        &self,
+        caller: &Caller,
+        text: &str,
+        story_id: Option<i64>,
+        minutes: &str,
+    ) -> Result<i64> {
+        if !caller.allows(Action::PostBreaking) {
+            return Err(ServiceError::Forbidden);
+        }
+        let mut errors = Vec::new();
+        let text = breaking::clean_text(text).map_err(|m| FieldError {
+            field: "text",
+            message: m.into(),
+        });
+        let minutes = breaking::parse_minutes(minutes).map_err(|m| FieldError {
+            field: "minutes",
+            message: m.into(),
+        });
+        if let Some(id) = story_id {
+            let published = self
+                .store
+                .story(id)
+                .await?
+                .is_some_and(|s| s.status == Status::Published);
+            if !published {
+                errors.push(FieldError {
+                    field: "story_id",
+                    message: "এই আইডির কোনো প্রকাশিত খবর নেই।".into(),
+                });
+            }
+        }
+        let (text, minutes) = match (text, minutes) {
+            (Ok(t), Ok(m)) if errors.is_empty() => (t, m),
+            (t, m) => {
+                errors.extend(t.err());
+                errors.extend(m.err());
+                return Err(ServiceError::Invalid(errors));
+            }
+        };
+        let audit = Audit {
+            user_id: Some(caller.user.id),
+            actor: &caller.user.name,
+            action: "breaking.add",
+            entity: "breaking",
+            entity_id: None,
+            detail: text.clone(),
+            address: &caller.address,
+        };
+        Ok(self
+            .store
+            .add_breaking(
+                &text,
+                story_id,
+                now() + minutes * 60,
+                caller.user.id,
+                &audit,
+            )
+            .await?)
+    }
+
+    /// Takes a live alert down.
+    pub async fn clear_breaking(&self, caller: &Caller, id: i64) -> Result<()> {
+        if !caller.allows(Action::PostBreaking) {
+            return Err(ServiceError::Forbidden);
+        }
+        let audit = Audit {
+            user_id: Some(caller.user.id),
+            actor: &caller.user.name,
+            action: "breaking.clear",
+            entity: "breaking",
+            entity_id: Some(id),
+            detail: String::new(),
+            address: &caller.address,
+        };
+        if self.store.clear_breaking(id, &audit).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound)
         }
     }
 }

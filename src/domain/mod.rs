@@ -3,6 +3,7 @@
 
 pub mod article;
 pub mod bijoy;
+pub mod breaking;
 pub mod correction;
 pub mod diff;
 pub mod newsroom;

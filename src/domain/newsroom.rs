@@ -73,6 +73,8 @@ pub enum Action {
     /// Add a correction or an update note to a published story (shown to readers, listed on
     /// /corrections).
     AddCorrection,
+    /// Put up or take down a breaking-news alert (shown on every page).
+    PostBreaking,
 }
 
 /// The permission table. Every server-side check goes through here.
@@ -81,7 +83,7 @@ pub fn allows(role: Role, action: Action) -> bool {
     match action {
         ViewNewsroom | CreateStory | SubmitForReview | UploadMedia => true,
         EditAnyStory | Publish | Schedule | Unpublish | Spike | ManageTaxonomy | PublishCard
-        | AddCorrection => role >= Role::Editor,
+        | AddCorrection | PostBreaking => role >= Role::Editor,
         ManageUsers | ManageSettings | ManageTokens | ViewAudit | DeleteStory => {
             role == Role::Admin
         }
@@ -276,6 +278,7 @@ mod tests {
             (DeleteStory, [false, false, true]),
             (PublishCard, [false, true, true]),
             (AddCorrection, [false, true, true]),
+            (PostBreaking, [false, true, true]),
         ];
         for (action, expected) in table {
             for (role, want) in Role::ALL.into_iter().zip(expected) {

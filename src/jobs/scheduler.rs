@@ -13,8 +13,12 @@ use super::{Job, JobCounters};
 use crate::config::RetentionConfig;
 use crate::storage::{now, Result, Store};
 
-/// One pass: publishes what is due now; returns the ids published.
+/// One pass: publishes what is due now and takes down breaking-news alerts that ran out (their
+/// pages leave every cache); returns the ids published.
 pub async fn tick(store: &Store, jobs: &JobCounters) -> Vec<i64> {
+    if let Err(e) = store.note_expired_breaking(now()).await {
+        tracing::warn!(error = %e, "expired breaking-news alerts not noted; trying again");
+    }
     match store.publish_due(now()).await {
         Ok(ids) => {
             for id in &ids {

@@ -141,12 +141,19 @@ impl Store {
     /// The keys of the pages `changes` made stale. A story's change touches `article:ID`
     /// (every page showing it carries that key, wherever it was before a move) and, unless it
     /// was never published or scheduled (a newsroom draft shows on no public page), every list
-    /// it can be on as it is now; a section, tag or author change touches everything.
+    /// it can be on as it is now; a breaking-news alert touches `breaking`; a section, tag or
+    /// author change touches everything.
     pub async fn stale_keys(&self, changes: &[Change]) -> Result<Stale> {
         let mut keys = std::collections::BTreeSet::new();
         for c in changes {
-            if c.entity != "article" {
-                return Ok(Stale::Everything);
+            match c.entity.as_str() {
+                "article" => {}
+                // An alert shows only where alerts are drawn (the home page, /breaking.json).
+                "breaking" => {
+                    keys.insert("breaking".to_owned());
+                    continue;
+                }
+                _ => return Ok(Stale::Everything),
             }
             keys.insert(format!("article:{}", c.entity_id));
             // 1 for a story that exists and never had a publication time; 0 otherwise (a

@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod articles;
+pub mod breaking;
 pub mod cards;
 pub mod changes;
 pub mod copy;

@@ -25,6 +25,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../static/share.js"),
     },
     Asset {
+        path: "breaking.js",
+        mime: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/breaking.js"),
+    },
+    Asset {
         path: "card-verify.js",
         mime: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../../static/card-verify.js"),

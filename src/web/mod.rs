@@ -92,6 +92,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/corrections.html"),
     ),
     (
+        "newsroom/breaking.html",
+        include_str!("../../templates/newsroom/breaking.html"),
+    ),
+    (
         "newsroom/cards.html",
         include_str!("../../templates/newsroom/cards.html"),
     ),
@@ -463,6 +467,7 @@ pub fn router(state: AppState) -> Router {
         .route("/C/{file}", get(reader::cards::card_file))
         .route("/cards", get(reader::cards::recent))
         .route("/corrections", get(reader::corrections::list))
+        .route("/breaking.json", get(reader::breaking::json))
         .route(
             "/.well-known/khobor-card-keys.json",
             get(reader::cards::keys),

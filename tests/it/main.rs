@@ -6,6 +6,7 @@
 
 mod api;
 mod archive;
+mod breaking;
 mod cards;
 mod cdn;
 mod change_feed;

@@ -3,6 +3,7 @@
 //! the permission table and the CSRF token itself; nothing here is cached.
 
 pub mod admin;
+pub mod breaking;
 pub mod cards;
 pub mod client_addr;
 pub mod login;
@@ -85,6 +86,11 @@ pub fn router() -> Router<AppState> {
                 .post(media::upload)
                 .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
+        .route(
+            "/newsroom/breaking",
+            get(breaking::show).post(breaking::add),
+        )
+        .route("/newsroom/breaking/{id}/clear", post(breaking::clear))
         .route("/newsroom/users", get(admin::users).post(admin::add_user))
         .route("/newsroom/users/{id}", post(admin::update_user))
         .route(

@@ -40,7 +40,12 @@ async fn front_page(state: &AppState) -> Result<(CacheTags, Html<String>), WebEr
         None => (None, Vec::new()),
     };
     let (top_stories, latest) = rest.split_at(rest.len().min(4));
-    let mut tags = vec!["home".to_owned(), "latest".to_owned()];
+    let mut tags = vec![
+        "home".to_owned(),
+        "latest".to_owned(),
+        "breaking".to_owned(),
+    ];
+    let breaking = super::breaking::live(&state, now).await?;
     let mut blocks = Vec::new();
     for section in state.cache().sections(state.store()).await?.iter().cloned() {
         let block = state
@@ -60,6 +65,7 @@ async fn front_page(state: &AppState) -> Result<(CacheTags, Html<String>), WebEr
             now,
             minijinja::context! {
                 lead => lead, top => top_stories, latest => latest, blocks => blocks,
+                breaking => breaking,
             },
         )
         .await?;

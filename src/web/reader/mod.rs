@@ -1,6 +1,7 @@
 //! The reader site: server-rendered Bengali pages that work without JavaScript.
 
 pub mod article;
+pub mod breaking;
 pub mod cards;
 pub mod corrections;
 pub mod home;

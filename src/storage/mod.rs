@@ -9,6 +9,7 @@ pub mod copy;
 pub mod identity;
 pub mod media;
 mod read;
+pub mod snapshot;
 pub mod stories;
 pub mod taxonomy;
 pub mod users;

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod backup;
 pub mod cards;
 pub mod config;
 pub mod cpu;

@@ -6,6 +6,7 @@
 
 mod api;
 mod archive;
+mod backup;
 mod cards;
 mod change_feed;
 mod cli;

@@ -230,7 +230,9 @@ fn new_id(at: chrono::DateTime<chrono::Utc>) -> String {
 
 /// Whether a folder's name is a backup id.
 fn is_backup_id(name: &str) -> bool {
-    chrono::NaiveDateTime::parse_from_str(name, "%Y%m%dT%H%M%S%.3fZ").is_ok()
+    // The parser also takes the time without its milliseconds, which `new_id` never makes.
+    name.len() == "20261206T221500.123Z".len()
+        && chrono::NaiveDateTime::parse_from_str(name, "%Y%m%dT%H%M%S%.3fZ").is_ok()
 }
 
 /// What `khobor backup` did.

@@ -30,6 +30,31 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub media: MediaConfig,
     pub cdn: CdnConfig,
+    /// The S3 service and credentials from the standard AWS_* environment variables, for
+    /// backups to `s3://` when the media store is not in a bucket (see `crate::backup`).
+    pub aws: AwsEnv,
+}
+
+/// S3 settings from the standard environment variables (AWS_ENDPOINT_URL, AWS_REGION,
+/// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), each as given.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct AwsEnv {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for AwsEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret or the token: configurations end up in logs.
+        f.debug_struct("AwsEnv")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Connection limits (TOML `[server]`), in seconds and connections. A client that trickles
@@ -241,6 +266,14 @@ pub struct Overrides {
         hide_env_values = true
     )]
     pub cdn_token: Option<String>,
+    /// The S3-compatible service `khobor backup --to s3://…` writes to when the media store
+    /// is not in a bucket already (e.g. http://127.0.0.1:8333 for SeaweedFS or MinIO);
+    /// from the environment only [default: Amazon S3]
+    #[arg(long = "s3-endpoint-url", env = "AWS_ENDPOINT_URL", hide = true)]
+    pub aws_endpoint_url: Option<String>,
+    /// The region of that service; from the environment only [default: us-east-1]
+    #[arg(long = "s3-region", env = "AWS_REGION", hide = true)]
+    pub aws_region: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -412,8 +445,17 @@ impl Config {
         let metrics = MetricsConfig::load(over, file.metrics)?;
         let card_key = over.card_key.clone().filter(|k| !k.trim().is_empty());
         let media = MediaConfig::load(over, file.media, &data_dir)?;
+        let given = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
+        let aws = AwsEnv {
+            endpoint: given(&over.aws_endpoint_url).map(|e| e.trim().to_owned()),
+            region: given(&over.aws_region).map(|r| r.trim().to_owned()),
+            access_key_id: given(&over.aws_access_key_id).map(|k| k.trim().to_owned()),
+            secret_access_key: given(&over.aws_secret_access_key),
+            session_token: given(&over.aws_session_token),
+        };
         let cdn = CdnConfig::load(over, file.cdn)?;
         Ok(Config {
+            aws,
             cdn,
             card_key,
             addr,

@@ -2,11 +2,12 @@
 //! `khobor` binary only parses its command line and calls in here.
 //!
 //! Import rule: `domain ← storage · feeds · search · media_store ← stories ← import · demo · jobs ← web
-//! ← app ← cli`.
+//! ← app ← cli`; `backup` uses `storage` and `media_store` only.
 
 pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod backup;
 pub mod cards;
 pub mod cdn;
 pub mod config;

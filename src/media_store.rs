@@ -139,6 +139,57 @@ fn retry() -> object_store::RetryConfig {
     }
 }
 
+/// The object store of a bucket on an S3-compatible service (under its prefix, if any) and
+/// where it is, for messages: the one S3 client Khobor builds, for the media store and for
+/// backups to `s3://` (`crate::backup`).
+pub fn s3_bucket(s3: &S3Config) -> Result<(Arc<dyn ObjectStore>, String)> {
+    install_tls();
+    let mut builder = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name(&s3.bucket)
+        .with_region(&s3.region)
+        .with_virtual_hosted_style_request(!s3.path_style)
+        .with_access_key_id(&s3.access_key_id)
+        .with_secret_access_key(&s3.secret_access_key)
+        .with_retry(retry())
+        .with_client_options(
+            object_store::ClientOptions::new()
+                .with_connect_timeout(Duration::from_secs(3))
+                .with_timeout(Duration::from_secs(30))
+                // Plain http only for an endpoint that says so (a test server on loopback).
+                .with_allow_http(
+                    s3.endpoint
+                        .as_deref()
+                        .is_some_and(|e| e.starts_with("http://")),
+                ),
+        );
+    if let Some(endpoint) = &s3.endpoint {
+        builder = builder.with_endpoint(endpoint);
+    }
+    if let Some(token) = &s3.session_token {
+        builder = builder.with_token(token);
+    }
+    let bucket = builder.build().map_err(MediaStoreError::Setup)?;
+    let at = format!(
+        "{}/{}{}",
+        s3.endpoint
+            .clone()
+            .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", s3.region)),
+        s3.bucket,
+        s3.prefix
+            .as_deref()
+            .map(|p| format!("/{p}"))
+            .unwrap_or_default()
+    );
+    let inner: Arc<dyn ObjectStore> = match &s3.prefix {
+        Some(prefix) => Arc::new(object_store::prefix::PrefixStore::new(
+            bucket,
+            prefix.as_str(),
+        )),
+        None => Arc::new(bucket),
+    };
+    Ok((inner, at))
+}
+
 impl MediaStore {
     /// The store the configuration names. Nothing is contacted here: a bucket that cannot
     /// be reached is found by the first write (and reported then), so pages keep serving.
@@ -169,50 +220,7 @@ impl MediaStore {
 
     /// A bucket on an S3-compatible service.
     pub fn s3(s3: &S3Config) -> Result<MediaStore> {
-        install_tls();
-        let mut builder = object_store::aws::AmazonS3Builder::new()
-            .with_bucket_name(&s3.bucket)
-            .with_region(&s3.region)
-            .with_virtual_hosted_style_request(!s3.path_style)
-            .with_access_key_id(&s3.access_key_id)
-            .with_secret_access_key(&s3.secret_access_key)
-            .with_retry(retry())
-            .with_client_options(
-                object_store::ClientOptions::new()
-                    .with_connect_timeout(Duration::from_secs(3))
-                    .with_timeout(Duration::from_secs(30))
-                    // Plain http only for an endpoint that says so (a test server on loopback).
-                    .with_allow_http(
-                        s3.endpoint
-                            .as_deref()
-                            .is_some_and(|e| e.starts_with("http://")),
-                    ),
-            );
-        if let Some(endpoint) = &s3.endpoint {
-            builder = builder.with_endpoint(endpoint);
-        }
-        if let Some(token) = &s3.session_token {
-            builder = builder.with_token(token);
-        }
-        let bucket = builder.build().map_err(MediaStoreError::Setup)?;
-        let at = format!(
-            "{}/{}{}",
-            s3.endpoint
-                .clone()
-                .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", s3.region)),
-            s3.bucket,
-            s3.prefix
-                .as_deref()
-                .map(|p| format!("/{p}"))
-                .unwrap_or_default()
-        );
-        let inner: Arc<dyn ObjectStore> = match &s3.prefix {
-            Some(prefix) => Arc::new(object_store::prefix::PrefixStore::new(
-                bucket,
-                prefix.as_str(),
-            )),
-            None => Arc::new(bucket),
-        };
+        let (inner, at) = s3_bucket(s3)?;
         Ok(MediaStore {
             inner,
             at: at.into(),

@@ -210,7 +210,7 @@ async fn copy_into(
     progress: &mut impl FnMut(&TableCopied<'_>),
 ) -> Result<CopyReport, CopyError> {
     let started = Instant::now();
-    let schema = target_schema(target).await?;
+    let schema = target_schema(target.pool()).await?;
     let mut tx = target.begin_write().await?;
     refuse_content(&mut tx, &schema, &target.location().describe()).await?;
     for table in MADE_AT_OPEN {
@@ -267,7 +267,9 @@ struct TargetColumn {
 /// The target's tables (bar sqlx's own), each with its columns by name.
 type TargetSchema = BTreeMap<String, BTreeMap<String, TargetColumn>>;
 
-async fn target_schema(target: &Store) -> Result<TargetSchema, CopyError> {
+async fn target_schema<'c>(
+    from: impl sqlx::Executor<'c, Database = sqlx::Any>,
+) -> Result<TargetSchema, CopyError> {
     // information_schema's columns are domains over `name` and `varchar`, which sqlx's Any
     // driver cannot decode: cast to text.
     let rows: Vec<(String, String, String, String)> = sqlx::query_as(
@@ -277,7 +279,7 @@ async fn target_schema(target: &Store) -> Result<TargetSchema, CopyError> {
            ON t.table_schema = c.table_schema AND t.table_name = c.table_name
          WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'",
     )
-    .fetch_all(target.pool())
+    .fetch_all(from)
     .await?;
     let mut schema = TargetSchema::new();
     for (table, column, data_type, is_identity) in rows {
@@ -516,7 +518,16 @@ async fn tally_target<'c>(
 /// its columns: what `migrate-store` compares, for a caller that wants to see a database
 /// unchanged.
 pub async fn tallies(store: &Store) -> Result<BTreeMap<String, Tally>, CopyError> {
-    let schema = target_schema(store).await?;
+    let mut conn = store.pool().acquire().await?;
+    tallies_on(&mut conn).await
+}
+
+/// [`tallies`] on one connection to a PostgreSQL database, inside whatever transaction it
+/// holds (a backup reads them in the snapshot its dump is taken from).
+pub async fn tallies_on(
+    conn: &mut sqlx::AnyConnection,
+) -> Result<BTreeMap<String, Tally>, CopyError> {
+    let schema = target_schema(&mut *conn).await?;
     let mut out = BTreeMap::new();
     for (table, columns) in schema {
         let plan = TablePlan {
@@ -524,7 +535,37 @@ pub async fn tallies(store: &Store) -> Result<BTreeMap<String, Tally>, CopyError
             kinds: columns.values().map(|c| c.kind).collect(),
             columns: columns.into_keys().collect(),
         };
-        out.insert(table, tally_target(store.pool(), &plan).await?);
+        out.insert(table, tally_target(&mut *conn, &plan).await?);
+    }
+    Ok(out)
+}
+
+/// Every table of an SQLite store (bar SQLite's and sqlx's own) with its count and checksum,
+/// computed as [`tallies`] computes them on PostgreSQL: columns in name order, each value as
+/// stored. Blocking: call it off the async workers.
+pub fn sqlite_tallies(conn: &Connection) -> Result<BTreeMap<String, Tally>, CopyError> {
+    let mut out = BTreeMap::new();
+    for table in source_tables(conn)? {
+        let columns: Vec<String> = table.columns.iter().map(|c| quoted(c)).collect();
+        let sql = format!("SELECT {} FROM {}", columns.join(", "), quoted(&table.name));
+        let mut statement = conn.prepare(&sql)?;
+        let mut rows = statement.query([])?;
+        let mut tally = Tally::default();
+        let mut cells = Vec::with_capacity(columns.len());
+        while let Some(row) = rows.next()? {
+            cells.clear();
+            for i in 0..columns.len() {
+                cells.push(match row.get_ref(i)? {
+                    ValueRef::Null => Cell::Null,
+                    ValueRef::Integer(v) => Cell::Int(v),
+                    ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Real(v) => Cell::Real(v.to_bits()),
+                    ValueRef::Blob(b) => Cell::Blob(b.to_vec()),
+                });
+            }
+            tally.add(&cells);
+        }
+        out.insert(table.name, tally);
     }
     Ok(out)
 }
@@ -535,6 +576,10 @@ enum Cell {
     Null,
     Int(i64),
     Text(String),
+    /// Only in a tally of an SQLite file: Khobor's columns hold no real numbers or blobs,
+    /// and a copy to PostgreSQL refuses them.
+    Real(u64),
+    Blob(Vec<u8>),
 }
 
 /// The first 16 bytes, as a big-endian number, of the SHA-256 of a row's canonical encoding:
@@ -553,6 +598,15 @@ fn row_digest(row: &[Cell]) -> u128 {
                 hash.update([2u8]);
                 hash.update((s.len() as u64).to_be_bytes());
                 hash.update(s.as_bytes());
+            }
+            Cell::Real(bits) => {
+                hash.update([3u8]);
+                hash.update(bits.to_be_bytes());
+            }
+            Cell::Blob(b) => {
+                hash.update([4u8]);
+                hash.update((b.len() as u64).to_be_bytes());
+                hash.update(b);
             }
         }
     }

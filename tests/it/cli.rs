@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{stories, wire_story};
 
-const ENV_NAMES: [&str; 15] = [
+const ENV_NAMES: [&str; 17] = [
     "KHOBOR_ADDR",
     "KHOBOR_DATABASE_URL",
     "KHOBOR_DEMO",
@@ -26,6 +26,8 @@ const ENV_NAMES: [&str; 15] = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_REGION",
 ];
 
 /// The real binary, with no `KHOBOR_*` setting inherited from whoever runs the tests.

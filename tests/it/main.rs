@@ -6,6 +6,7 @@
 
 mod api;
 mod archive;
+mod backup;
 mod breaking;
 mod cards;
 mod cdn;

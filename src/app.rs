@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::config::MediaStoreConfig;
 use crate::datadir::{self, DataDirError, DataDirLock};
 use crate::jobs::search_indexer::{self, IndexerError};
+use crate::jobs::search_snapshot::{self, SnapshotError, Taken};
 use crate::media_store::{MediaStore, MediaStoreError};
 use crate::search::{SearchError, SearchIndex};
 use crate::storage::{Location, StorageError, Store};
@@ -35,6 +36,16 @@ pub struct App {
     pub router: axum::Router,
     /// This process's hold on the data directory, for as long as the application lives.
     lock: DataDirLock,
+    /// This application among the nodes, as the leases it takes name it.
+    node: String,
+}
+
+/// This application's name in leases: the process's, and a number for each application the
+/// process builds (tests run several nodes in one process).
+fn node_for_app() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}/{n}", crate::jobs::node_name())
 }
 
 impl App {
@@ -65,21 +76,52 @@ impl App {
                 Location::Sqlite(db) => e.damaged_if_corrupt(db),
                 Location::Postgres(_) => e,
             })?;
-        let translit =
-            bangla::banglish::Transliterator::with_aliases(config.search_aliases.clone());
-        let search = Arc::new(SearchIndex::open(&config.search_dir(), translit)?);
-        let indexer = Arc::new(search_indexer::Health::default());
-        search_indexer::prepare(&store, &search, &indexer).await?;
         // Only opened (settings checked), not contacted: a bucket that is down fails uploads
         // with a clear message while pages go on being served.
         let media = MediaStore::open(&config.media.store)?;
+        let indexer = Arc::new(search_indexer::Health::default());
+        // A fresh node starts from the latest snapshot of this store, if there is one, before
+        // search is served; otherwise (or if it does not check out) the indexer rebuilds.
+        let restore = search_snapshot::restore_if_empty(&store, &media, &config.search_dir()).await;
+        indexer.set_restore(restore);
+        let translit =
+            bangla::banglish::Transliterator::with_aliases(config.search_aliases.clone());
+        let search = Arc::new(SearchIndex::open(&config.search_dir(), translit)?);
+        search_indexer::prepare(&store, &search, &indexer).await?;
         let state = AppState::new(store, search, indexer, media, config);
         let router = web::router(state.clone());
         Ok(App {
             state,
             router,
             lock,
+            node: node_for_app(),
         })
+    }
+
+    /// This application's name in the leases it takes.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Takes a search-index snapshot now, as the snapshot job does (the same lease: refused
+    /// with [`Taken::NotHolder`] while another node holds it).
+    pub async fn snapshot_search(&self) -> Result<Taken, SnapshotError> {
+        let state = &self.state;
+        let lease = state
+            .config()
+            .snapshots
+            .every
+            .map_or(600, |d| d.as_secs().saturating_mul(3).max(60) as i64);
+        search_snapshot::take(
+            state.store(),
+            state.search(),
+            state.media_store(),
+            &self.node,
+            lease,
+            state.snapshots(),
+            &|| false,
+        )
+        .await
     }
 
     /// The lock file this application holds in its data directory.
@@ -120,6 +162,7 @@ impl App {
             state,
             router,
             lock: _lock,
+            node,
         } = self;
         let addr: Option<SocketAddr> = listener.local_addr().ok();
         tracing::info!(addr = ?addr, "khobor is serving");
@@ -158,8 +201,19 @@ impl App {
             Arc::clone(state.media_wake()),
             Arc::clone(state.image_permits()),
             state.jobs().clone(),
-            stopped,
+            stopped.clone(),
         ));
+        let snapshots = state.config().snapshots.every.map(|every| {
+            tokio::spawn(search_snapshot::run(
+                store.clone(),
+                Arc::clone(state.search()),
+                state.media_store().clone(),
+                node,
+                every,
+                state.snapshots().clone(),
+                stopped.clone(),
+            ))
+        });
         let limits = state.config().server;
         let served = web::server::serve(listener, router, limits, shutdown).await;
         let _ = stop.send(true);
@@ -167,6 +221,9 @@ impl App {
         let _ = scheduler.await;
         let _ = media.await;
         let _ = cache.await;
+        if let Some(snapshots) = snapshots {
+            let _ = snapshots.await;
+        }
         store.close().await;
         served
     }

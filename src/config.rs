@@ -29,6 +29,33 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub metrics: MetricsConfig,
     pub media: MediaConfig,
+    /// Search-index snapshots in the media store (TOML `[search] snapshot_minutes`).
+    pub snapshots: SnapshotConfig,
+}
+
+/// How often the node holding the snapshot lease uploads the search index to the media
+/// store (see `jobs::search_snapshot`); a fresh node restores the latest snapshot whatever
+/// this says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotConfig {
+    /// `None`: no snapshots are taken (`snapshot_minutes = 0`). Tests set seconds here.
+    pub every: Option<std::time::Duration>,
+}
+
+pub const DEFAULT_SNAPSHOT_MINUTES: u32 = 10;
+/// The longest interval accepted (a day): a snapshot older than that means a long replay.
+pub const MAX_SNAPSHOT_MINUTES: u32 = 24 * 60;
+
+impl SnapshotConfig {
+    fn load(minutes: Option<u32>) -> Result<SnapshotConfig, ConfigError> {
+        let minutes = minutes.unwrap_or(DEFAULT_SNAPSHOT_MINUTES);
+        if minutes > MAX_SNAPSHOT_MINUTES {
+            return Err(ConfigError::SnapshotMinutes);
+        }
+        Ok(SnapshotConfig {
+            every: (minutes > 0).then(|| std::time::Duration::from_secs(u64::from(minutes) * 60)),
+        })
+    }
 }
 
 /// Connection limits (TOML `[server]`), in seconds and connections. A client that trickles
@@ -145,6 +172,8 @@ pub struct FileConfig {
 pub struct FileSearch {
     #[serde(default)]
     pub aliases: HashMap<String, Vec<String>>,
+    /// Minutes between search-index snapshots (0: none).
+    pub snapshot_minutes: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -160,7 +189,7 @@ pub struct FileSite {
 /// Settings as given on the command line or in the environment (clap fills this in).
 #[derive(Debug, Default, Clone, clap::Args)]
 pub struct Overrides {
-    /// TOML configuration file (keys: addr, data, database_url, [site], [search.aliases], [cache], [server], [auth], [retention], [metrics], [media]; see the README)
+    /// TOML configuration file (keys: addr, data, database_url, [site], [search] (aliases, snapshot_minutes), [cache], [server], [auth], [retention], [metrics], [media]; see the README)
     #[arg(long, env = "KHOBOR_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Data directory holding khobor.db, media/ and search/ [default: ./khobor-data]
@@ -290,6 +319,8 @@ pub enum ConfigError {
     MediaBaseUrl(String),
     #[error("invalid [media] {0} {1:?}")]
     MediaValue(&'static str, String),
+    #[error("[search] snapshot_minutes must be between 0 (no snapshots) and {MAX_SNAPSHOT_MINUTES} (a day)")]
+    SnapshotMinutes,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -341,6 +372,7 @@ impl Config {
             Some(url) => parse_base_url(&url)?,
             None => format!("http://{addr}"),
         };
+        let snapshots = SnapshotConfig::load(file.search.snapshot_minutes)?;
         let search_aliases = file
             .search
             .aliases
@@ -403,6 +435,7 @@ impl Config {
             retention,
             metrics,
             media,
+            snapshots,
             site: SiteConfig {
                 name: nfc(&name),
                 short_name: nfc(&short_name),
@@ -823,6 +856,11 @@ mod tests {
         );
         assert_eq!(c.retention, RetentionConfig::default());
         assert_eq!(c.metrics.token, None, "/metrics is public by default");
+        assert_eq!(
+            c.snapshots.every,
+            Some(std::time::Duration::from_secs(600)),
+            "a snapshot every ten minutes"
+        );
     }
 
     #[test]
@@ -1071,6 +1109,18 @@ mod tests {
                 "{bad:?}"
             );
         }
+        std::fs::write(&path, "[search]\nsnapshot_minutes = 0\n").unwrap();
+        assert_eq!(Config::load(&over, None).unwrap().snapshots.every, None);
+        std::fs::write(&path, "[search]\nsnapshot_minutes = 15\n").unwrap();
+        assert_eq!(
+            Config::load(&over, None).unwrap().snapshots.every,
+            Some(std::time::Duration::from_secs(900))
+        );
+        std::fs::write(&path, "[search]\nsnapshot_minutes = 1441\n").unwrap();
+        assert!(matches!(
+            Config::load(&over, None),
+            Err(ConfigError::SnapshotMinutes)
+        ));
         std::fs::write(&path, "[metrics]\ntokn = \"x\"\n").unwrap();
         assert!(Config::load(&over, None).is_err(), "unknown [metrics] key");
         std::fs::write(&path, "colour = 1\n").unwrap();

@@ -25,5 +25,6 @@ mod nodes;
 mod page_cache;
 mod reader;
 mod search;
+mod search_snapshot;
 mod smoke;
 mod wordpress;

@@ -55,6 +55,13 @@ impl SearchIndex {
             .into_iter()
             .filter_map(|p| p.to_str().map(str::to_owned))
             .collect();
+        // tantivy lists a delete file for every segment; one without deletes has none.
+        let optional: BTreeSet<String> = meta
+            .segments
+            .iter()
+            .filter(|s| !s.has_deletes())
+            .map(|s| format!("{}.0.del", s.id().uuid_string()))
+            .collect();
         let mut files = Vec::with_capacity(names.len());
         for name in names {
             let path = dir.join(&name);
@@ -64,8 +71,14 @@ impl SearchIndex {
                     path,
                     size: m.len(),
                 }),
-                // tantivy lists every file a segment may have; not every segment has each.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && optional.contains(&name) => {}
+                // Removed between reading meta.json and holding its segments (a merge that
+                // finished just then): this commit cannot be copied whole; the next one can.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(SearchError::Corrupt(format!(
+                        "{name} of the last commit was removed while it was being read"
+                    )))
+                }
                 Err(source) => {
                     return Err(SearchError::Dir {
                         path: path.display().to_string(),

@@ -50,7 +50,8 @@ fn node_for_app() -> String {
 
 impl App {
     /// Takes the data directory's lock, checks that it and the store can be written and that
-    /// the store is whole, opens (and migrates) the store, opens the search index and checks
+    /// the store is whole, opens (and migrates) the store, restores an empty search index from
+    /// the latest snapshot of this store when there is one, opens the search index and checks
     /// it against the store, and builds the router. Anything wrong is refused here with one
     /// clear error rather than found by readers' requests later.
     pub async fn build(config: Config) -> Result<App, BuildError> {
@@ -76,8 +77,9 @@ impl App {
                 Location::Sqlite(db) => e.damaged_if_corrupt(db),
                 Location::Postgres(_) => e,
             })?;
-        // Only opened (settings checked), not contacted: a bucket that is down fails uploads
-        // with a clear message while pages go on being served.
+        // Opened (settings checked) without contacting it, except to look for a search
+        // snapshot when the index is empty: a bucket that is down fails uploads with a clear
+        // message while pages go on being served (and an empty index is rebuilt instead).
         let media = MediaStore::open(&config.media.store)?;
         let indexer = Arc::new(search_indexer::Health::default());
         // A fresh node starts from the latest snapshot of this store, if there is one, before

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::config::MediaStoreConfig;
 use crate::datadir::{self, DataDirError, DataDirLock};
 use crate::jobs::search_indexer::{self, IndexerError};
+use crate::jobs::search_snapshot::{self, SnapshotError, Taken};
 use crate::media_store::{MediaStore, MediaStoreError};
 use crate::search::{SearchError, SearchIndex};
 use crate::storage::{Location, StorageError, Store};
@@ -35,11 +36,22 @@ pub struct App {
     pub router: axum::Router,
     /// This process's hold on the data directory, for as long as the application lives.
     lock: DataDirLock,
+    /// This application among the nodes, as the leases it takes name it.
+    node: String,
+}
+
+/// This application's name in leases: the process's, and a number for each application the
+/// process builds (tests run several nodes in one process).
+fn node_for_app() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}/{n}", crate::jobs::node_name())
 }
 
 impl App {
     /// Takes the data directory's lock, checks that it and the store can be written and that
-    /// the store is whole, opens (and migrates) the store, opens the search index and checks
+    /// the store is whole, opens (and migrates) the store, restores an empty search index from
+    /// the latest snapshot of this store when there is one, opens the search index and checks
     /// it against the store, and builds the router. Anything wrong is refused here with one
     /// clear error rather than found by readers' requests later.
     pub async fn build(config: Config) -> Result<App, BuildError> {
@@ -73,21 +85,53 @@ impl App {
                 Location::Sqlite(db) => e.damaged_if_corrupt(db),
                 Location::Postgres(_) => e,
             })?;
+        // Opened (settings checked) without contacting it, except to look for a search
+        // snapshot when the index is empty: a bucket that is down fails uploads with a clear
+        // message while pages go on being served (and an empty index is rebuilt instead).
+        let media = MediaStore::open(&config.media.store)?;
+        let indexer = Arc::new(search_indexer::Health::default());
+        // A fresh node starts from the latest snapshot of this store, if there is one, before
+        // search is served; otherwise (or if it does not check out) the indexer rebuilds.
+        let restore = search_snapshot::restore_if_empty(&store, &media, &config.search_dir()).await;
+        indexer.set_restore(restore);
         let translit =
             bangla::banglish::Transliterator::with_aliases(config.search_aliases.clone());
         let search = Arc::new(SearchIndex::open(&config.search_dir(), translit)?);
-        let indexer = Arc::new(search_indexer::Health::default());
         search_indexer::prepare(&store, &search, &indexer).await?;
-        // Only opened (settings checked), not contacted: a bucket that is down fails uploads
-        // with a clear message while pages go on being served.
-        let media = MediaStore::open(&config.media.store)?;
         let state = AppState::new(store, search, indexer, media, config);
         let router = web::router(state.clone());
         Ok(App {
             state,
             router,
             lock,
+            node: node_for_app(),
         })
+    }
+
+    /// This application's name in the leases it takes.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Takes a search-index snapshot now, as the snapshot job does (the same lease: refused
+    /// with [`Taken::NotHolder`] while another node holds it).
+    pub async fn snapshot_search(&self) -> Result<Taken, SnapshotError> {
+        let state = &self.state;
+        let lease = state
+            .config()
+            .snapshots
+            .every
+            .map_or(600, |d| d.as_secs().saturating_mul(3).max(60) as i64);
+        search_snapshot::take(
+            state.store(),
+            state.search(),
+            state.media_store(),
+            &self.node,
+            lease,
+            state.snapshots(),
+            &|| false,
+        )
+        .await
     }
 
     /// The lock file this application holds in its data directory.
@@ -128,6 +172,7 @@ impl App {
             state,
             router,
             lock: _lock,
+            node,
         } = self;
         let addr: Option<SocketAddr> = listener.local_addr().ok();
         tracing::info!(addr = ?addr, "khobor is serving");
@@ -172,7 +217,19 @@ impl App {
             tokio::spawn(crate::jobs::cdn_purge::run(
                 store.clone(),
                 purger,
+                node.clone(),
                 state.jobs().clone(),
+                stopped.clone(),
+            ))
+        });
+        let snapshots = state.config().snapshots.every.map(|every| {
+            tokio::spawn(search_snapshot::run(
+                store.clone(),
+                Arc::clone(state.search()),
+                state.media_store().clone(),
+                node,
+                every,
+                state.snapshots().clone(),
                 stopped.clone(),
             ))
         });
@@ -185,6 +242,9 @@ impl App {
         let _ = cache.await;
         if let Some(cdn) = cdn {
             let _ = cdn.await;
+        }
+        if let Some(snapshots) = snapshots {
+            let _ = snapshots.await;
         }
         store.close().await;
         served

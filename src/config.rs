@@ -33,6 +33,8 @@ pub struct Config {
     /// The S3 service and credentials from the standard AWS_* environment variables, for
     /// backups to `s3://` when the media store is not in a bucket (see `crate::backup`).
     pub aws: AwsEnv,
+    /// Search-index snapshots in the media store (TOML `[search] snapshot_minutes`).
+    pub snapshots: SnapshotConfig,
 }
 
 /// S3 settings from the standard environment variables (AWS_ENDPOINT_URL, AWS_REGION,
@@ -54,6 +56,31 @@ impl std::fmt::Debug for AwsEnv {
             .field("region", &self.region)
             .field("access_key_id", &self.access_key_id)
             .finish_non_exhaustive()
+    }
+}
+
+/// How often the node holding the snapshot lease uploads the search index to the media
+/// store (see `jobs::search_snapshot`); a fresh node restores the latest snapshot whatever
+/// this says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotConfig {
+    /// `None`: no snapshots are taken (`snapshot_minutes = 0`). Tests set seconds here.
+    pub every: Option<std::time::Duration>,
+}
+
+pub const DEFAULT_SNAPSHOT_MINUTES: u32 = 10;
+/// The longest interval accepted (a day): a snapshot older than that means a long replay.
+pub const MAX_SNAPSHOT_MINUTES: u32 = 24 * 60;
+
+impl SnapshotConfig {
+    fn load(minutes: Option<u32>) -> Result<SnapshotConfig, ConfigError> {
+        let minutes = minutes.unwrap_or(DEFAULT_SNAPSHOT_MINUTES);
+        if minutes > MAX_SNAPSHOT_MINUTES {
+            return Err(ConfigError::SnapshotMinutes);
+        }
+        Ok(SnapshotConfig {
+            every: (minutes > 0).then(|| std::time::Duration::from_secs(u64::from(minutes) * 60)),
+        })
     }
 }
 
@@ -173,6 +200,8 @@ pub struct FileConfig {
 pub struct FileSearch {
     #[serde(default)]
     pub aliases: HashMap<String, Vec<String>>,
+    /// Minutes between search-index snapshots (0: none).
+    pub snapshot_minutes: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -188,7 +217,7 @@ pub struct FileSite {
 /// Settings as given on the command line or in the environment (clap fills this in).
 #[derive(Debug, Default, Clone, clap::Args)]
 pub struct Overrides {
-    /// TOML configuration file (keys: addr, data, database_url, [site], [search.aliases], [cache], [server], [auth], [retention], [metrics], [media], [cdn]; see the README)
+    /// TOML configuration file (keys: addr, data, database_url, [site], [search] (aliases, snapshot_minutes), [cache], [server], [auth], [retention], [metrics], [media], [cdn]; see the README)
     #[arg(long, env = "KHOBOR_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Data directory holding khobor.db, media/ and search/ [default: ./khobor-data]
@@ -344,6 +373,8 @@ pub enum ConfigError {
     CdnUnused(&'static str, String),
     #[error("invalid [cdn] {0} {1:?}: {2}")]
     CdnValue(&'static str, String, &'static str),
+    #[error("[search] snapshot_minutes must be between 0 (no snapshots) and {MAX_SNAPSHOT_MINUTES} (a day)")]
+    SnapshotMinutes,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -395,6 +426,7 @@ impl Config {
             Some(url) => parse_base_url(&url)?,
             None => format!("http://{addr}"),
         };
+        let snapshots = SnapshotConfig::load(file.search.snapshot_minutes)?;
         let search_aliases = file
             .search
             .aliases
@@ -468,6 +500,7 @@ impl Config {
             retention,
             metrics,
             media,
+            snapshots,
             site: SiteConfig {
                 name: nfc(&name),
                 short_name: nfc(&short_name),
@@ -1076,6 +1109,11 @@ mod tests {
         );
         assert_eq!(c.retention, RetentionConfig::default());
         assert_eq!(c.metrics.token, None, "/metrics is public by default");
+        assert_eq!(
+            c.snapshots.every,
+            Some(std::time::Duration::from_secs(600)),
+            "a snapshot every ten minutes"
+        );
     }
 
     #[test]
@@ -1428,6 +1466,18 @@ mod tests {
                 "{bad:?}"
             );
         }
+        std::fs::write(&path, "[search]\nsnapshot_minutes = 0\n").unwrap();
+        assert_eq!(Config::load(&over, None).unwrap().snapshots.every, None);
+        std::fs::write(&path, "[search]\nsnapshot_minutes = 15\n").unwrap();
+        assert_eq!(
+            Config::load(&over, None).unwrap().snapshots.every,
+            Some(std::time::Duration::from_secs(900))
+        );
+        std::fs::write(&path, "[search]\nsnapshot_minutes = 1441\n").unwrap();
+        assert!(matches!(
+            Config::load(&over, None),
+            Err(ConfigError::SnapshotMinutes)
+        ));
         std::fs::write(&path, "[metrics]\ntokn = \"x\"\n").unwrap();
         assert!(Config::load(&over, None).is_err(), "unknown [metrics] key");
         std::fs::write(&path, "colour = 1\n").unwrap();

@@ -362,6 +362,157 @@ impl MediaStore {
     }
 }
 
+/// A key outside the media names, for what Khobor keeps beside the media in the same store
+/// (search-index snapshots under `snapshots/search/`): `/`-separated parts, each made as media
+/// names are ([`valid_name`]), so that no key can climb out of the store's root or prefix.
+pub fn valid_key(key: &str) -> bool {
+    key.len() <= 300 && key.split('/').all(valid_name)
+}
+
+/// Objects above this size are uploaded in parts, read from their file a part at a time.
+const WHOLE_UPLOAD_MAX: u64 = 16 * 1024 * 1024;
+
+impl MediaStore {
+    fn key_path(key: &str) -> Result<ObjectPath> {
+        if !valid_key(key) {
+            return Err(MediaStoreError::BadName(key.to_owned()));
+        }
+        Ok(ObjectPath::from(key))
+    }
+
+    /// Writes `bytes` under `key`, replacing what is there (atomic on both backends: a
+    /// reader sees the old object or the new one).
+    pub async fn put_key(&self, key: &str, bytes: Bytes) -> Result<()> {
+        let path = Self::key_path(key)?;
+        self.inner
+            .put(&path, PutPayload::from_bytes(bytes))
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    /// Uploads the file at `file` (of `size` bytes) under `key`: whole when small, in parts
+    /// read a part at a time otherwise, so a large file is never held in memory. The file is
+    /// read on the blocking pool. The object appears only once the upload completes.
+    pub async fn put_file(&self, key: &str, file: &std::path::Path, size: u64) -> Result<()> {
+        let path = Self::key_path(key)?;
+        let io = |source: std::io::Error| MediaStoreError::Directory {
+            at: file.display().to_string(),
+            source,
+        };
+        if size <= WHOLE_UPLOAD_MAX {
+            let f = file.to_path_buf();
+            let bytes = tokio::task::spawn_blocking(move || std::fs::read(f))
+                .await
+                .map_err(|e| io(std::io::Error::other(e)))?
+                .map_err(io)?;
+            return self.put_key(key, Bytes::from(bytes)).await;
+        }
+        const PART: usize = 8 * 1024 * 1024;
+        let upload = self
+            .inner
+            .put_multipart(&path)
+            .await
+            .map_err(|e| self.error(e))?;
+        let mut writer = object_store::WriteMultipart::new_with_chunk_size(upload, PART);
+        let mut reader = {
+            let f = file.to_path_buf();
+            tokio::task::spawn_blocking(move || std::fs::File::open(f))
+                .await
+                .map_err(|e| io(std::io::Error::other(e)))?
+                .map_err(io)?
+        };
+        loop {
+            let (back, chunk) = tokio::task::spawn_blocking(move || {
+                use std::io::Read;
+                let mut buf = Vec::with_capacity(PART);
+                let got = (&mut reader).take(PART as u64).read_to_end(&mut buf);
+                (reader, got.map(|_| buf))
+            })
+            .await
+            .map_err(|e| io(std::io::Error::other(e)))?;
+            reader = back;
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    let _ = writer.abort().await;
+                    return Err(io(e));
+                }
+            };
+            if chunk.is_empty() {
+                break;
+            }
+            // At most two parts in flight: memory stays at a few parts whatever the size.
+            if let Err(e) = writer.wait_for_capacity(2).await {
+                let _ = writer.abort().await;
+                return Err(self.error(e));
+            }
+            writer.put(Bytes::from(chunk));
+        }
+        writer.finish().await.map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    /// The object under `key`, `None` if there is none.
+    pub async fn get_key(&self, key: &str) -> Result<Option<Bytes>> {
+        let path = Self::key_path(key)?;
+        match self.inner.get(&path).await {
+            Ok(got) => Ok(Some(got.bytes().await.map_err(|e| self.error(e))?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    /// The object under `key` as a stream of chunks, `None` if there is none.
+    pub async fn read_key(&self, key: &str) -> Result<Option<Reading>> {
+        let path = Self::key_path(key)?;
+        match self.inner.get(&path).await {
+            Ok(got) => {
+                let size = got.meta.size;
+                let this = self.clone();
+                let bytes = got
+                    .into_stream()
+                    .map_err(move |source| this.error(source))
+                    .boxed();
+                Ok(Some(Reading { size, bytes }))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    /// Every object under `prefix/` (any depth), named by its whole key.
+    pub async fn list_keys(&self, prefix: &str) -> Result<Vec<Listed>> {
+        let prefix = Self::key_path(prefix)?;
+        let mut out = Vec::new();
+        let mut listing = self.inner.list(Some(&prefix));
+        while let Some(meta) = listing.next().await {
+            let meta = match meta {
+                Ok(meta) => meta,
+                // A directory not made yet on disk: nothing under it.
+                Err(object_store::Error::NotFound { .. }) => break,
+                Err(e) => return Err(self.error(e)),
+            };
+            out.push(Listed {
+                name: meta.location.to_string(),
+                size: meta.size,
+                e_tag: meta.e_tag,
+            });
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// Removes the object under `key` (nothing if there is none).
+    pub async fn delete_key(&self, key: &str) -> Result<()> {
+        let path = Self::key_path(key)?;
+        match self.inner.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+}
+
 /// What `khobor media migrate` did.
 #[derive(Debug, Default, Clone)]
 pub struct MigrateReport {
@@ -448,6 +599,72 @@ mod tests {
         ] {
             assert!(!valid_name(bad), "{bad}");
         }
+    }
+
+    #[tokio::test]
+    async fn keys_beside_the_media_stay_out_of_the_media_list() {
+        assert!(valid_key("snapshots/search/files/0a1b.idx"));
+        for bad in [
+            "",
+            "snapshots//x",
+            "snapshots/../x",
+            "/x",
+            "x/",
+            "Snapshots/x",
+        ] {
+            assert!(!valid_key(bad), "{bad}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = MediaStore::local(&dir.path().join("media")).unwrap();
+        assert!(store
+            .list_keys("snapshots/search")
+            .await
+            .unwrap()
+            .is_empty());
+        store
+            .put_key("snapshots/search/latest.json", Bytes::from_static(b"{}"))
+            .await
+            .unwrap();
+        let big = dir.path().join("big");
+        let bytes: Vec<u8> = (0..(WHOLE_UPLOAD_MAX + 12_345)).map(|i| i as u8).collect();
+        std::fs::write(&big, &bytes).unwrap();
+        store
+            .put_file("snapshots/search/files/big.idx", &big, bytes.len() as u64)
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .get_key("snapshots/search/files/big.idx")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some(&bytes[..]),
+            "uploaded in parts, read back whole"
+        );
+        let keys: Vec<String> = store
+            .list_keys("snapshots/search")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.name)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "snapshots/search/files/big.idx",
+                "snapshots/search/latest.json"
+            ]
+        );
+        assert!(store.list().await.unwrap().is_empty(), "not media");
+        store
+            .delete_key("snapshots/search/files/big.idx")
+            .await
+            .unwrap();
+        store
+            .delete_key("snapshots/search/files/big.idx")
+            .await
+            .unwrap();
+        assert_eq!(store.list_keys("snapshots/search").await.unwrap().len(), 1);
     }
 
     #[tokio::test]

@@ -81,6 +81,11 @@ enum Command {
         #[command(flatten)]
         settings: Overrides,
     },
+    /// The search index's snapshots in the media store
+    Search {
+        #[command(subcommand)]
+        action: SearchAction,
+    },
     /// Check the store for damage, changing nothing: PRAGMA quick_check, or with --full
     /// integrity_check (slower: also compares every index with its table); exits 1 if
     /// anything is wrong
@@ -244,6 +249,17 @@ enum UserAction {
     },
     /// List the newsroom's people
     List {
+        #[command(flatten)]
+        settings: Overrides,
+    },
+}
+
+#[derive(Subcommand)]
+enum SearchAction {
+    /// Bring the search index up to date with the store and upload a snapshot of it now, as
+    /// the server does every `[search] snapshot_minutes` (run while the server is stopped;
+    /// refused while another node holds the snapshot lease)
+    Snapshot {
         #[command(flatten)]
         settings: Overrides,
     },
@@ -609,6 +625,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             backup,
             settings,
         } => restore(&Config::load(&settings, None)?, &from, backup.as_deref()).await,
+        Command::Search {
+            action: SearchAction::Snapshot { settings },
+        } => {
+            let config = Config::load(&settings, None)?;
+            let _lock = khobor::datadir::DataDirLock::acquire(&config.data_dir)?;
+            let store = Store::open(&config.store).await?;
+            let result = search_snapshot(&config, &store).await;
+            store.close().await;
+            result
+        }
         Command::CardKey {
             action: CardKeyAction::Rotate { settings },
         } => {
@@ -750,6 +776,66 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::from(2)
             })
+        }
+    }
+}
+
+/// `khobor search snapshot`: the index caught up with the feed (rebuilt if it must be), then
+/// one snapshot taken through the snapshot job's own code, under its lease (released after).
+async fn search_snapshot(config: &Config, store: &Store) -> anyhow::Result<ExitCode> {
+    use khobor::jobs::search_snapshot::{self, SnapshotCounters, Taken};
+    let translit = bangla::banglish::Transliterator::with_aliases(config.search_aliases.clone());
+    let index = std::sync::Arc::new(
+        khobor::search::SearchIndex::open(&config.search_dir(), translit)
+            .context("cannot open the search index")?,
+    );
+    let objects = MediaStore::open(&config.media.store)?;
+    khobor::jobs::search_indexer::catch_up(store, &index).await?;
+    let owner = format!("{}/cli", khobor::jobs::node_name());
+    let started = std::time::Instant::now();
+    let taken = search_snapshot::take(
+        store,
+        &index,
+        &objects,
+        &owner,
+        3600,
+        &SnapshotCounters::default(),
+        &|| false,
+    )
+    .await;
+    // Given back whatever happened (unless it was never ours), so the servers take it at once.
+    if !matches!(taken, Ok(Taken::NotHolder { .. })) {
+        store.release_lease(search_snapshot::LEASE, &owner).await?;
+    }
+    match taken? {
+        Taken::Uploaded(r) => {
+            println!(
+                "snapshot of feed position {} ({} stories): {} files, {} uploaded ({} bytes) in {:.1} s to {} {}",
+                r.seq,
+                r.docs,
+                r.files.len(),
+                r.uploaded.len(),
+                r.bytes_uploaded,
+                started.elapsed().as_secs_f64(),
+                objects.describe(),
+                r.manifest
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Taken::Unchanged { seq } => {
+            println!("the latest snapshot is at feed position {seq} already; nothing to upload");
+            Ok(ExitCode::SUCCESS)
+        }
+        Taken::NotHolder { holder } => {
+            eprintln!(
+                "khobor: another node ({}) holds the search snapshot lease and takes the snapshots",
+                holder.as_deref().unwrap_or("unknown")
+            );
+            Ok(ExitCode::FAILURE)
+        }
+        Taken::NoPosition => {
+            eprintln!("khobor: the search index has no position in this store's change feed");
+            Ok(ExitCode::FAILURE)
         }
     }
 }

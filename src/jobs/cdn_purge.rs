@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use super::{node_name, Job, JobCounters};
+use super::{Job, JobCounters};
 use crate::cdn::{PurgeError, Purger, SITE_KEY};
 use crate::storage::changes::Stale;
 use crate::storage::{now, StorageError, Store};
@@ -51,13 +51,13 @@ struct Held {
 pub async fn run(
     store: Store,
     purger: Purger,
+    node: String,
     jobs: JobCounters,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    // The node's name and a part of this purger's own, so that two servers in one process
-    // (as in the tests) are two holders too.
-    let owner = format!("{}#{:08x}", node_name(), rand::random::<u32>());
-    let owner = owner.as_str();
+    // The application's own name (`App::node`): two servers in one process (as in the tests)
+    // are two holders too.
+    let owner = node.as_str();
     let mut changed = store.change_signal();
     let mut held: Option<Held> = None;
     let mut backoff = Duration::from_millis(500);

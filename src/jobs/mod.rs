@@ -1,12 +1,14 @@
 //! Background work inside `khobor serve`. Each job is idempotent and resumes from what the
 //! store records, so a restart (or a crash) loses nothing. Work shared by several nodes is
 //! claimed in the store first: scheduled stories by a conditional update, uploads by a lease
-//! ([`node_name`] holds it). May import `domain`, `storage`, `search`.
+//! ([`node_name`] holds it); search snapshots by a named lease. May import `domain`, `storage`,
+//! `search`, `media_store`.
 
 pub mod cdn_purge;
 pub mod media_variants;
 pub mod scheduler;
 pub mod search_indexer;
+pub mod search_snapshot;
 
 use std::sync::OnceLock;
 

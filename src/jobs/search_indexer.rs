@@ -46,6 +46,11 @@ pub struct Health {
     /// Documents the index held at start while the store had no stories at all (0: it did
     /// not happen): the database was lost or replaced by an empty one.
     content_lost: AtomicU64,
+    /// How the start went with an empty index (a snapshot restored, or why not).
+    restore: Mutex<Option<super::search_snapshot::Restore>>,
+    /// After a restore: whether the index has since caught up with the feed once. Until it
+    /// has, `/readyz` says the node is not ready.
+    caught_up: std::sync::atomic::AtomicBool,
 }
 
 impl Health {
@@ -58,6 +63,36 @@ impl Health {
 
     fn set_error(&self, error: Option<String>) {
         *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = error;
+    }
+
+    /// Records how the start with an empty index went.
+    pub fn set_restore(&self, restore: super::search_snapshot::Restore) {
+        *self.restore.lock().unwrap_or_else(|p| p.into_inner()) = Some(restore);
+    }
+
+    /// How the start with an empty index went (`None`: no snapshot was looked for).
+    pub fn restore(&self) -> Option<super::search_snapshot::Restore> {
+        self.restore
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The feed position of the snapshot the index was restored from while it has not yet
+    /// caught up with the feed since (`None` otherwise). `lag` is the index's lag now: at 0
+    /// the index has caught up, for good.
+    pub fn behind_after_restore(&self, lag: Option<i64>) -> Option<i64> {
+        let Some(super::search_snapshot::Restore::Restored { seq, .. }) = self.restore() else {
+            return None;
+        };
+        if self.caught_up.load(Ordering::Relaxed) {
+            return None;
+        }
+        if lag == Some(0) {
+            self.caught_up.store(true, Ordering::Relaxed);
+            return None;
+        }
+        Some(seq)
     }
 
     /// How many stories the index held at start while the store had none, if that happened.
@@ -82,7 +117,7 @@ pub enum Verdict {
 }
 
 /// Names the change at a feed position: kind, entity and time (empty for position 0).
-fn mark_of(change: Option<&Change>) -> String {
+pub fn mark_of(change: Option<&Change>) -> String {
     change.map_or_else(String::new, |c| {
         format!("{}/{}/{}@{}", c.kind, c.entity, c.entity_id, c.created_at)
     })
@@ -313,6 +348,7 @@ pub async fn rebuild(
         epoch: identity.feed_epoch,
     };
     index.reset(&rebuilding)?;
+    index.note_rebuild();
     // Added batch by batch and committed once, with the feed position of the start.
     let done = each_published(store, progress, stopped, |articles| {
         let idx = Arc::clone(index);

@@ -6,10 +6,12 @@ pub mod analyzer;
 pub mod eval;
 pub mod query;
 mod related;
+pub mod snapshot;
 pub mod snippet;
 
 use std::ops::Bound;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use tantivy::collector::{Count, TopDocs};
@@ -194,6 +196,10 @@ pub struct SearchIndex {
     writer: Mutex<IndexWriter>,
     fields: Fields,
     doc_freqs: related::DocFreqs,
+    /// The directory the index lives in (`None` in memory).
+    dir: Option<PathBuf>,
+    /// Rebuilds from the store started on this index since it was opened.
+    rebuilds: AtomicU64,
 }
 
 /// The index writer's memory, shared by its threads: when it fills, a thread writes its
@@ -224,7 +230,9 @@ impl SearchIndex {
         let mmap = tantivy::directory::MmapDirectory::open(dir)
             .map_err(|e| SearchError::Corrupt(e.to_string()))?;
         let index = Index::open_or_create(mmap, schema)?;
-        SearchIndex::from_index(index, translit)
+        let mut opened = SearchIndex::from_index(index, translit)?;
+        opened.dir = Some(dir.to_path_buf());
+        Ok(opened)
     }
 
     /// An index in memory (evaluation and tests).
@@ -248,7 +256,20 @@ impl SearchIndex {
             writer: Mutex::new(writer),
             fields,
             doc_freqs: related::DocFreqs::default(),
+            dir: None,
+            rebuilds: AtomicU64::new(0),
         })
+    }
+
+    /// Counts a rebuild from the store begun on this index (`/metrics`, and the tests that
+    /// tell a node restored from a snapshot from one that rebuilt).
+    pub fn note_rebuild(&self) {
+        self.rebuilds.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Rebuilds from the store begun on this index since it was opened.
+    pub fn rebuilds(&self) -> u64 {
+        self.rebuilds.load(Ordering::Relaxed)
     }
 
     pub fn fields(&self) -> Fields {
@@ -527,12 +548,13 @@ pub fn swap_in(staging: &Path, live: &Path) -> Result<()> {
 fn recover(live: &Path) -> Result<()> {
     let old = sibling(live, "old");
     let staging = staging_dir(live);
+    let restoring = snapshot::restore_dir(live);
     if !live.exists() && old.exists() {
         tracing::warn!(dir = %live.display(), "a search index swap was cut short; putting the previous index back");
         std::fs::rename(&old, live).map_err(dir_error(&old))?;
         sync_parent(live);
     }
-    for leftover in [old, staging] {
+    for leftover in [old, staging, restoring] {
         if leftover.exists() {
             tracing::info!(dir = %leftover.display(), "removing what an interrupted rebuild left");
             std::fs::remove_dir_all(&leftover).map_err(dir_error(&leftover))?;

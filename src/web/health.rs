@@ -57,6 +57,10 @@ struct SearchPart {
     /// Changes in the feed the index has not applied yet (none while it is being rebuilt).
     lag: Option<i64>,
     rebuilding: bool,
+    /// Why the index is not ready yet, when it is on its way (rebuilding, or catching up
+    /// after a restore from a snapshot).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
@@ -134,10 +138,21 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         .or(datadir::check_writable(&config.search_dir())
             .err()
             .map(|e| e.to_string()));
+    // A node restored from a snapshot is ready only once it has replayed the feed since.
+    let behind = state.indexer().behind_after_restore(lag);
+    let reason = if rebuilding {
+        Some("search: rebuilding the index from the store".to_owned())
+    } else {
+        behind.map(|seq| {
+            let n = lag.map_or_else(|| "some".to_owned(), |n| n.to_string());
+            format!("search: {n} changes behind (restored from a snapshot at feed position {seq})")
+        })
+    };
     let search = SearchPart {
-        ok: !rebuilding && search_error.is_none(),
+        ok: reason.is_none() && search_error.is_none(),
         lag,
         rebuilding,
+        reason,
         error: search_error,
     };
 

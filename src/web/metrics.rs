@@ -20,6 +20,7 @@ use prometheus_client::registry::{Registry, Unit};
 
 use super::cache::Cache;
 use super::AppState;
+use crate::jobs::search_snapshot::SnapshotCounters;
 use crate::jobs::JobCounters;
 
 /// What the scrape answers with: the format `prometheus-client` writes.
@@ -52,6 +53,11 @@ struct FollowerLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RestoreLabels {
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CacheLabels {
     cache: &'static str,
 }
@@ -70,12 +76,14 @@ pub struct Metrics {
     pool_idle: Gauge,
     cache_entries: Family<CacheLabels, Gauge>,
     cache_bytes: Family<CacheLabels, Gauge>,
+    search_rebuilds: Gauge,
+    search_restore: Family<RestoreLabels, Gauge>,
 }
 
 impl Metrics {
     /// Registers every metric; the cache's and the jobs' counters are registered as clones
     /// of the ones they increment.
-    pub fn new(cache: &Cache, jobs: &JobCounters) -> Metrics {
+    pub fn new(cache: &Cache, jobs: &JobCounters, snapshots: &SnapshotCounters) -> Metrics {
         let mut registry = Registry::with_prefix("khobor");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -141,6 +149,50 @@ impl Metrics {
             "Background work done and failed, by job",
             jobs.family().clone(),
         );
+        registry.register(
+            "search_snapshots_taken",
+            "Search-index snapshots this node uploaded (it held the snapshot lease)",
+            snapshots.taken.clone(),
+        );
+        registry.register(
+            "search_snapshots_failed",
+            "Search-index snapshots this node started and could not finish",
+            snapshots.failed.clone(),
+        );
+        registry.register(
+            "search_snapshot_files_uploaded",
+            "Index files uploaded by snapshots (files the store had already are not counted)",
+            snapshots.files_uploaded.clone(),
+        );
+        registry.register_with_unit(
+            "search_snapshot_uploaded",
+            "Bytes of index files uploaded by snapshots",
+            Unit::Bytes,
+            snapshots.bytes_uploaded.clone(),
+        );
+        registry.register(
+            "search_snapshot_last_position",
+            "Change-feed position of the last snapshot this node took",
+            snapshots.last_seq.clone(),
+        );
+        registry.register_with_unit(
+            "search_snapshot_last_time",
+            "When this node last took a snapshot (Unix time)",
+            Unit::Seconds,
+            snapshots.last_time.clone(),
+        );
+        let search_rebuilds = Gauge::default();
+        registry.register(
+            "search_rebuilds",
+            "Rebuilds of the search index from the store since this process started",
+            search_rebuilds.clone(),
+        );
+        let search_restore = Family::<RestoreLabels, Gauge>::default();
+        registry.register(
+            "search_start",
+            "How the search index started empty: 1 for what happened (restored from a snapshot, no_snapshot, ignored, refused)",
+            search_restore.clone(),
+        );
         let pool_connections = Gauge::default();
         registry.register(
             "db_pool_connections",
@@ -162,6 +214,8 @@ impl Metrics {
             pool_idle,
             cache_entries,
             cache_bytes,
+            search_rebuilds,
+            search_restore,
         }
     }
 
@@ -197,6 +251,18 @@ impl Metrics {
                 .get_or_create(&labels)
                 .set(entries as i64);
             self.cache_bytes.get_or_create(&labels).set(bytes as i64);
+        }
+
+        self.search_rebuilds
+            .set(state.search().rebuilds().min(i64::MAX as u64) as i64);
+        if let Some(restore) = state.indexer().restore() {
+            if !matches!(restore, crate::jobs::search_snapshot::Restore::NotNeeded) {
+                self.search_restore
+                    .get_or_create(&RestoreLabels {
+                        outcome: restore.as_str(),
+                    })
+                    .set(1);
+            }
         }
 
         let newest = match store.last_change_seq().await {

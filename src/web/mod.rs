@@ -63,6 +63,8 @@ struct Inner {
     cards: crate::cards::CardService,
     /// What the background jobs did, counted by the jobs themselves.
     jobs: JobCounters,
+    /// Search snapshots taken and uploaded, counted by the snapshot job.
+    snapshots: crate::jobs::search_snapshot::SnapshotCounters,
     /// Everything `/metrics` reports (see [`metrics`]).
     metrics: metrics::Metrics,
 }
@@ -217,7 +219,8 @@ impl AppState {
     ) -> AppState {
         let cache = cache::Cache::new(&config.cache);
         let jobs = JobCounters::default();
-        let metrics = metrics::Metrics::new(&cache, &jobs);
+        let snapshots = crate::jobs::search_snapshot::SnapshotCounters::default();
+        let metrics = metrics::Metrics::new(&cache, &jobs, &snapshots);
         let cpu = crate::cpu::CpuPool::for_this_machine();
         let stories = crate::stories::StoryService::new(
             store.clone(),
@@ -250,6 +253,7 @@ impl AppState {
                 cpu,
                 stories,
                 jobs,
+                snapshots,
                 metrics,
                 config,
             }),
@@ -287,6 +291,10 @@ impl AppState {
 
     pub fn jobs(&self) -> &JobCounters {
         &self.inner.jobs
+    }
+
+    pub fn snapshots(&self) -> &crate::jobs::search_snapshot::SnapshotCounters {
+        &self.inner.snapshots
     }
 
     pub fn metrics(&self) -> &metrics::Metrics {

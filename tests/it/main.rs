@@ -29,5 +29,6 @@ mod nodes;
 mod page_cache;
 mod reader;
 mod search;
+mod search_snapshot;
 mod smoke;
 mod wordpress;

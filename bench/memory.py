@@ -18,10 +18,11 @@ errors of each client.
 
 Usage: python3 bench/memory.py DATA_DIR [MEMORY_MB ...]   (default budgets: 16 64 256)
 bench/memory.sh builds the binary and installs wrk first. DURATION (default 30) and ARTICLES
-(default 20000) may be set in the environment, and CLIENTS (default
-articles,searches,lists) to run only some of the clients.
+(default 20000) may be set in the environment, CLIENTS (default
+articles,searches,lists) to run only some of the clients, and WINDOWS (e.g. 10 with
+DURATION=600) to print the peak in each stretch of a long soak.
 """
-import os, sqlite3, subprocess, sys, tempfile, threading, time, urllib.parse, urllib.request
+import os, shutil, sqlite3, subprocess, sys, tempfile, threading, time, urllib.parse, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
@@ -30,6 +31,8 @@ DURATION = int(os.environ.get("DURATION", "30"))
 # Which clients run (a subset shows what each kind of page costs).
 CLIENTS = os.environ.get("CLIENTS", "articles,searches,lists").split(",")
 ARTICLES = int(os.environ.get("ARTICLES", "20000"))
+# With more than 2, also the peak in each of WINDOWS equal stretches (a long soak's curve).
+WINDOWS = int(os.environ.get("WINDOWS", "2"))
 ROTATE = os.path.join(ROOT, "bench", "rotate.lua")
 
 
@@ -115,6 +118,8 @@ def cache_bytes(base):
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: bash bench/memory.sh installs it (apt-get install wrk)")
     data = sys.argv[1]
     budgets = [int(x) for x in sys.argv[2:]] or [16, 64, 256]
     articles, searches, lists = paths(data)
@@ -168,6 +173,13 @@ def main():
             held_text = f"{held / 2**20:.0f} MiB" if held is not None else "?"
             print(f"| {mb} | {start / 1024:.0f} MiB | {first / 1024:.0f} MiB | {second / 1024:.0f} MiB | {after / 1024:.0f} MiB | {held_text} | "
                   f"{rate['articles']:,.0f} | {rate['searches']:,.0f} | {rate['lists']:,.0f} | {errors} |", flush=True)
+            if WINDOWS > 2:
+                # A longer soak: the peak in each of WINDOWS equal stretches of the run.
+                step = DURATION / WINDOWS
+                peaks = [max((kib for t, kib in samples if k * step <= t < (k + 1) * step), default=0)
+                         for k in range(WINDOWS)]
+                print(f"  memory_mb {mb}, peak in each {step:.0f} s: "
+                      + ", ".join(f"{p / 1024:.0f}" for p in peaks) + " MiB", flush=True)
 
 
 if __name__ == "__main__":

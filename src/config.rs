@@ -999,27 +999,17 @@ impl CdnConfig {
     }
 }
 
-/// An http(s) URL with a host, kept without its trailing slash.
+/// An http(s) URL with a host and an optional path ([`parse_url`]), at most 512 bytes.
 fn cdn_url(field: &'static str, url: &str) -> Result<String, ConfigError> {
-    let trimmed = url.trim().trim_end_matches('/');
-    let host = trimmed
-        .strip_prefix("https://")
-        .or_else(|| trimmed.strip_prefix("http://"))
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or("");
-    let fine = !host.is_empty()
-        && trimmed.len() <= 512
-        && trimmed.bytes().all(|b| b.is_ascii_graphic())
-        && !trimmed.contains(['?', '#']);
-    if fine {
-        Ok(trimmed.to_owned())
-    } else {
-        Err(ConfigError::CdnValue(
-            field,
-            url.to_owned(),
-            "expected http:// or https://, a host and an optional path",
-        ))
-    }
+    parse_url(url.trim(), true)
+        .filter(|u| u.len() <= 512)
+        .ok_or_else(|| {
+            ConfigError::CdnValue(
+                field,
+                url.to_owned(),
+                "expected http:// or https://, a host and an optional path",
+            )
+        })
 }
 
 fn cdn_id(

@@ -274,27 +274,21 @@ impl StoryService {
         if story.status != Status::Published {
             return Err(ServiceError::WrongState(story.status));
         }
-        let mut errors = Vec::new();
-        let kind = CorrectionKind::parse(kind);
-        if kind.is_none() {
-            errors.push(FieldError {
-                field: "kind",
-                message: "সংশোধনী না হালনাগাদ, বেছে নিন।".into(),
-            });
-        }
+        let kind = CorrectionKind::parse(kind).ok_or_else(|| FieldError {
+            field: "kind",
+            message: "সংশোধনী না হালনাগাদ, বেছে নিন।".into(),
+        });
         let note = clean_note(note).map_err(|message| FieldError {
             field: "note",
             message: message.into(),
         });
-        let note = match note {
-            Ok(note) => note,
-            Err(e) => {
-                errors.push(e);
-                String::new()
+        let (kind, note) = match (kind, note) {
+            (Ok(kind), Ok(note)) => (kind, note),
+            (kind, note) => {
+                return Err(ServiceError::Invalid(
+                    kind.err().into_iter().chain(note.err()).collect(),
+                ))
             }
-        };
-        let Some(kind) = kind.filter(|_| errors.is_empty()) else {
-            return Err(ServiceError::Invalid(errors));
         };
         let audit = Audit {
             user_id: Some(caller.user.id),

@@ -67,14 +67,7 @@ impl Store {
         if done == 0 {
             return Ok(false);
         }
-        audit(
-            &mut tx,
-            &Audit {
-                entity_id: Some(id),
-                ..audit_line.clone()
-            },
-        )
-        .await?;
+        audit(&mut tx, audit_line).await?;
         super::changes::append(&mut tx, "breaking.cleared", "breaking", id).await?;
         self.commit(tx).await?;
         Ok(true)

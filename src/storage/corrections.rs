@@ -61,14 +61,8 @@ impl Store {
             .bind(t)
             .execute(&mut *tx)
             .await?;
-        audit(
-            &mut tx,
-            &Audit {
-                entity_id: Some(article_id),
-                ..audit_line.clone()
-            },
-        )
-        .await?;
+        // The caller's line names the story.
+        audit(&mut tx, audit_line).await?;
         super::changes::append(&mut tx, "article.updated", "article", article_id).await?;
         self.commit(tx).await?;
         Ok(Some(id))

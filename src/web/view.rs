@@ -7,6 +7,38 @@ use serde::Serialize;
 
 use crate::domain::{urls, Article, ArticleCard, Section};
 
+/// A correction or update note as the story page, /corrections and the editor show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CorrectionView {
+    pub id: i64,
+    pub kind: String,
+    /// "সংশোধনী" or "হালনাগাদ".
+    pub label: &'static str,
+    pub note: String,
+    #[serde(skip)]
+    pub created_at: i64,
+    pub at: DateView,
+    pub headline: String,
+    pub url: String,
+}
+
+impl CorrectionView {
+    pub fn new(c: &crate::storage::corrections::Correction, tz: Tz, now: i64) -> CorrectionView {
+        let kind = crate::domain::correction::CorrectionKind::parse(&c.kind)
+            .unwrap_or(crate::domain::correction::CorrectionKind::Update);
+        CorrectionView {
+            id: c.id,
+            kind: c.kind.clone(),
+            label: kind.label(),
+            note: c.note.clone(),
+            created_at: c.created_at,
+            at: DateView::new(c.created_at, tz, now),
+            headline: c.headline.clone(),
+            url: urls::article(&c.section_slug, c.article_id),
+        }
+    }
+}
+
 /// One moment, as a reader sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct DateView {

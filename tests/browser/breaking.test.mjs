@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { launchBrowser, newPerson, runKhobor, startServer } from './harness.mjs';
+import { adminApi, launchBrowser, newPerson, runKhobor, startServer } from './harness.mjs';
 
 const EDITOR = {
   email: 'breaking@example.com',
@@ -23,15 +23,8 @@ let server;
 let browser;
 let storyPath;
 
-async function api(token, method, path, body) {
-  const r = await fetch(new URL(path, server.url), {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const json = await r.json();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
-  return json;
+function api(token, method, path, body) {
+  return adminApi(server.url, token, method, path, body);
 }
 
 before(async () => {

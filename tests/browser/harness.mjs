@@ -2,6 +2,7 @@
 // data directory and accounts, Debian's Chromium through playwright-core, generated images,
 // and waiting for conditions with a deadline (never a fixed sleep).
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -216,4 +217,17 @@ export function gradientPng(width = 800, height = 500) {
     chunk('IDAT', deflateSync(raw)),
     chunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+// A call to the admin API of the server at `baseURL` with an API token; the JSON answer, or
+// a failed assertion naming the status.
+export async function adminApi(baseURL, token, method, path, body) {
+  const r = await fetch(new URL(path, baseURL), {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = await r.json();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
+  return json;
 }

@@ -17,13 +17,6 @@ async fn newsroom() -> TestApp {
     t
 }
 
-fn x_cache(page: &Page) -> &str {
-    page.headers
-        .get("x-cache")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-}
-
 async fn live(t: &TestApp) -> Vec<Value> {
     let page = t.get("/breaking.json").await;
     assert_eq!(page.status, StatusCode::OK);

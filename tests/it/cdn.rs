@@ -84,65 +84,6 @@ fn config_file(cdn: &str) -> (tempfile::TempDir, Overrides) {
     (dir, over)
 }
 
-fn story(id: &str, title: &str, category: &str, tag: &str, author: &str, ago: i64) -> Value {
-    json!({
-        "id": id,
-        "title": title,
-        "body": format!("{title}। এই খবরের প্রথম অনুচ্ছেদ।\n\nদ্বিতীয় অনুচ্ছেদে আরও তথ্য।"),
-        "category": category,
-        "published": minutes_ago(ago),
-        "source": null,
-        "url": null,
-        "tags": [tag],
-        "author": author,
-    })
-}
-
-/// A story's page and the lists it is on, as site paths, and its section's slug.
-struct Paths {
-    article: String,
-    section_slug: String,
-    section: String,
-    tag: String,
-    author: String,
-}
-
-async fn paths(t: &TestApp, external_id: &str) -> Paths {
-    let pool = t.app.store().pool();
-    let (id, section): (i64, String) = sqlx::query_as(
-        "SELECT a.id, s.slug FROM articles a JOIN sections s ON s.id = a.section_id
-         WHERE a.external_id = $1",
-    )
-    .bind(external_id)
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    let one = |sql: &'static str| async move {
-        sqlx::query_scalar::<_, String>(sql)
-            .bind(id)
-            .fetch_one(pool)
-            .await
-            .unwrap()
-    };
-    let tag = one(
-        "SELECT t.slug FROM tags t JOIN article_tags x ON x.tag_id = t.id WHERE x.article_id = $1",
-    )
-    .await;
-    let author = one(
-        "SELECT p.slug FROM authors p JOIN article_authors x ON x.author_id = p.id
-         WHERE x.article_id = $1",
-    )
-    .await;
-    use khobor::domain::urls;
-    Paths {
-        article: urls::article(&section, id),
-        section: urls::section(&section),
-        section_slug: section,
-        tag: urls::tag(&tag),
-        author: urls::author(&author),
-    }
-}
-
 /// A GET through `base`: status, the `X-Cache` Varnish set, and the body.
 async fn fetch(base: &str, path: &str) -> (StatusCode, String, String) {
     let r = reqwest::get(format!("{base}{path}")).await.unwrap();
@@ -225,8 +166,8 @@ async fn a_publish_reaches_varnish_at_once_and_unrelated_pages_stay_hits() {
     ));
     let t = TestApp::with_settings(over).await;
     t.import(&[
-        story("a", "সংসদে বাজেট পাস", "রাজনীতি", "বাজেট", "রহিম উদ্দিন", 90),
-        story("b", "টেস্টে বাংলাদেশের জয়", "খেলা", "ক্রিকেট", "করিম হক", 80),
+        tagged_story("a", "সংসদে বাজেট পাস", "রাজনীতি", "বাজেট", "রহিম উদ্দিন", 90),
+        tagged_story("b", "টেস্টে বাংলাদেশের জয়", "খেলা", "ক্রিকেট", "করিম হক", 80),
     ])
     .await;
     let a = paths(&t, "a").await;
@@ -378,7 +319,7 @@ async fn fastly_purges_are_retried_until_the_api_takes_them_and_none_is_skipped(
     ));
     over.cdn_token = Some("fastly-api-token".to_owned());
     let t = TestApp::with_settings(over).await;
-    t.import(&[story(
+    t.import(&[tagged_story(
         "a",
         "সংসদে বাজেট পাস",
         "রাজনীতি",
@@ -506,7 +447,7 @@ async fn publish_and_expect(
         store,
         format!(
             "{}\n",
-            story(external_id, headline, "রাজনীতি", "বাজেট", "রহিম উদ্দিন", 0)
+            tagged_story(external_id, headline, "রাজনীতি", "বাজেট", "রহিম উদ্দিন", 0)
         )
         .as_bytes(),
         chrono_tz::Asia::Dhaka,

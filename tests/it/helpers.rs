@@ -467,6 +467,85 @@ pub fn stories(category: &str, start: usize, n: usize) -> Vec<Value> {
         .collect()
 }
 
+/// A published story `ago` minutes old in `category`, with one tag and one author.
+pub fn tagged_story(
+    id: &str,
+    title: &str,
+    category: &str,
+    tag: &str,
+    author: &str,
+    ago: i64,
+) -> Value {
+    json!({
+        "id": id,
+        "title": title,
+        "body": format!("{title}। এই খবরের প্রথম অনুচ্ছেদ।\n\nদ্বিতীয় অনুচ্ছেদে আরও তথ্য।"),
+        "category": category,
+        "published": minutes_ago(ago),
+        "source": null,
+        "url": null,
+        "tags": [tag],
+        "author": author,
+    })
+}
+
+/// The paths a story appears under: its page, section, tag and author lists.
+pub struct Paths {
+    pub id: i64,
+    pub article: String,
+    pub section_id: i64,
+    pub section_slug: String,
+    pub section: String,
+    pub tag: String,
+    pub author: String,
+}
+
+/// The [`Paths`] of the story imported as `external_id` (one tag, one author).
+pub async fn paths(t: &TestApp, external_id: &str) -> Paths {
+    use khobor::domain::urls;
+    let pool = t.app.store().pool();
+    let (id, section_id, section): (i64, i64, String) = sqlx::query_as(
+        "SELECT a.id, s.id, s.slug FROM articles a JOIN sections s ON s.id = a.section_id
+         WHERE a.external_id = $1",
+    )
+    .bind(external_id)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let tag: String = sqlx::query_scalar(
+        "SELECT t.slug FROM tags t JOIN article_tags x ON x.tag_id = t.id WHERE x.article_id = $1",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let author: String = sqlx::query_scalar(
+        "SELECT p.slug FROM authors p JOIN article_authors x ON x.author_id = p.id
+         WHERE x.article_id = $1",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    Paths {
+        id,
+        article: urls::article(&section, id),
+        section_id,
+        section: urls::section(&section),
+        section_slug: section,
+        tag: urls::tag(&tag),
+        author: urls::author(&author),
+    }
+}
+
+/// Whether the server's page cache answered (`hit`) or rendered (`miss`).
+pub fn x_cache(page: &Page) -> &str {
+    page.headers
+        .get("x-cache")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
 /// The `name` of every object in the JSON array `list` (tags, authors, sections).
 #[track_caller]
 pub fn names(list: &Value) -> Vec<&str> {

@@ -7,78 +7,11 @@ use std::io::Read;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use khobor::config::Overrides;
-use khobor::domain::urls;
 
 use crate::helpers::*;
-
-fn story(id: &str, title: &str, category: &str, tag: &str, author: &str, ago: i64) -> Value {
-    json!({
-        "id": id,
-        "title": title,
-        "body": format!("{title}। এই খবরের প্রথম অনুচ্ছেদ।\n\nদ্বিতীয় অনুচ্ছেদে আরও তথ্য।"),
-        "category": category,
-        "published": minutes_ago(ago),
-        "source": null,
-        "url": null,
-        "tags": [tag],
-        "author": author,
-    })
-}
-
-/// The paths a story appears under: its page, section, tag and author lists.
-struct Paths {
-    id: i64,
-    article: String,
-    section_id: i64,
-    section: String,
-    tag: String,
-    author: String,
-}
-
-async fn paths(t: &TestApp, external_id: &str) -> Paths {
-    let pool = t.app.store().pool();
-    let (id, section_id, section): (i64, i64, String) = sqlx::query_as(
-        "SELECT a.id, s.id, s.slug FROM articles a JOIN sections s ON s.id = a.section_id
-         WHERE a.external_id = $1",
-    )
-    .bind(external_id)
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    let tag: String = sqlx::query_scalar(
-        "SELECT t.slug FROM tags t JOIN article_tags x ON x.tag_id = t.id WHERE x.article_id = $1",
-    )
-    .bind(id)
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    let author: String = sqlx::query_scalar(
-        "SELECT p.slug FROM authors p JOIN article_authors x ON x.author_id = p.id
-         WHERE x.article_id = $1",
-    )
-    .bind(id)
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    Paths {
-        id,
-        article: urls::article(&section, id),
-        section_id,
-        section: urls::section(&section),
-        tag: urls::tag(&tag),
-        author: urls::author(&author),
-    }
-}
-
-fn x_cache(page: &Page) -> &str {
-    page.headers
-        .get("x-cache")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-}
 
 /// Fetches each path until it is served from the cache.
 async fn warm(t: &TestApp, paths: &[&str]) {
@@ -95,8 +28,8 @@ async fn warm(t: &TestApp, paths: &[&str]) {
 async fn a_publish_drops_exactly_the_pages_and_fragments_that_show_it() {
     let t = TestApp::new().await;
     t.import(&[
-        story("a", "সংসদে বাজেট পাস", "রাজনীতি", "বাজেট", "রহিম উদ্দিন", 90),
-        story("b", "টেস্টে বাংলাদেশের জয়", "খেলা", "ক্রিকেট", "করিম হক", 80),
+        tagged_story("a", "সংসদে বাজেট পাস", "রাজনীতি", "বাজেট", "রহিম উদ্দিন", 90),
+        tagged_story("b", "টেস্টে বাংলাদেশের জয়", "খেলা", "ক্রিকেট", "করিম হক", 80),
     ])
     .await;
     let a = paths(&t, "a").await;
@@ -132,7 +65,7 @@ async fn a_publish_drops_exactly_the_pages_and_fragments_that_show_it() {
     let old_b = t.get(&b.article).await.body;
 
     // A new story in A's section, with A's tag and author.
-    t.import(&[story(
+    t.import(&[tagged_story(
         "c",
         "নতুন মন্ত্রিসভার শপথ",
         "রাজনীতি",
@@ -210,7 +143,7 @@ async fn a_publish_drops_exactly_the_pages_and_fragments_that_show_it() {
 async fn an_unpublished_story_leaves_every_cached_page_at_once() {
     let t = TestApp::new().await;
     let mut batch = vec![
-        story(
+        tagged_story(
             "gone",
             "পদ্মা সেতুতে রেল চলাচল শুরু",
             "জাতীয়",
@@ -218,7 +151,7 @@ async fn an_unpublished_story_leaves_every_cached_page_at_once() {
             "নাসির আলী",
             30,
         ),
-        story(
+        tagged_story(
             "stays",
             "পদ্মা সেতুতে রেলের নতুন সময়সূচি",
             "জাতীয়",
@@ -227,7 +160,7 @@ async fn an_unpublished_story_leaves_every_cached_page_at_once() {
             20,
         ),
     ];
-    batch.push(story(
+    batch.push(tagged_story(
         "other",
         "পদ্মা সেতুতে যানজট",
         "জাতীয়",
@@ -282,7 +215,7 @@ async fn an_unpublished_story_leaves_every_cached_page_at_once() {
 async fn a_story_moved_to_another_section_leaves_the_old_sections_cached_list() {
     let t = TestApp::new().await;
     t.import(&[
-        story(
+        tagged_story(
             "m",
             "নদীভাঙনে বিলীন বসতবাড়ি",
             "জাতীয়",
@@ -290,12 +223,12 @@ async fn a_story_moved_to_another_section_leaves_the_old_sections_cached_list() 
             "নাসির আলী",
             30,
         ),
-        story("n", "বন্যায় ফসলের ক্ষতি", "জাতীয়", "বন্যা", "নাসির আলী", 20),
+        tagged_story("n", "বন্যায় ফসলের ক্ষতি", "জাতীয়", "বন্যা", "নাসির আলী", 20),
     ])
     .await;
     let before = paths(&t, "m").await;
     warm(&t, &[before.section.as_str()]).await;
-    let mut moved = story(
+    let mut moved = tagged_story(
         "m",
         "নদীভাঙনে বিলীন বসতবাড়ি",
         "সারাদেশ",
@@ -384,7 +317,7 @@ async fn with_the_cache_turned_off_every_request_renders_and_is_still_compressed
         ..Overrides::default()
     })
     .await;
-    t.import(&[story(
+    t.import(&[tagged_story(
         "a",
         "সংসদে বাজেট পাস",
         "রাজনীতি",
@@ -396,7 +329,7 @@ async fn with_the_cache_turned_off_every_request_renders_and_is_still_compressed
     let first = t.get("/").await;
     assert_eq!(x_cache(&first), "", "no cache, no X-Cache");
     first.assert_contains("সংসদে বাজেট পাস");
-    t.import(&[story(
+    t.import(&[tagged_story(
         "b",
         "টেস্টে বাংলাদেশের জয়",
         "খেলা",
@@ -414,7 +347,7 @@ async fn with_the_cache_turned_off_every_request_renders_and_is_still_compressed
 #[tokio::test]
 async fn another_processs_writes_reach_the_cache_through_the_change_feed() {
     let t = TestApp::new().await;
-    t.import(&[story(
+    t.import(&[tagged_story(
         "a",
         "সংসদে বাজেট পাস",
         "রাজনীতি",
@@ -429,7 +362,7 @@ async fn another_processs_writes_reach_the_cache_through_the_change_feed() {
     let other = khobor::storage::Store::open(&t.app.state.config().store)
         .await
         .unwrap();
-    let line = story("b", "টেস্টে বাংলাদেশের জয়", "খেলা", "ক্রিকেট", "করিম হক", 0).to_string();
+    let line = tagged_story("b", "টেস্টে বাংলাদেশের জয়", "খেলা", "ক্রিকেট", "করিম হক", 0).to_string();
     khobor::import::import_jsonl_reader(
         &other,
         line.as_bytes(),

@@ -12,7 +12,7 @@ use crate::stories::ServiceError;
 use crate::web::reader::breaking::live;
 use crate::web::{AppState, WebError};
 
-use super::stories::caller;
+use super::stories::{caller, web_error};
 use super::{page, ClientAddr, Staff};
 
 /// The durations the form offers, in minutes, with their labels.
@@ -129,9 +129,7 @@ pub async fn add(
             )
             .await
         }
-        Err(ServiceError::Forbidden) => Err(super::session::forbidden()),
-        Err(ServiceError::Storage(e)) => Err(WebError::Storage(e)),
-        Err(e) => Err(WebError::BadRequest(e.to_string())),
+        Err(e) => Err(web_error(e)),
     }
 }
 
@@ -151,11 +149,10 @@ pub async fn clear(
     staff.check_csrf(&form.csrf)?;
     staff.require(Action::PostBreaking)?;
     let who = caller(&staff, &address);
-    match state.stories().clear_breaking(&who, id).await {
-        Ok(()) => Ok(Redirect::to("/newsroom/breaking").into_response()),
-        Err(ServiceError::NotFound) => Err(WebError::NotFound),
-        Err(ServiceError::Forbidden) => Err(super::session::forbidden()),
-        Err(ServiceError::Storage(e)) => Err(WebError::Storage(e)),
-        Err(e) => Err(WebError::BadRequest(e.to_string())),
-    }
+    state
+        .stories()
+        .clear_breaking(&who, id)
+        .await
+        .map_err(web_error)?;
+    Ok(Redirect::to("/newsroom/breaking").into_response())
 }

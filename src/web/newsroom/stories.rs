@@ -15,7 +15,7 @@ use crate::domain::story::{field_label, split_list, FieldError, StoryFields};
 use crate::domain::{urls, Action, Status};
 use crate::storage::now;
 use crate::storage::stories::{Story, StoryQuery};
-use crate::web::view::DateView;
+use crate::web::view::{CorrectionView, DateView};
 use crate::web::{AppState, WebError};
 
 use super::{errors_by_field, page, ClientAddr, Staff};
@@ -31,7 +31,7 @@ pub(super) fn caller(staff: &Staff, address: &str) -> Caller {
     }
 }
 
-fn web_error(e: ServiceError) -> WebError {
+pub(super) fn web_error(e: ServiceError) -> WebError {
     match e {
         ServiceError::Forbidden => super::session::forbidden(),
         ServiceError::NotFound => WebError::NotFound,
@@ -277,13 +277,13 @@ async fn render_editor(
     extras: EditorExtras,
 ) -> Result<Response, WebError> {
     let t = now();
-    let corrections: Vec<minijinja::Value> = match story {
+    let corrections: Vec<CorrectionView> = match story {
         Some(s) if s.status == Status::Published => state
             .store()
             .corrections_of(s.id)
             .await?
             .into_iter()
-            .map(|c| correction_view(state, &c, t))
+            .map(|c| CorrectionView::new(&c, state.tz(), t))
             .collect(),
         _ => Vec::new(),
     };
@@ -528,20 +528,6 @@ pub async fn edit_form(
         },
     )
     .await
-}
-
-/// A correction or update note as the editor and the reader pages show it.
-pub fn correction_view(
-    state: &AppState,
-    c: &crate::storage::corrections::Correction,
-    now: i64,
-) -> minijinja::Value {
-    let kind = crate::domain::correction::CorrectionKind::parse(&c.kind);
-    minijinja::context! {
-        id => c.id, kind => c.kind, label => kind.map(|k| k.label()).unwrap_or("হালনাগাদ"),
-        note => c.note, at => DateView::new(c.created_at, state.tz(), now),
-        headline => c.headline, url => urls::article(&c.section_slug, c.article_id),
-    }
 }
 
 #[derive(Deserialize, Default)]

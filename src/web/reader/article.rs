@@ -5,16 +5,14 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
-use crate::domain::correction::CorrectionKind;
 use crate::domain::{urls, Article, ArticleCard};
 use crate::search::RELATED_KEPT;
-use crate::storage::corrections::Correction;
 use crate::storage::now;
 use std::sync::Arc;
 
 use crate::web::cache::Fragment;
 use crate::web::http_cache::{CacheTags, EdgeTags};
-use crate::web::view::{ArticleView, CardView, DateView};
+use crate::web::view::{ArticleView, CardView, CorrectionView, DateView};
 use crate::web::{AppState, WebError};
 
 use super::{latest_cards, LATEST_SIZE};
@@ -97,12 +95,14 @@ async fn story_fragment(
         now,
         state.media_base(),
     );
-    let corrections = state.store().corrections_of(id).await?;
-    let ld = json_ld(state, &article, &view, &corrections, now);
-    let correction_views: Vec<minijinja::Value> = corrections
+    let corrections: Vec<CorrectionView> = state
+        .store()
+        .corrections_of(id)
+        .await?
         .iter()
-        .map(|c| crate::web::newsroom::stories::correction_view(state, c, now))
+        .map(|c| CorrectionView::new(c, state.tz(), now))
         .collect();
+    let ld = json_ld(state, &article, &view, &corrections, now);
     // The story's cards still current; the newest Open Graph card is the link preview of a
     // story without a photo.
     let cards: Vec<super::cards::CardPageView> = state
@@ -120,7 +120,7 @@ async fn story_fragment(
             now,
             minijinja::context! {
                 article => view, json_ld => ld, cards => cards, og_card => og_card,
-                corrections => correction_views,
+                corrections => corrections,
                 latest_html => LATEST_SLOT, related_html => RELATED_SLOT,
             },
         )
@@ -306,7 +306,7 @@ fn json_ld(
     state: &AppState,
     a: &Article,
     v: &ArticleView,
-    corrections: &[Correction],
+    corrections: &[CorrectionView],
     now: i64,
 ) -> String {
     let site = &state.config().site;
@@ -346,8 +346,8 @@ fn json_ld(
             .map(|c| {
                 json!({
                     "@type": "CorrectionComment",
-                    "text": format!("{}: {}", CorrectionKind::parse(&c.kind).map_or("হালনাগাদ", |k| k.label()), c.note),
-                    "datePublished": DateView::new(c.created_at, state.tz(), now).iso,
+                    "text": format!("{}: {}", c.label, c.note),
+                    "datePublished": c.at.iso,
                 })
             })
             .collect();

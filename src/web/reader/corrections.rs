@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::storage::now;
 use crate::web::http_cache::CacheTags;
-use crate::web::newsroom::stories::correction_view;
+use crate::web::view::CorrectionView;
 use crate::web::{AppState, WebError};
 
 /// Notes a page lists.
@@ -50,9 +50,9 @@ pub async fn list(
     tags.extend(notes.iter().map(|c| format!("article:{}", c.article_id)));
     tags.sort();
     tags.dedup();
-    let views: Vec<minijinja::Value> = notes
+    let views: Vec<CorrectionView> = notes
         .iter()
-        .map(|c| correction_view(&state, c, now))
+        .map(|c| CorrectionView::new(c, state.tz(), now))
         .collect();
     let html = state
         .render(

@@ -161,6 +161,18 @@ impl App {
         .await
     }
 
+    /// Writes the views this node has counted to the store now and works the most-read lists
+    /// out again at the next page (the running server writes them every `[views]
+    /// flush_seconds` and works the lists out once a minute). Returns how many counted.
+    pub async fn count_views_now(&self) -> Result<u64, StorageError> {
+        let n = self.state.views().flush(self.state.store()).await?;
+        self.state.most_read().forget().await;
+        self.state
+            .cache()
+            .invalidate(&["most-read".to_owned()].into_iter().collect());
+        Ok(n)
+    }
+
     /// Serves until `shutdown` resolves, then lets requests in flight finish. The background
     /// jobs are told to stop as soon as `shutdown` resolves, alongside the requests.
     pub async fn serve(
@@ -205,6 +217,13 @@ impl App {
             stopped.clone(),
         ));
         let cache = tokio::spawn(web::cache::follow(state.clone(), stopped.clone()));
+        let views = tokio::spawn(crate::jobs::views::run(
+            store.clone(),
+            Arc::clone(state.views()),
+            std::time::Duration::from_secs(u64::from(state.config().views.flush_seconds)),
+            state.jobs().clone(),
+            stopped.clone(),
+        ));
         let media = tokio::spawn(crate::jobs::media_variants::run(
             store.clone(),
             state.media_store().clone(),
@@ -240,6 +259,7 @@ impl App {
         let _ = scheduler.await;
         let _ = media.await;
         let _ = cache.await;
+        let _ = views.await;
         if let Some(cdn) = cdn {
             let _ = cdn.await;
         }

@@ -27,6 +27,8 @@ pub struct Config {
     pub server: ServerConfig,
     pub auth: AuthConfig,
     pub retention: RetentionConfig,
+    /// Counting story views for the most-read lists (TOML `[views]`).
+    pub views: ViewsConfig,
     pub metrics: MetricsConfig,
     pub media: MediaConfig,
     pub cdn: CdnConfig,
@@ -188,6 +190,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub retention: RetentionConfig,
     #[serde(default)]
+    pub views: ViewsConfig,
+    #[serde(default)]
     pub metrics: FileMetrics,
     #[serde(default)]
     pub media: FileMedia,
@@ -217,7 +221,7 @@ pub struct FileSite {
 /// Settings as given on the command line or in the environment (clap fills this in).
 #[derive(Debug, Default, Clone, clap::Args)]
 pub struct Overrides {
-    /// TOML configuration file (keys: addr, data, database_url, [site], [search] (aliases, snapshot_minutes), [cache], [server], [auth], [retention], [metrics], [media], [cdn]; see the README)
+    /// TOML configuration file (keys: addr, data, database_url, [site], [search] (aliases, snapshot_minutes), [cache], [server], [auth], [retention], [views], [metrics], [media], [cdn]; see the README)
     #[arg(long, env = "KHOBOR_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Data directory holding khobor.db, media/ and search/ [default: ./khobor-data]
@@ -343,6 +347,8 @@ pub enum ConfigError {
     TrustedProxy(String),
     #[error("[auth] failed_logins_per_hour must be between 1 and {MAX_FAILED_LOGINS_PER_HOUR}")]
     FailedLoginsPerHour,
+    #[error("[views] flush_seconds must be between 1 and {MAX_VIEWS_FLUSH} seconds, not {0}")]
+    ViewsFlush(u32),
     #[error("[retention] {0} must be between {1} and {MAX_RETENTION_DAYS} days")]
     Retention(&'static str, u32),
     #[error("{0}")]
@@ -474,6 +480,7 @@ impl Config {
         }
         let auth = AuthConfig::load(over, file.auth)?;
         let retention = file.retention.validated()?;
+        let views = file.views.validated()?;
         let metrics = MetricsConfig::load(over, file.metrics)?;
         let card_key = over.card_key.clone().filter(|k| !k.trim().is_empty());
         let media = MediaConfig::load(over, file.media, &data_dir)?;
@@ -498,6 +505,7 @@ impl Config {
             server,
             auth,
             retention,
+            views,
             metrics,
             media,
             snapshots,
@@ -808,6 +816,36 @@ fn parse_proxy(text: &str) -> Result<ipnet::IpNet, ConfigError> {
     text.parse::<std::net::IpAddr>()
         .map(ipnet::IpNet::from)
         .map_err(|_| ConfigError::TrustedProxy(text.to_owned()))
+}
+
+/// Story views counted for the most-read lists (TOML `[views]`): on by default; each node
+/// writes what it counted every `flush_seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ViewsConfig {
+    pub enabled: bool,
+    pub flush_seconds: u32,
+}
+
+/// The longest wait between two writes of the view counts (what a crash may lose).
+pub const MAX_VIEWS_FLUSH: u32 = 600;
+
+impl Default for ViewsConfig {
+    fn default() -> ViewsConfig {
+        ViewsConfig {
+            enabled: true,
+            flush_seconds: 10,
+        }
+    }
+}
+
+impl ViewsConfig {
+    fn validated(self) -> Result<ViewsConfig, ConfigError> {
+        if !(1..=MAX_VIEWS_FLUSH).contains(&self.flush_seconds) {
+            return Err(ConfigError::ViewsFlush(self.flush_seconds));
+        }
+        Ok(self)
+    }
 }
 
 /// How long old records are kept (TOML `[retention]`, days): audit lines and failed-login

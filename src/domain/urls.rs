@@ -55,6 +55,14 @@ pub fn author(slug: &str) -> String {
     format!("/author/{}", segment(slug))
 }
 
+/// The most-read lists: the site's, or one section's.
+pub fn most_read(section_slug: Option<&str>) -> String {
+    match section_slug {
+        None => "/most-read".to_owned(),
+        Some(slug) => format!("/most-read/{}", segment(slug)),
+    }
+}
+
 pub fn archive(year: i32, month: u32, day: u32) -> String {
     format!("/archive/{year:04}/{month:02}/{day:02}")
 }

@@ -61,6 +61,11 @@ const TRACKING_PARAMS: &[&str] = &[
 #[derive(Debug, Clone, Copy)]
 pub struct Storable;
 
+/// Marks a response as a reading of story ID, for the most-read lists; kept with a stored
+/// page, so a reader served from the cache is counted too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewOf(pub i64);
+
 /// A rendered part of a page, with what it shows as purge tags.
 #[derive(Debug, Clone, Default)]
 pub struct Fragment {
@@ -88,6 +93,8 @@ impl Fragment {
 /// form keeps its headers ready, so a hit only copies them.
 pub struct Page {
     html: bool,
+    /// The story the page is a reading of (see [`ViewOf`]).
+    view_of: Option<ViewOf>,
     etag: String,
     base: HeaderMap,
     identity: Representation,
@@ -163,7 +170,7 @@ fn brotli_compress(bytes: &[u8]) -> Bytes {
 }
 
 impl Page {
-    fn new(mut headers: HeaderMap, identity: Bytes) -> Page {
+    fn new(mut headers: HeaderMap, identity: Bytes, view_of: Option<ViewOf>) -> Page {
         let etag = headers
             .get(header::ETAG)
             .and_then(|v| v.to_str().ok())
@@ -187,6 +194,7 @@ impl Page {
         let identity = Page::representation(&headers, &etag, identity, None);
         Page {
             html,
+            view_of,
             etag,
             base: headers,
             identity,
@@ -257,6 +265,9 @@ impl Page {
             Response::new(Body::from(form.body.clone()))
         };
         *response.headers_mut() = headers;
+        if let Some(v) = self.view_of {
+            response.extensions_mut().insert(v);
+        }
         response
     }
 }
@@ -764,7 +775,8 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         .get::<CacheTags>()
         .map(|t| t.0.clone())
         .unwrap_or_default();
-    let page = Arc::new(Page::new(parts.headers, bytes));
+    let view_of = parts.extensions.get::<ViewOf>().copied();
+    let page = Arc::new(Page::new(parts.headers, bytes, view_of));
     cache.store_page(key, Arc::clone(&page), &tags, generation);
     page.respond(&conditions, cache, "miss")
 }

@@ -78,6 +78,7 @@ pub struct Metrics {
     cache_bytes: Family<CacheLabels, Gauge>,
     search_rebuilds: Gauge,
     search_restore: Family<RestoreLabels, Gauge>,
+    views_dropped: Gauge,
 }
 
 impl Metrics {
@@ -205,6 +206,12 @@ impl Metrics {
             "Idle connections in the database pool",
             pool_idle.clone(),
         );
+        let views_dropped = Gauge::default();
+        registry.register(
+            "views_dropped",
+            "Readings of story pages not counted since start because too many waited to be written (the store was slow or unreachable)",
+            views_dropped.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -216,6 +223,7 @@ impl Metrics {
             cache_bytes,
             search_rebuilds,
             search_restore,
+            views_dropped,
         }
     }
 
@@ -240,6 +248,8 @@ impl Metrics {
         let pool = store.pool();
         self.pool_connections.set(i64::from(pool.size()));
         self.pool_idle.set(pool.num_idle() as i64);
+        self.views_dropped
+            .set(state.views().dropped().min(i64::MAX as u64) as i64);
 
         let sizes = state.cache().sizes();
         for (cache, entries, bytes) in [

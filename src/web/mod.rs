@@ -67,6 +67,10 @@ struct Inner {
     snapshots: crate::jobs::search_snapshot::SnapshotCounters,
     /// Everything `/metrics` reports (see [`metrics`]).
     metrics: metrics::Metrics,
+    /// Readings counted on this node and not yet written (see [`crate::jobs::views`]).
+    views: Arc<crate::jobs::views::ViewCounter>,
+    /// The most-read lists as last worked out.
+    most_read: reader::most_read::MostRead,
 }
 
 /// Site-wide values every page's chrome needs.
@@ -92,6 +96,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "corrections.html",
         include_str!("../../templates/corrections.html"),
+    ),
+    (
+        "most_read.html",
+        include_str!("../../templates/most_read.html"),
+    ),
+    (
+        "fragments/most_read.html",
+        include_str!("../../templates/fragments/most_read.html"),
     ),
     (
         "newsroom/breaking.html",
@@ -255,6 +267,8 @@ impl AppState {
                 jobs,
                 snapshots,
                 metrics,
+                views: Arc::new(crate::jobs::views::ViewCounter::new(config.views.enabled)),
+                most_read: Default::default(),
                 config,
             }),
         }
@@ -291,6 +305,15 @@ impl AppState {
 
     pub fn jobs(&self) -> &JobCounters {
         &self.inner.jobs
+    }
+
+    /// This node's view counter (see [`crate::jobs::views`]).
+    pub fn views(&self) -> &Arc<crate::jobs::views::ViewCounter> {
+        &self.inner.views
+    }
+
+    pub fn most_read(&self) -> &reader::most_read::MostRead {
+        &self.inner.most_read
     }
 
     pub fn snapshots(&self) -> &crate::jobs::search_snapshot::SnapshotCounters {
@@ -475,6 +498,8 @@ pub fn router(state: AppState) -> Router {
         .route("/C/{file}", get(reader::cards::card_file))
         .route("/cards", get(reader::cards::recent))
         .route("/corrections", get(reader::corrections::list))
+        .route("/most-read", get(reader::most_read::site))
+        .route("/most-read/{section}", get(reader::most_read::section))
         .route("/breaking.json", get(reader::breaking::json))
         .route(
             "/.well-known/khobor-card-keys.json",
@@ -552,6 +577,11 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             cache::serve,
+        ))
+        // Outside the cache, so readers served from it are counted for the most-read lists.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            reader::most_read::count,
         ))
         // Beside the cache, not inside it: every scrape is answered afresh.
         .route("/metrics", get(metrics::serve))

@@ -23,6 +23,7 @@ mod media;
 mod media_store;
 mod metrics;
 mod migrate_store;
+mod most_read;
 mod newsroom;
 mod newsroom_login;
 mod nodes;

@@ -10,7 +10,7 @@ use crate::search::RELATED_KEPT;
 use crate::storage::now;
 use std::sync::Arc;
 
-use crate::web::cache::Fragment;
+use crate::web::cache::{Fragment, ViewOf};
 use crate::web::http_cache::{CacheTags, EdgeTags};
 use crate::web::view::{ArticleView, CardView, CorrectionView, DateView};
 use crate::web::{AppState, WebError};
@@ -39,6 +39,7 @@ fn parse_id(s: &str) -> Result<i64, WebError> {
 /// Where the latest list and the related stories go in a cached story page.
 const LATEST_SLOT: &str = "<!--khobor:latest-->";
 const RELATED_SLOT: &str = "<!--khobor:related-->";
+const MOST_READ_SLOT: &str = "<!--khobor:most-read-->";
 
 /// `/{section}/{id}`: the story, or a 301 to its canonical path if the section is not its own.
 ///
@@ -69,13 +70,28 @@ pub async fn article(
         })
         .await?
         .unwrap_or_default();
-    let (html, tags) = story.compose(&[(LATEST_SLOT, &latest), (RELATED_SLOT, &related)]);
+    // The path is the story's canonical one: its section is the one in the path.
+    let section_id = state
+        .cache()
+        .sections(state.store())
+        .await?
+        .iter()
+        .find(|s| s.slug == section)
+        .map(|s| s.id);
+    let most_read = super::most_read::beside(&state, section_id).await?;
+    let (html, tags) = story.compose(&[
+        (LATEST_SLOT, &latest),
+        (RELATED_SLOT, &related),
+        (MOST_READ_SLOT, &most_read),
+    ]);
     // The CDN keeps the page under the story's and its related stories' keys, not the
-    // latest box's: a publish must not purge every story page.
+    // latest or most-read boxes': a publish must not purge every story page.
     let mut edge: Vec<String> = story.tags.iter().chain(&related.tags).cloned().collect();
     edge.sort();
     edge.dedup();
-    Ok((CacheTags(tags), EdgeTags(edge), Html(html)).into_response())
+    let mut response = (CacheTags(tags), EdgeTags(edge), Html(html)).into_response();
+    response.extensions_mut().insert(ViewOf(id));
+    Ok(response)
 }
 
 /// The story's page with empty slots for the latest list and related stories.
@@ -122,6 +138,7 @@ async fn story_fragment(
                 article => view, json_ld => ld, cards => cards, og_card => og_card,
                 corrections => corrections,
                 latest_html => LATEST_SLOT, related_html => RELATED_SLOT,
+                most_read_html => MOST_READ_SLOT,
             },
         )
         .await?;

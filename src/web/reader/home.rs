@@ -46,6 +46,8 @@ async fn front_page(state: &AppState) -> Result<(CacheTags, Html<String>), WebEr
         "breaking".to_owned(),
     ];
     let breaking = super::breaking::live(&state, now).await?;
+    let most_read = super::most_read::beside(&state, None).await?;
+    tags.extend(most_read.tags.iter().cloned());
     let mut blocks = Vec::new();
     for section in state.cache().sections(state.store()).await?.iter().cloned() {
         let block = state
@@ -65,7 +67,7 @@ async fn front_page(state: &AppState) -> Result<(CacheTags, Html<String>), WebEr
             now,
             minijinja::context! {
                 lead => lead, top => top_stories, latest => latest, blocks => blocks,
-                breaking => breaking,
+                breaking => breaking, most_read => most_read.html,
             },
         )
         .await?;

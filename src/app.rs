@@ -173,6 +173,28 @@ impl App {
         Ok(n)
     }
 
+    /// Polls every active wire source now, due or not (the running server polls each on its
+    /// own interval, on the node holding the `wires` lease).
+    pub async fn poll_wires_now(
+        &self,
+    ) -> Result<Vec<(i64, crate::jobs::wires::Polled)>, StorageError> {
+        let sources: Vec<_> = self
+            .state
+            .store()
+            .wire_sources()
+            .await?
+            .into_iter()
+            .filter(|s| s.active == 1)
+            .collect();
+        let client = crate::jobs::wires::WireClient::new(std::time::Duration::from_secs(
+            u64::from(self.state.config().wires.timeout_seconds),
+        ));
+        Ok(
+            crate::jobs::wires::poll_all(self.state.store(), &client, sources, self.state.jobs())
+                .await,
+        )
+    }
+
     /// Serves until `shutdown` resolves, then lets requests in flight finish. The background
     /// jobs are told to stop as soon as `shutdown` resolves, alongside the requests.
     pub async fn serve(
@@ -217,6 +239,15 @@ impl App {
             stopped.clone(),
         ));
         let cache = tokio::spawn(web::cache::follow(state.clone(), stopped.clone()));
+        let wires = tokio::spawn(crate::jobs::wires::run(
+            store.clone(),
+            crate::jobs::wires::WireClient::new(std::time::Duration::from_secs(u64::from(
+                state.config().wires.timeout_seconds,
+            ))),
+            node.clone(),
+            state.jobs().clone(),
+            stopped.clone(),
+        ));
         let views = tokio::spawn(crate::jobs::views::run(
             store.clone(),
             Arc::clone(state.views()),
@@ -260,6 +291,7 @@ impl App {
         let _ = media.await;
         let _ = cache.await;
         let _ = views.await;
+        let _ = wires.await;
         if let Some(cdn) = cdn {
             let _ = cdn.await;
         }

@@ -29,6 +29,8 @@ pub struct Config {
     pub retention: RetentionConfig,
     /// Counting story views for the most-read lists (TOML `[views]`).
     pub views: ViewsConfig,
+    /// Polling agency wires (TOML `[wires]`).
+    pub wires: WiresConfig,
     pub metrics: MetricsConfig,
     pub media: MediaConfig,
     pub cdn: CdnConfig,
@@ -192,6 +194,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub views: ViewsConfig,
     #[serde(default)]
+    pub wires: WiresConfig,
+    #[serde(default)]
     pub metrics: FileMetrics,
     #[serde(default)]
     pub media: FileMedia,
@@ -221,7 +225,7 @@ pub struct FileSite {
 /// Settings as given on the command line or in the environment (clap fills this in).
 #[derive(Debug, Default, Clone, clap::Args)]
 pub struct Overrides {
-    /// TOML configuration file (keys: addr, data, database_url, [site], [search] (aliases, snapshot_minutes), [cache], [server], [auth], [retention], [views], [metrics], [media], [cdn]; see the README)
+    /// TOML configuration file (keys: addr, data, database_url, [site], [search] (aliases, snapshot_minutes), [cache], [server], [auth], [retention], [views], [wires], [metrics], [media], [cdn]; see the README)
     #[arg(long, env = "KHOBOR_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Data directory holding khobor.db, media/ and search/ [default: ./khobor-data]
@@ -349,6 +353,8 @@ pub enum ConfigError {
     FailedLoginsPerHour,
     #[error("[views] flush_seconds must be between 1 and {MAX_VIEWS_FLUSH} seconds, not {0}")]
     ViewsFlush(u32),
+    #[error("[wires] timeout_seconds must be between 1 and 120 seconds, not {0}")]
+    WiresTimeout(u32),
     #[error("[retention] {0} must be between {1} and {MAX_RETENTION_DAYS} days")]
     Retention(&'static str, u32),
     #[error("{0}")]
@@ -481,6 +487,7 @@ impl Config {
         let auth = AuthConfig::load(over, file.auth)?;
         let retention = file.retention.validated()?;
         let views = file.views.validated()?;
+        let wires = file.wires.validated()?;
         let metrics = MetricsConfig::load(over, file.metrics)?;
         let card_key = over.card_key.clone().filter(|k| !k.trim().is_empty());
         let media = MediaConfig::load(over, file.media, &data_dir)?;
@@ -506,6 +513,7 @@ impl Config {
             auth,
             retention,
             views,
+            wires,
             metrics,
             media,
             snapshots,
@@ -843,6 +851,30 @@ impl ViewsConfig {
     fn validated(self) -> Result<ViewsConfig, ConfigError> {
         if !(1..=MAX_VIEWS_FLUSH).contains(&self.flush_seconds) {
             return Err(ConfigError::ViewsFlush(self.flush_seconds));
+        }
+        Ok(self)
+    }
+}
+
+/// Agency wires (TOML `[wires]`): how long one poll of a source may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WiresConfig {
+    pub timeout_seconds: u32,
+}
+
+impl Default for WiresConfig {
+    fn default() -> WiresConfig {
+        WiresConfig {
+            timeout_seconds: 20,
+        }
+    }
+}
+
+impl WiresConfig {
+    fn validated(self) -> Result<WiresConfig, ConfigError> {
+        if !(1..=120).contains(&self.timeout_seconds) {
+            return Err(ConfigError::WiresTimeout(self.timeout_seconds));
         }
         Ok(self)
     }

@@ -141,6 +141,49 @@ impl StoryService {
             .await?)
     }
 
+    /// Makes a draft in `section_id` of wire item `item_id`: its headline, summary and text,
+    /// the agency in the credit line, and its first revision marked as from the wire. A second
+    /// request for the same item gives the draft already made. Returns the story and whether
+    /// it is new.
+    pub async fn draft_from_wire(
+        &self,
+        caller: &Caller,
+        item_id: i64,
+        section_id: i64,
+    ) -> Result<(i64, bool)> {
+        if !caller.allows(Action::CreateStory) {
+            return Err(ServiceError::Forbidden);
+        }
+        let item = self
+            .store
+            .wire_item(item_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        if let Some(article) = item.article_id {
+            return Ok((article, false));
+        }
+        let fields = self
+            .prepare(StoryFields {
+                headline: item.headline,
+                summary: item.summary,
+                body_html: item.body_html,
+                section_id,
+                credit: item.agency,
+                ..StoryFields::default()
+            })
+            .await?;
+        let short = self.short_name().await?;
+        match self
+            .store
+            .create_story_from_wire(item_id, &fields, caller.actor(), &short)
+            .await?
+        {
+            None => Err(ServiceError::NotFound),
+            Some(Ok(id)) => Ok((id, true)),
+            Some(Err(existing)) => Ok((existing, false)),
+        }
+    }
+
     /// The story, if this person may see it in the newsroom (contributors see their own only).
     pub async fn load(&self, caller: &Caller, id: i64) -> Result<Story> {
         let story = self.store.story(id).await?.ok_or(ServiceError::NotFound)?;

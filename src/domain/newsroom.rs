@@ -75,6 +75,9 @@ pub enum Action {
     AddCorrection,
     /// Put up or take down a breaking-news alert (shown on every page).
     PostBreaking,
+    /// Add, pause or remove the agency wires the newsroom polls (the queue itself is open to
+    /// everyone who may write a story).
+    ManageWires,
 }
 
 /// The permission table. Every server-side check goes through here.
@@ -84,7 +87,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         ViewNewsroom | CreateStory | SubmitForReview | UploadMedia => true,
         EditAnyStory | Publish | Schedule | Unpublish | Spike | ManageTaxonomy | PublishCard
         | AddCorrection | PostBreaking => role >= Role::Editor,
-        ManageUsers | ManageSettings | ManageTokens | ViewAudit | DeleteStory => {
+        ManageUsers | ManageSettings | ManageTokens | ViewAudit | DeleteStory | ManageWires => {
             role == Role::Admin
         }
     }
@@ -279,6 +282,7 @@ mod tests {
             (PublishCard, [false, true, true]),
             (AddCorrection, [false, true, true]),
             (PostBreaking, [false, true, true]),
+            (ManageWires, [false, false, true]),
         ];
         for (action, expected) in table {
             for (role, want) in Role::ALL.into_iter().zip(expected) {

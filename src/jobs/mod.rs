@@ -10,6 +10,7 @@ pub mod scheduler;
 pub mod search_indexer;
 pub mod search_snapshot;
 pub mod views;
+pub mod wires;
 
 use std::sync::OnceLock;
 
@@ -50,16 +51,19 @@ pub enum Job {
     CdnPurge,
     /// Readings counted as views for the most-read lists (a failed batch counts once).
     Views,
+    /// Wire sources polled (a poll that failed counts as failed).
+    Wires,
 }
 
 impl Job {
-    pub const ALL: [Job; 6] = [
+    pub const ALL: [Job; 7] = [
         Job::ScheduledPublish,
         Job::MediaVariants,
         Job::SearchIndex,
         Job::Prune,
         Job::CdnPurge,
         Job::Views,
+        Job::Wires,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +74,7 @@ impl Job {
             Job::Prune => "prune",
             Job::CdnPurge => "cdn_purge",
             Job::Views => "views",
+            Job::Wires => "wires",
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod stories;
 pub mod taxonomy;
 pub mod users;
 pub mod views;
+pub mod wires;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};

@@ -225,6 +225,50 @@ async fn write_fields(tx: &mut Tx<'_>, id: i64, f: &StoryFields, auto: bool, t: 
     Ok(())
 }
 
+/// Inserts a draft with its first revision (of `kind`, naming `changed`) and its audit line.
+pub(super) async fn insert_story(
+    tx: &mut Tx<'_>,
+    fields: &StoryFields,
+    actor: Actor<'_>,
+    short_name: &str,
+    kind: &str,
+    changed: &[&str],
+) -> Result<i64> {
+    let t = now();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO articles (headline, section_id, status, updated_at, \
+         created_at, created_by) VALUES ($1, $2, 'draft', $3, $3, $4) RETURNING id",
+    )
+    .bind(&fields.headline)
+    .bind(fields.section_id)
+    .bind(t)
+    .bind(actor.user_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let mut f = fields.clone();
+    let auto = f.signature.is_empty();
+    if auto {
+        let handlers = handler_initials(tx, id, actor.user_id).await?;
+        f.signature = desk_signature(short_name, handlers.iter().map(String::as_str));
+    }
+    write_fields(tx, id, &f, auto, t).await?;
+    add_revision(tx, id, 1, kind, Some(actor.user_id), changed, &f).await?;
+    audit(
+        tx,
+        &Audit {
+            user_id: Some(actor.user_id),
+            actor: actor.name,
+            action: "story.create",
+            entity: "article",
+            entity_id: Some(id),
+            detail: f.headline.clone(),
+            address: actor.address,
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
 async fn add_revision(
     tx: &mut Tx<'_>,
     id: i64,
@@ -328,47 +372,7 @@ impl Store {
         short_name: &str,
     ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let t = now();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO articles (headline, section_id, status, updated_at, \
-             created_at, created_by) VALUES ($1, $2, 'draft', $3, $3, $4) RETURNING id",
-        )
-        .bind(&fields.headline)
-        .bind(fields.section_id)
-        .bind(t)
-        .bind(actor.user_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let mut f = fields.clone();
-        let auto = f.signature.is_empty();
-        if auto {
-            let handlers = handler_initials(&mut tx, id, actor.user_id).await?;
-            f.signature = desk_signature(short_name, handlers.iter().map(String::as_str));
-        }
-        write_fields(&mut tx, id, &f, auto, t).await?;
-        add_revision(
-            &mut tx,
-            id,
-            1,
-            "save",
-            Some(actor.user_id),
-            &["headline"],
-            &f,
-        )
-        .await?;
-        audit(
-            &mut tx,
-            &Audit {
-                user_id: Some(actor.user_id),
-                actor: actor.name,
-                action: "story.create",
-                entity: "article",
-                entity_id: Some(id),
-                detail: f.headline.clone(),
-                address: actor.address,
-            },
-        )
-        .await?;
+        let id = insert_story(&mut tx, fields, actor, short_name, "save", &["headline"]).await?;
         changes::append(&mut tx, "article.draft", "article", id).await?;
         self.commit(tx).await?;
         Ok(id)

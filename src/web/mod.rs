@@ -110,6 +110,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/newsroom/breaking.html"),
     ),
     (
+        "newsroom/wires.html",
+        include_str!("../../templates/newsroom/wires.html"),
+    ),
+    (
+        "newsroom/wire_item.html",
+        include_str!("../../templates/newsroom/wire_item.html"),
+    ),
+    (
+        "newsroom/wire_sources.html",
+        include_str!("../../templates/newsroom/wire_sources.html"),
+    ),
+    (
         "newsroom/cards.html",
         include_str!("../../templates/newsroom/cards.html"),
     ),

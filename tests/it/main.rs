@@ -32,4 +32,5 @@ mod reader;
 mod search;
 mod search_snapshot;
 mod smoke;
+mod wires;
 mod wordpress;

@@ -12,6 +12,7 @@ pub mod session;
 pub mod stories;
 pub mod taxonomy;
 pub mod two_factor;
+pub mod wires;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -75,6 +76,21 @@ pub fn router() -> Router<AppState> {
             post(stories::restore),
         )
         .route("/newsroom/stories/{id}/presence", post(stories::presence))
+        .route("/newsroom/wires", get(wires::queue))
+        .route(
+            "/newsroom/wires/sources",
+            get(wires::sources).post(wires::add_source),
+        )
+        .route(
+            "/newsroom/wires/sources/{id}/active",
+            post(wires::set_active),
+        )
+        .route(
+            "/newsroom/wires/sources/{id}/delete",
+            post(wires::delete_source),
+        )
+        .route("/newsroom/wires/{id}", get(wires::item))
+        .route("/newsroom/wires/{id}/draft", post(wires::draft))
         .route(
             "/newsroom/stories/{id}/cards",
             get(cards::form).post(cards::submit),

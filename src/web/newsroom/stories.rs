@@ -710,10 +710,16 @@ pub async fn revisions(
     let rows: Vec<_> = revs
         .iter()
         .map(|r| {
+            // A draft made from the wire names its item (`wire:ID`), linked on the page.
+            let wire = r
+                .changed
+                .split(',')
+                .find_map(|c| c.strip_prefix("wire:"))
+                .and_then(|id| id.parse::<i64>().ok());
             let changed: Vec<&str> = r
                 .changed
                 .split(',')
-                .filter(|c| !c.is_empty())
+                .filter(|c| !c.is_empty() && !c.starts_with("wire:"))
                 .map(|c| match Status::parse(c) {
                     Some(s) => status_label(s),
                     None => field_label(c),
@@ -722,7 +728,7 @@ pub async fn revisions(
             minijinja::context! {
                 id => r.id, version => r.version, kind => r.kind, who => r.user_name,
                 when => DateView::new(r.created_at, state.tz(), t), changed => changed.join(", "),
-                is_a => Some(r.id) == a, is_b => Some(r.id) == b,
+                is_a => Some(r.id) == a, is_b => Some(r.id) == b, wire => wire,
             }
         })
         .collect();

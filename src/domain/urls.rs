@@ -82,6 +82,47 @@ pub fn media_public(base: Option<&str>, path: &str) -> String {
     }
 }
 
+/// Story HTML with every `/media/` address in its tags' attributes (`src`, `srcset`, `href`)
+/// moved under `base` (see [`media_public`]); text between tags is left alone. Unchanged
+/// without a base.
+pub fn media_in_html(base: Option<&str>, html: &str) -> String {
+    let Some(base) = base else {
+        return html.to_owned();
+    };
+    if !html.contains("/media/") {
+        return html.to_owned();
+    }
+    let mut out = String::with_capacity(html.len() + 256);
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let tag_end = rest[open..].find('>').map_or(rest.len(), |i| open + i + 1);
+        let tag = &rest[open..tag_end];
+        let mut moved = String::with_capacity(tag.len() + 64);
+        let mut t = tag;
+        while let Some(at) = t.find("/media/") {
+            // Only an address that starts a value or a srcset entry.
+            let before = t[..at].chars().next_back();
+            let starts_value = matches!(before, Some('"') | Some('\'') | Some('='))
+                || t[..at].ends_with(", ")
+                || t[..at].ends_with(',');
+            moved.push_str(&t[..at]);
+            if starts_value {
+                moved.push_str(base);
+                moved.push('/');
+            } else {
+                moved.push_str("/media/");
+            }
+            t = &t[at + "/media/".len()..];
+        }
+        moved.push_str(t);
+        out.push_str(&moved);
+        rest = &rest[tag_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The key an old path is stored and looked up under, so that every way a browser may send
 /// it finds it: percent-escapes decoded (upper- or lower-case hex alike), bytes that are not
 /// UTF-8 after decoding (a slug cut mid-letter) written back as upper-case `%XX`, trailing
@@ -131,6 +172,23 @@ pub fn redirect_key(path: &str, query: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::media_in_html;
+
+    #[test]
+    fn body_media_moves_under_the_media_base_and_text_does_not() {
+        let body = "<p>ছবি দেখুন /media/x.jpg</p><figure><picture><source type=\"image/webp\" \
+                    srcset=\"/media/a-640.webp 640w, /media/a-1280.webp 1280w\"><img src=\"/media/a.jpg\" alt=\"\"></picture>\
+                    </figure><a href=\"/media/a.jpg\">মূল ছবি</a><a href=\"https://x.example/media/y\">y</a>";
+        let moved = media_in_html(Some("https://cdn.example/m"), body);
+        assert_eq!(
+            moved,
+            "<p>ছবি দেখুন /media/x.jpg</p><figure><picture><source type=\"image/webp\" \
+             srcset=\"https://cdn.example/m/a-640.webp 640w, https://cdn.example/m/a-1280.webp 1280w\"><img src=\"https://cdn.example/m/a.jpg\" alt=\"\"></picture>\
+             </figure><a href=\"https://cdn.example/m/a.jpg\">মূল ছবি</a><a href=\"https://x.example/media/y\">y</a>"
+        );
+        assert_eq!(media_in_html(None, body), body);
+    }
+
     use super::*;
 
     #[test]

@@ -283,7 +283,10 @@ impl ArticleView {
             kicker: a.kicker.clone(),
             summary: a.summary.clone(),
             description: a.description(),
-            body_html: with_credit(&a.body_html, credit_line.as_deref()),
+            body_html: urls::media_in_html(
+                media_base,
+                &with_credit(&a.body_html, credit_line.as_deref()),
+            ),
             credit_line,
             signature: a.signature.clone(),
             dateline: a.dateline.clone(),

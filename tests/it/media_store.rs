@@ -269,30 +269,6 @@ async fn with_a_media_base_url_pages_and_the_api_point_images_at_it() {
     assert_eq!(up.status, StatusCode::ACCEPTED, "{}", up.body);
     let media_id = up.json()["media"]["id"].as_i64().unwrap();
     assert_eq!(t.app.process_media().await.unwrap(), 1);
-    let hero = media_id.to_string();
-    let id = editor
-        .write_story(
-            "ঢাকায় ভারী বৃষ্টি",
-            "বৃষ্টিতে ঢাকার রাস্তায় জলাবদ্ধতা।",
-            &[("hero_media_id", hero.as_str()), ("action", "publish")],
-        )
-        .await;
-
-    let page = t.get(&format!("/national/{id}")).await;
-    assert_eq!(page.status, StatusCode::OK);
-    page.assert_contains("srcset=\"https://cdn.khobor.test/media/");
-    page.assert_contains("src=\"https://cdn.khobor.test/media/");
-    assert!(!page.body.contains("\"/media/"), "a /media/ path is left");
-    let csp = page.headers[header::CONTENT_SECURITY_POLICY]
-        .to_str()
-        .unwrap();
-    assert!(
-        csp.contains("img-src 'self' https://cdn.khobor.test data:"),
-        "{csp}"
-    );
-    let home = t.get("/").await;
-    home.assert_contains("srcset=\"https://cdn.khobor.test/media/");
-
     let api = editor
         .api("GET", &format!("/api/v1/admin/media/{media_id}"), None)
         .await
@@ -307,6 +283,37 @@ async fn with_a_media_base_url_pages_and_the_api_point_images_at_it() {
             .unwrap()
             .starts_with("https://cdn.khobor.test/media/"));
     }
+    let hero = media_id.to_string();
+    // The body shows the image too, by its site path, as the editor inserts it.
+    let body = format!(
+        "<p>বৃষ্টিতে ঢাকার রাস্তায় জলাবদ্ধতা।</p><figure><img src=\"/media/{name}\" alt=\"জলাবদ্ধ রাস্তা\"></figure>"
+    );
+    let id = editor
+        .write_story(
+            "ঢাকায় ভারী বৃষ্টি",
+            &body,
+            &[("hero_media_id", hero.as_str()), ("action", "publish")],
+        )
+        .await;
+
+    let page = t.get(&format!("/national/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    page.assert_contains("srcset=\"https://cdn.khobor.test/media/");
+    page.assert_contains("src=\"https://cdn.khobor.test/media/");
+    page.assert_contains(&format!(
+        "<img src=\"https://cdn.khobor.test/media/{name}\" alt=\"জলাবদ্ধ রাস্তা\""
+    ));
+    assert!(!page.body.contains("\"/media/"), "a /media/ path is left");
+    let csp = page.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("img-src 'self' https://cdn.khobor.test data:"),
+        "{csp}"
+    );
+    let home = t.get("/").await;
+    home.assert_contains("srcset=\"https://cdn.khobor.test/media/");
+
     // The CDN fetches from Khobor (or the bucket) under the same name.
     assert_eq!(
         t.get(&format!("/media/{name}")).await.status,

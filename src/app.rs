@@ -77,7 +77,7 @@ impl App {
         if removed > 0 {
             tracing::info!(files = removed, "removed files half-written before a crash");
         }
-        let store = Store::open(&config.store).await?;
+        let store = config.open_store().await?;
         store
             .check_at_start()
             .await

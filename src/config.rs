@@ -17,6 +17,8 @@ pub struct Config {
     /// Where the store lives: the SQLite file under `data_dir` unless a PostgreSQL URL is
     /// given.
     pub store: crate::storage::Location,
+    /// The most connections a node keeps open to PostgreSQL (`db_pool_size`).
+    pub db_pool_size: u32,
     pub site: SiteConfig,
     /// `KHOBOR_CARD_KEY`: one photocard signing key for every node (see [`crate::cards`]).
     pub card_key: Option<String>,
@@ -150,6 +152,9 @@ impl Default for CacheConfig {
     }
 }
 
+/// The largest PostgreSQL pool a node may ask for.
+pub const MAX_DB_POOL: u32 = 500;
+
 /// The longest cache lifetime accepted (a year), so a typo cannot pin pages for decades.
 pub const MAX_CACHE_SECONDS: u32 = 365 * 24 * 3600;
 /// The largest in-server cache accepted, in MiB.
@@ -179,6 +184,7 @@ pub struct FileConfig {
     pub addr: Option<String>,
     pub data: Option<PathBuf>,
     pub database_url: Option<String>,
+    pub db_pool_size: Option<u32>,
     #[serde(default)]
     pub site: FileSite,
     #[serde(default)]
@@ -225,7 +231,7 @@ pub struct FileSite {
 /// Settings as given on the command line or in the environment (clap fills this in).
 #[derive(Debug, Default, Clone, clap::Args)]
 pub struct Overrides {
-    /// TOML configuration file (keys: addr, data, database_url, [site], [search] (aliases, snapshot_minutes), [cache], [server], [auth], [retention], [views], [wires], [metrics], [media], [cdn]; see the README)
+    /// TOML configuration file (keys: addr, data, database_url, db_pool_size, [site], [search] (aliases, snapshot_minutes), [cache], [server], [auth], [retention], [views], [wires], [metrics], [media], [cdn]; see the README)
     #[arg(long, env = "KHOBOR_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Data directory holding khobor.db, media/ and search/ [default: ./khobor-data]
@@ -235,6 +241,10 @@ pub struct Overrides {
     /// SQLite file khobor.db in the data directory]
     #[arg(long, env = "KHOBOR_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
+    /// The most connections this node opens to PostgreSQL (each node has its own pool: keep
+    /// nodes × size under the server's max_connections) [default: 16]
+    #[arg(long, env = "KHOBOR_DB_POOL_SIZE", value_name = "N")]
+    pub db_pool_size: Option<u32>,
     /// The paper's name [default: খবর]
     #[arg(long, env = "KHOBOR_SITE_NAME", value_name = "NAME")]
     pub site_name: Option<String>,
@@ -359,6 +369,10 @@ pub enum ConfigError {
     Retention(&'static str, u32),
     #[error("{0}")]
     DatabaseUrl(String),
+    #[error("db_pool_size must be between 1 and {MAX_DB_POOL} connections, not {0}")]
+    DbPoolSize(u32),
+    #[error("db_pool_size is for a PostgreSQL store (database_url); the SQLite store has no pool to size")]
+    DbPoolWithoutPostgres,
     #[error(
         "the metrics token must be {MIN_METRICS_TOKEN} to {MAX_METRICS_TOKEN} printable ASCII characters without spaces"
     )]
@@ -393,6 +407,11 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA: &str = "khobor-data";
 
 impl Config {
+    /// Opens the store this configuration names (with its pool size on PostgreSQL).
+    pub async fn open_store(&self) -> Result<crate::storage::Store, crate::storage::StorageError> {
+        crate::storage::Store::open_with(&self.store, self.db_pool_size).await
+    }
+
     /// Builds the configuration from flags/environment, the optional file and defaults.
     /// `addr` is the listen address given to `serve` (flag or environment), if any.
     pub fn load(over: &Overrides, addr: Option<&str>) -> Result<Config, ConfigError> {
@@ -417,6 +436,14 @@ impl Config {
                 crate::storage::Location::postgres(url.trim()).map_err(ConfigError::DatabaseUrl)?
             }
             _ => crate::storage::Location::Sqlite(data_dir.join("khobor.db")),
+        };
+        let db_pool_size = match over.db_pool_size.or(file.db_pool_size) {
+            None => crate::storage::DEFAULT_POOL_SIZE,
+            Some(_) if matches!(store, crate::storage::Location::Sqlite(_)) => {
+                return Err(ConfigError::DbPoolWithoutPostgres)
+            }
+            Some(n) if !(1..=MAX_DB_POOL).contains(&n) => return Err(ConfigError::DbPoolSize(n)),
+            Some(n) => n,
         };
         let name = pick(&over.site_name, file.site.name, "খবর");
         let short_name = pick(&over.site_short_name, file.site.short_name, &name);
@@ -507,6 +534,7 @@ impl Config {
             addr,
             data_dir,
             store,
+            db_pool_size,
             search_aliases,
             cache,
             server,

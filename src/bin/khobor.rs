@@ -455,7 +455,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("--years must be between 1 and 100 (got {years})");
             }
             let config = Config::load(&settings, None)?;
-            let store = Store::open(&config.store).await?;
+            let store = config.open_store().await?;
             let report = khobor::import::import_jsonl_file(
                 &store,
                 &from,
@@ -497,7 +497,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let config = Config::load(&settings, None)?;
             let _lock = khobor::datadir::DataDirLock::acquire(&config.data_dir)?;
-            let store = Store::open(&config.store).await?;
+            let store = config.open_store().await?;
             let result = reindex(&config, &store, related_only).await;
             store.close().await;
             result
@@ -520,7 +520,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(&settings, None)?;
             let password = read_password(password_stdin)?;
             let role = khobor::domain::Role::parse(&role).context("unknown role")?;
-            let store = Store::open(&config.store).await?;
+            let store = config.open_store().await?;
             let by = khobor::storage::users::Audit {
                 actor: "khobor user add",
                 address: "cli",
@@ -577,7 +577,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             action: UserAction::List { settings },
         } => {
             let config = Config::load(&settings, None)?;
-            let store = Store::open(&config.store).await?;
+            let store = config.open_store().await?;
             let users = store.users().await;
             store.close().await;
             for u in users? {
@@ -595,7 +595,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate { settings } => {
             let config = Config::load(&settings, None)?;
-            let store = Store::open(&config.store).await?;
+            let store = config.open_store().await?;
             store.close().await;
             println!("database is up to date: {}", config.store.describe());
             Ok(ExitCode::SUCCESS)
@@ -630,7 +630,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let config = Config::load(&settings, None)?;
             let _lock = khobor::datadir::DataDirLock::acquire(&config.data_dir)?;
-            let store = Store::open(&config.store).await?;
+            let store = config.open_store().await?;
             let result = search_snapshot(&config, &store).await;
             store.close().await;
             result
@@ -639,7 +639,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             action: CardKeyAction::Rotate { settings },
         } => {
             let config = Config::load(&settings, None)?;
-            let store = Store::open(&config.store).await?;
+            let store = config.open_store().await?;
             let rotated = khobor::cards::rotate_key(&store, &config.card_keys()).await;
             store.close().await;
             let (kid, retired) = rotated.map_err(anyhow::Error::msg)?;
@@ -673,7 +673,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
         } => {
             let config = Config::load(&settings, None)?;
-            let store = Store::open(&config.store).await?;
+            let store = config.open_store().await?;
             let progress = std::io::stderr().is_terminal();
             let result = khobor::import::import_jsonl_file(
                 &store,
@@ -719,7 +719,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
         } => {
             let config = Config::load(&settings, None)?;
-            let store = Store::open(&config.store).await?;
+            let store = config.open_store().await?;
             let options = khobor::import::wordpress::WpOptions {
                 tz: config.site.timezone,
                 bijoy: bijoy.into(),
@@ -948,7 +948,7 @@ async fn card_verify(
         Some(path) => read_json(path)?,
         None => {
             let config = Config::load(settings, None)?;
-            let store = Store::open(&config.store).await?;
+            let store = config.open_store().await?;
             let keys = store.card_keys().await;
             store.close().await;
             khobor::cards::jwks(&keys?)
@@ -1225,7 +1225,7 @@ async fn make_token(
     actor: &str,
 ) -> anyhow::Result<ExitCode> {
     let config = Config::load(settings, None)?;
-    let store = Store::open(&config.store).await?;
+    let store = config.open_store().await?;
     let result = khobor::accounts::create_api_token(&store, email, label, role, actor).await;
     store.close().await;
     match result {

@@ -144,7 +144,7 @@ pub async fn copy_sqlite_to_postgres(
     Location::postgres(url).map_err(CopyError::Url)?;
     let source = data_dir.join("khobor.db");
     bring_source_up_to_date(&source).await?;
-    let target = Store::open_postgres(url).await?;
+    let target = Store::open_postgres(url, super::DEFAULT_POOL_SIZE).await?;
     let result = copy_into(&source, &target, url, &mut progress).await;
     target.close().await;
     result

@@ -162,6 +162,9 @@ pub(crate) fn postgres_sql(sql: &str) -> String {
     out
 }
 
+/// Connections a node opens to PostgreSQL at most, unless `db_pool_size` says otherwise.
+pub const DEFAULT_POOL_SIZE: u32 = 16;
+
 /// The store: the single source of truth for content.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -187,9 +190,15 @@ impl Store {
     /// Opens the store at `location`, creating an SQLite file if needed, and brings its schema
     /// up to date.
     pub async fn open(location: &Location) -> Result<Store> {
+        Store::open_with(location, DEFAULT_POOL_SIZE).await
+    }
+
+    /// [`Store::open`] with at most `pool_size` connections to PostgreSQL (SQLite's pools are
+    /// sized for its one writer and in-process readers).
+    pub async fn open_with(location: &Location, pool_size: u32) -> Result<Store> {
         match location {
             Location::Sqlite(path) => Store::open_sqlite(path).await,
-            Location::Postgres(url) => Store::open_postgres(url).await,
+            Location::Postgres(url) => Store::open_postgres(url, pool_size).await,
         }
     }
 
@@ -235,14 +244,14 @@ impl Store {
     }
 
     /// Connects to the PostgreSQL database at `url` and brings its schema up to date.
-    pub async fn open_postgres(url: &str) -> Result<Store> {
+    pub async fn open_postgres(url: &str, pool_size: u32) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let location = Location::postgres(url).map_err(|reason| StorageError::Unreachable {
             url: redact(url),
             reason,
         })?;
         let pool = AnyPoolOptions::new()
-            .max_connections(16)
+            .max_connections(pool_size.max(1))
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)

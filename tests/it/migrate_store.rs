@@ -90,7 +90,9 @@ async fn copy_quietly(data: &Path, url: &str) -> Result<copy::CopyReport, CopyEr
 }
 
 async fn tallies(url: &str) -> std::collections::BTreeMap<String, copy::Tally> {
-    let store = Store::open_postgres(url).await.unwrap();
+    let store = Store::open_postgres(url, khobor::storage::DEFAULT_POOL_SIZE)
+        .await
+        .unwrap();
     let t = copy::tallies(&store).await.unwrap();
     store.close().await;
     t

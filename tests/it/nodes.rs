@@ -491,3 +491,38 @@ async fn behind_nginx_readers_are_served_by_either_node_and_by_b_when_a_stops() 
     }
     b.stop().await;
 }
+
+/// Each node's PostgreSQL pool is the size its configuration asks for (nodes × size must stay
+/// under the server's max_connections), and a size that cannot be is refused at start.
+#[tokio::test]
+async fn a_node_opens_at_most_the_pool_it_is_configured_with() {
+    let db = TestDatabase::create(&crate::helpers::postgres_server()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let load = |size: Option<u32>, url: Option<String>| {
+        khobor::config::Config::load(
+            &khobor::config::Overrides {
+                data: Some(dir.path().to_path_buf()),
+                database_url: url,
+                db_pool_size: size,
+                ..Default::default()
+            },
+            Some("127.0.0.1:0"),
+        )
+    };
+    let config = load(Some(3), Some(db.url())).unwrap();
+    let store = config.open_store().await.unwrap();
+    assert_eq!(store.pool().options().get_max_connections(), 3);
+    store.close().await;
+    let default = load(None, Some(db.url())).unwrap();
+    assert_eq!(default.db_pool_size, khobor::storage::DEFAULT_POOL_SIZE);
+    let err = load(Some(0), Some(db.url())).unwrap_err().to_string();
+    assert!(
+        err.contains("db_pool_size must be between 1 and 500"),
+        "{err}"
+    );
+    let err = load(Some(4), None).unwrap_err().to_string();
+    assert!(
+        err.contains("db_pool_size is for a PostgreSQL store"),
+        "{err}"
+    );
+}

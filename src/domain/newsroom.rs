@@ -78,6 +78,8 @@ pub enum Action {
     /// Add, pause or remove the agency wires the newsroom polls (the queue itself is open to
     /// everyone who may write a story).
     ManageWires,
+    /// List, add and remove the old links that answer 301 (an import's, or made by hand).
+    ManageRedirects,
 }
 
 /// The permission table. Every server-side check goes through here.
@@ -87,9 +89,8 @@ pub fn allows(role: Role, action: Action) -> bool {
         ViewNewsroom | CreateStory | SubmitForReview | UploadMedia => true,
         EditAnyStory | Publish | Schedule | Unpublish | Spike | ManageTaxonomy | PublishCard
         | AddCorrection | PostBreaking => role >= Role::Editor,
-        ManageUsers | ManageSettings | ManageTokens | ViewAudit | DeleteStory | ManageWires => {
-            role == Role::Admin
-        }
+        ManageUsers | ManageSettings | ManageTokens | ViewAudit | DeleteStory | ManageWires
+        | ManageRedirects => role == Role::Admin,
     }
 }
 
@@ -283,6 +284,7 @@ mod tests {
             (AddCorrection, [false, true, true]),
             (PostBreaking, [false, true, true]),
             (ManageWires, [false, false, true]),
+            (ManageRedirects, [false, false, true]),
         ];
         for (action, expected) in table {
             for (role, want) in Role::ALL.into_iter().zip(expected) {

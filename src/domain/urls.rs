@@ -123,6 +123,57 @@ pub fn media_in_html(base: Option<&str>, html: &str) -> String {
     out
 }
 
+/// Where an old link made by hand leads: a story (by id) or a path on this site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkTarget {
+    Story(i64),
+    Path(String),
+}
+
+/// Paths Khobor itself answers under, which no old link may take over.
+const OWN_PREFIXES: &[&str] = &["/newsroom", "/api/", "/static/", "/media/", "/.well-known/"];
+
+/// An old link an admin typed, checked: the old path (as typed; stored under its
+/// [`redirect_key`]) and where it leads — a story's id, or a path on this site (never another
+/// site: an open redirect would lend the paper's name to anyone's link). Errors in Bengali.
+pub fn check_old_link(from: &str, to: &str) -> Result<(String, LinkTarget), Vec<String>> {
+    let mut errors = Vec::new();
+    let from = from.trim();
+    let to = to.trim();
+    if !from.starts_with('/') || from.starts_with("//") || from == "/" {
+        errors.push(
+            "পুরোনো ঠিকানা / দিয়ে শুরু হবে, যেমন /2019/04/purono-khobor/ (সাইটের নাম ছাড়া)।".to_owned(),
+        );
+    } else if from.len() > 2000 || from.chars().any(char::is_whitespace) {
+        errors.push("পুরোনো ঠিকানায় ফাঁকা জায়গা থাকবে না, আর তা ২০০০ অক্ষরের মধ্যে হবে।".to_owned());
+    } else if OWN_PREFIXES.iter().any(|p| from.starts_with(p)) {
+        errors.push("এই ঠিকানা খবর নিজেই ব্যবহার করে; এখান থেকে অন্য কোথাও পাঠানো যাবে না।".to_owned());
+    }
+    let target = match to.parse::<i64>() {
+        Ok(id) if id > 0 => Some(LinkTarget::Story(id)),
+        Ok(_) => None,
+        Err(_)
+            if to.starts_with('/')
+                && !to.starts_with("//")
+                && to.len() <= 2000
+                && !to.chars().any(char::is_whitespace) =>
+        {
+            Some(LinkTarget::Path(to.to_owned()))
+        }
+        Err(_) => None,
+    };
+    if target.is_none() {
+        errors.push(
+            "নতুন ঠিকানা হবে খবরের আইডি (একটি সংখ্যা) বা এই সাইটের একটি পাতা, যেমন /tag/nirbachon।"
+                .to_owned(),
+        );
+    }
+    match target {
+        Some(t) if errors.is_empty() => Ok((from.to_owned(), t)),
+        _ => Err(errors),
+    }
+}
+
 /// The key an old path is stored and looked up under, so that every way a browser may send
 /// it finds it: percent-escapes decoded (upper- or lower-case hex alike), bytes that are not
 /// UTF-8 after decoding (a slug cut mid-letter) written back as upper-case `%XX`, trailing
@@ -172,6 +223,32 @@ pub fn redirect_key(path: &str, query: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::{check_old_link, LinkTarget};
+
+    #[test]
+    fn an_old_link_leads_to_a_story_or_a_page_of_this_site_only() {
+        assert_eq!(
+            check_old_link(" /2019/04/25/purono/ ", "42").unwrap(),
+            ("/2019/04/25/purono/".to_owned(), LinkTarget::Story(42))
+        );
+        assert_eq!(
+            check_old_link("/?p=7", "/tag/nirbachon").unwrap().1,
+            LinkTarget::Path("/tag/nirbachon".to_owned())
+        );
+        for (from, to) in [
+            ("/old", "https://elsewhere.example/"),
+            ("/old", "//elsewhere.example/"),
+            ("old", "42"),
+            ("/", "42"),
+            ("/newsroom/login", "42"),
+            ("/media/a.jpg", "42"),
+            ("/old", "0"),
+            ("/a b", "42"),
+        ] {
+            assert!(check_old_link(from, to).is_err(), "{from} → {to}");
+        }
+    }
+
     use super::media_in_html;
 
     #[test]

@@ -12,6 +12,7 @@ pub mod identity;
 pub mod leases;
 pub mod media;
 mod read;
+pub mod redirects;
 pub mod snapshot;
 pub mod stories;
 pub mod taxonomy;

@@ -110,6 +110,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/newsroom/breaking.html"),
     ),
     (
+        "newsroom/redirects.html",
+        include_str!("../../templates/newsroom/redirects.html"),
+    ),
+    (
         "newsroom/wires.html",
         include_str!("../../templates/newsroom/wires.html"),
     ),

@@ -832,3 +832,79 @@ async fn wordpress_unpublished_posts_open_in_the_newsroom() {
     assert_eq!(dashboard.status, StatusCode::OK);
     dashboard.assert_contains("খসড়া সম্পাদকীয়");
 }
+
+/// The old links an import recorded are listed for admins, who can add one by hand (to a
+/// story or a page of this site, never elsewhere), repoint one, and remove one.
+#[tokio::test]
+async fn wordpress_old_links_are_listed_and_edited_by_admins_in_the_newsroom() {
+    let t = TestApp::new().await;
+    import(&t, &wxr(&posts())).await.expect("import runs");
+    t.add_user("admin@khobor.test", "নাসরিন হক", "এনএইচ", "admin")
+        .await;
+    t.add_user("editor@khobor.test", "রফিক করিম", "আরকে", "editor")
+        .await;
+    let editor = t.login("editor@khobor.test").await;
+    assert_eq!(
+        editor.get("/newsroom/redirects").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let admin = t.login("admin@khobor.test").await;
+    let list = admin.get("/newsroom/redirects").await;
+    assert_eq!(list.status, StatusCode::OK);
+    list.assert_contains("<code>/?p=201</code>");
+    let story = t.path_of("wp:201").await;
+    list.assert_contains(&format!("href=\"{story}\""));
+    let found = admin.get("/newsroom/redirects?q=%3Fp%3D201").await;
+    assert_eq!(found.body.matches("<code>").count(), 1, "{}", found.body);
+
+    // Added by hand, in any form a browser sends it.
+    let id = story.rsplit('/').next().unwrap().to_owned();
+    let added = admin
+        .post(
+            "/newsroom/redirects",
+            &[
+                ("from", "/purono/%E0%A6%96%E0%A6%AC%E0%A6%B0/"),
+                ("to", &id),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    assert_eq!(
+        redirect(&t, "/purono/খবর").await,
+        (StatusCode::MOVED_PERMANENTLY, story.clone())
+    );
+    // Repointed to a page of this site.
+    admin
+        .post(
+            "/newsroom/redirects",
+            &[("from", "/purono/খবর/"), ("to", "/latest")],
+        )
+        .await;
+    assert_eq!(
+        redirect(&t, "/purono/%e0%a6%96%e0%a6%ac%e0%a6%b0").await,
+        (StatusCode::MOVED_PERMANENTLY, "/latest".to_owned())
+    );
+    // Never to another site, never over Khobor's own paths, never to a story not published.
+    for (from, to, says) in [
+        ("/elsewhere", "https://evil.example/", "এই সাইটের একটি পাতা"),
+        ("/newsroom/x", "/latest", "খবর নিজেই ব্যবহার করে"),
+        ("/missing", "999999", "কোনো প্রকাশিত খবর নেই"),
+    ] {
+        let refused = admin
+            .post("/newsroom/redirects", &[("from", from), ("to", to)])
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{from}");
+        refused.assert_contains(says);
+        assert_eq!(redirect(&t, from).await.0, StatusCode::NOT_FOUND, "{from}");
+    }
+    // Removed: the old path is a 404 again.
+    let key = khobor::domain::urls::redirect_key("/purono/খবর", None);
+    let removed = admin
+        .post("/newsroom/redirects/delete", &[("from", &key)])
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    assert_eq!(redirect(&t, "/purono/খবর").await.0, StatusCode::NOT_FOUND);
+    let audit = admin.get("/newsroom/audit").await;
+    audit.assert_contains("redirect.set");
+    audit.assert_contains("redirect.delete");
+}

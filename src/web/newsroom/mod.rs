@@ -8,6 +8,7 @@ pub mod cards;
 pub mod client_addr;
 pub mod login;
 pub mod media;
+pub mod redirects;
 pub mod session;
 pub mod stories;
 pub mod taxonomy;
@@ -76,6 +77,11 @@ pub fn router() -> Router<AppState> {
             post(stories::restore),
         )
         .route("/newsroom/stories/{id}/presence", post(stories::presence))
+        .route(
+            "/newsroom/redirects",
+            get(redirects::list).post(redirects::set),
+        )
+        .route("/newsroom/redirects/delete", post(redirects::delete))
         .route("/newsroom/wires", get(wires::queue))
         .route(
             "/newsroom/wires/sources",

@@ -130,13 +130,13 @@ pub struct Parsed {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum WireError {
-    #[error("the source sent an HTML page, not a feed: check the address")]
+    #[error("উৎস ফিড নয়, একটি HTML পাতা পাঠিয়েছে: ঠিকানাটি দেখুন")]
     Html,
-    #[error("the source sent nothing")]
+    #[error("উৎস কিছুই পাঠায়নি")]
     Empty,
-    #[error("not a feed this source can read ({0})")]
+    #[error("এই ধরনের ফিড হিসেবে পড়া গেল না ({0})")]
     Unreadable(String),
-    #[error("the source sent more than {} MB", MAX_FEED_BYTES / (1024 * 1024))]
+    #[error("উৎস {} MB-এর বেশি পাঠিয়েছে", MAX_FEED_BYTES / (1024 * 1024))]
     TooLarge,
 }
 

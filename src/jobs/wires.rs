@@ -68,7 +68,7 @@ pub enum Polled {
 enum FetchError {
     #[error("{0}")]
     Http(String),
-    #[error("the source answered {0}")]
+    #[error("উৎস HTTP {0} উত্তর দিয়েছে")]
     Status(u16),
     #[error(transparent)]
     Wire(#[from] WireError),
@@ -83,13 +83,13 @@ struct Fetched {
 
 fn describe(e: &reqwest_tls::Error) -> String {
     if e.is_timeout() {
-        "the source did not answer in time".to_owned()
+        "উৎস সময়মতো উত্তর দেয়নি".to_owned()
     } else if e.is_connect() {
-        "could not connect to the source".to_owned()
+        "উৎসে সংযোগ করা যায়নি".to_owned()
     } else if e.is_redirect() {
-        "the source redirected too many times".to_owned()
+        "উৎস বারবার অন্য ঠিকানায় পাঠাচ্ছে".to_owned()
     } else {
-        format!("the request failed: {e}")
+        format!("অনুরোধ ব্যর্থ হয়েছে: {e}")
     }
 }
 

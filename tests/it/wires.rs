@@ -210,14 +210,14 @@ async fn wires_fill_the_queue_and_a_click_makes_a_credited_draft() {
         Polled::Failed(reason) => reason.clone(),
         other => panic!("{agency}: {other:?}"),
     };
-    assert!(failed("লগইন পাতা").contains("HTML page"));
-    assert!(failed("আবর্জনা").contains("more than 5 MB"));
-    assert!(failed("ভাঙা").contains("500"));
-    assert!(failed("নীরব").contains("did not answer in time"));
+    assert!(failed("লগইন পাতা").contains("HTML পাতা পাঠিয়েছে"));
+    assert!(failed("আবর্জনা").contains("5 MB-এর বেশি"));
+    assert!(failed("ভাঙা").contains("HTTP 500"));
+    assert!(failed("নীরব").contains("সময়মতো উত্তর দেয়নি"));
     // The reasons are on the sources page, for the admin to act on.
     let page = admin.get("/newsroom/wires/sources").await;
-    page.assert_contains("the source sent an HTML page, not a feed");
-    page.assert_contains("the source did not answer in time");
+    page.assert_contains("উৎস ফিড নয়, একটি HTML পাতা পাঠিয়েছে");
+    page.assert_contains("উৎস সময়মতো উত্তর দেয়নি");
 
     // The queue: newest first, every agency, filterable and searchable.
     let queue = admin.get("/newsroom/wires").await;

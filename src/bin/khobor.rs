@@ -338,6 +338,11 @@ enum ImportFormat {
         /// auto: convert each field typed in Bijoy (SutonnyMJ) to Unicode Bengali; off: never
         #[arg(long, value_enum, default_value_t = Bijoy::Auto)]
         bijoy: Bijoy,
+        /// A TOML file of `"category" = "section"` lines (a category by its slug or name): the
+        /// section each WordPress category's posts go to; a child category not listed goes by
+        /// its nearest listed parent, others to a section of their own name
+        #[arg(long, value_name = "FILE")]
+        section_map: Option<PathBuf>,
         #[command(flatten)]
         settings: Overrides,
     },
@@ -715,10 +720,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     uploads,
                     permalink,
                     bijoy,
+                    section_map,
                     settings,
                 },
         } => {
             let config = Config::load(&settings, None)?;
+            let section_map = match section_map {
+                None => khobor::import::wordpress::SectionMap::default(),
+                Some(path) => khobor::import::wordpress::SectionMap::read(&path)
+                    .map_err(anyhow::Error::msg)?,
+            };
             let store = config.open_store().await?;
             let options = khobor::import::wordpress::WpOptions {
                 tz: config.site.timezone,
@@ -729,6 +740,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
                 uploads,
                 media: MediaStore::open(&config.media.store)?,
+                section_map,
             };
             let result =
                 khobor::import::wordpress::import_wordpress_file(&store, &file, &options).await;

@@ -51,6 +51,101 @@ pub struct WpOptions {
     pub uploads: Option<PathBuf>,
     /// Where the media library keeps its files (the site's media store).
     pub media: MediaStore,
+    /// Sections chosen for WordPress categories (`--section-map`); a category not in it
+    /// becomes a section of its own name.
+    pub section_map: SectionMap,
+}
+
+/// WordPress categories (by slug or name) → the Khobor sections their posts go to, read from
+/// a TOML file of `"category" = "section"` lines. A post whose category is not listed goes by
+/// the nearest listed parent category, else to a section named like its category.
+#[derive(Debug, Clone, Default)]
+pub struct SectionMap(HashMap<String, String>);
+
+/// The largest section map read, and the most lines in it.
+const MAX_SECTION_MAP_BYTES: u64 = 1024 * 1024;
+const MAX_SECTION_MAP_LINES: usize = 10_000;
+
+impl SectionMap {
+    /// Reads a section map file; the error names what is wrong and where.
+    pub fn read(path: &Path) -> Result<SectionMap, String> {
+        let shown = path.display();
+        let size = std::fs::metadata(path)
+            .map_err(|e| format!("cannot read the section map {shown}: {e}"))?
+            .len();
+        if size > MAX_SECTION_MAP_BYTES {
+            return Err(format!("the section map {shown} is larger than 1 MB"));
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the section map {shown}: {e}"))?;
+        SectionMap::parse(&text).map_err(|e| format!("the section map {shown}: {e}"))
+    }
+
+    pub fn parse(text: &str) -> Result<SectionMap, String> {
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            format!(
+                "{} (expected lines like \"cricket\" = \"খেলা\")",
+                e.message()
+            )
+        })?;
+        if table.len() > MAX_SECTION_MAP_LINES {
+            return Err(format!("more than {MAX_SECTION_MAP_LINES} categories"));
+        }
+        let mut map = HashMap::with_capacity(table.len());
+        for (category, section) in table {
+            let Some(section) = section.as_str() else {
+                return Err(format!(
+                    "\"{category}\" must be given a section name in quotes"
+                ));
+            };
+            let section = crate::domain::text::clean_line(section);
+            if section.is_empty() || section.chars().count() > crate::domain::story::MAX_TAG {
+                return Err(format!(
+                    "\"{category}\": a section name of 1 to {} characters",
+                    crate::domain::story::MAX_TAG
+                ));
+            }
+            map.insert(crate::domain::text::nfc(category.trim()), section);
+        }
+        Ok(SectionMap(map))
+    }
+
+    /// The section for a category given by slug and name, or its nearest listed parent.
+    fn section_for(
+        &self,
+        slug: &str,
+        name: &str,
+        categories: &HashMap<String, Category>,
+    ) -> Option<String> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let (mut slug, mut name) = (slug.to_owned(), name.to_owned());
+        // At most eight levels up, as category paths are.
+        for _ in 0..8 {
+            let decoded = percent_encoding::percent_decode_str(&slug)
+                .decode_utf8_lossy()
+                .into_owned();
+            for key in [&slug, &decoded, &name] {
+                if let Some(section) = self.0.get(&crate::domain::text::nfc(key.trim())) {
+                    return Some(section.clone());
+                }
+            }
+            let parent = categories
+                .get(&slug)
+                .map(|c| c.parent.clone())
+                .unwrap_or_default();
+            if parent.is_empty() {
+                return None;
+            }
+            name = categories
+                .get(&parent)
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
+            slug = parent;
+        }
+        None
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -868,7 +963,12 @@ fn judge(
         name
     };
     let section_name = chosen
-        .map(|t| labelled(&t.2))
+        .map(|t| {
+            options
+                .section_map
+                .section_for(&t.1, &t.2, &channel.categories)
+                .unwrap_or_else(|| labelled(&t.2))
+        })
         .filter(|s| !s.is_empty())
         .ok_or_else(|| skip(&it, "no category".into()))?;
     let mut seen = std::collections::HashSet::new();

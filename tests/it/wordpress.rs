@@ -23,6 +23,7 @@ fn options() -> WpOptions {
             &std::env::temp_dir().join("khobor-wp-unused-media"),
         )
         .unwrap(),
+        section_map: Default::default(),
     }
 }
 
@@ -907,4 +908,66 @@ async fn wordpress_old_links_are_listed_and_edited_by_admins_in_the_newsroom() {
     let audit = admin.get("/newsroom/audit").await;
     audit.assert_contains("redirect.set");
     audit.assert_contains("redirect.delete");
+}
+
+/// `--section-map`: categories go to the sections a newsroom chooses, by slug or by name; a
+/// child category not listed follows its nearest listed parent; a bad map is refused whole.
+#[tokio::test]
+async fn wordpress_categories_follow_the_section_map() {
+    use khobor::import::wordpress::SectionMap;
+    let t = TestApp::new().await;
+    let map = SectionMap::parse("national = \"বাংলাদেশ\"\n").unwrap();
+    let mapped = WpOptions {
+        section_map: map,
+        ..options()
+    };
+    import_wordpress_reader(t.app.store(), wxr(&posts()).as_bytes(), &mapped)
+        .await
+        .unwrap();
+    assert_eq!(t.api_article("wp:201").await["section"]["name"], "বাংলাদেশ");
+    // সিটি is national's child and not listed: it follows its parent.
+    assert_eq!(t.api_article("wp:203").await["section"]["name"], "বাংলাদেশ");
+
+    let t = TestApp::new().await;
+    let map = SectionMap::parse("national = \"বাংলাদেশ\"\n\"সিটি\" = \"রাজধানী\"\n").unwrap();
+    let mapped = WpOptions {
+        section_map: map,
+        ..options()
+    };
+    import_wordpress_reader(t.app.store(), wxr(&posts()).as_bytes(), &mapped)
+        .await
+        .unwrap();
+    assert_eq!(t.api_article("wp:201").await["section"]["name"], "বাংলাদেশ");
+    assert_eq!(t.api_article("wp:203").await["section"]["name"], "রাজধানী");
+
+    for (bad, says) in [
+        ("national = ", "expected lines like"),
+        ("national = 3", "section name in quotes"),
+        ("national = \"\"", "a section name of 1 to"),
+    ] {
+        let err = SectionMap::parse(bad).unwrap_err();
+        assert!(err.contains(says), "{bad}: {err}");
+    }
+    // The command names the file and imports nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("map.toml");
+    std::fs::write(&file, "national = 3\n").unwrap();
+    let wxr_file = dir.path().join("site.xml");
+    std::fs::write(&wxr_file, wxr(&posts())).unwrap();
+    let data = dir.path().join("data");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_khobor"))
+        .args(["import", "wordpress"])
+        .arg(&wxr_file)
+        .arg("--section-map")
+        .arg(&file)
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("map.toml") && stderr.contains("section name in quotes"),
+        "{stderr}"
+    );
 }

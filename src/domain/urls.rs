@@ -177,7 +177,8 @@ pub fn check_old_link(from: &str, to: &str) -> Result<(String, LinkTarget), Vec<
 /// The key an old path is stored and looked up under, so that every way a browser may send
 /// it finds it: percent-escapes decoded (upper- or lower-case hex alike), bytes that are not
 /// UTF-8 after decoding (a slug cut mid-letter) written back as upper-case `%XX`, trailing
-/// slashes dropped. `query` is kept only for WordPress's `?p=ID` and `?page_id=ID` links.
+/// slashes dropped. `query` is kept only for WordPress's `?p=ID`, `?page_id=ID` and
+/// `?attachment_id=ID` links.
 pub fn redirect_key(path: &str, query: Option<&str>) -> String {
     let bytes: Vec<u8> = percent_encoding::percent_decode_str(path).collect();
     let mut key = String::with_capacity(bytes.len());
@@ -208,7 +209,7 @@ pub fn redirect_key(path: &str, query: Option<&str>) -> String {
     if let Some(q) = query {
         let wanted = q.split('&').find(|kv| {
             kv.split_once('=').is_some_and(|(k, v)| {
-                (k == "p" || k == "page_id")
+                matches!(k, "p" | "page_id" | "attachment_id")
                     && !v.is_empty()
                     && v.bytes().all(|b| b.is_ascii_digit())
             })

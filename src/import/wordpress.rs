@@ -258,6 +258,8 @@ struct Item {
     thumbnail: Option<String>,
     /// `_wp_attachment_image_alt`
     alt: String,
+    /// The post an attachment belongs to (`0` or empty: none).
+    post_parent: String,
 }
 
 /// What is kept of an attachment item until the end of the file (only what its import needs:
@@ -445,6 +447,10 @@ pub async fn import_wordpress_reader(
     let mut batch: Vec<Ready> = Vec::with_capacity(BATCH);
     let mut items_seen = 0usize;
     let mut attachments: Vec<Attachment> = Vec::new();
+    // Attachment pages: (attachment id, its slug, its post's id).
+    let mut attachment_pages: Vec<(String, String, String)> = Vec::new();
+    // The slug paths of each published post read (`wp:<ID>` → `/<slug>/`, `/Y/M/D/<slug>/`).
+    let mut post_paths: HashMap<String, Vec<String>> = HashMap::new();
     let mut thumbnails: Vec<(String, String)> = Vec::new();
     let mut images = Images {
         uploads: options.uploads.as_deref(),
@@ -555,6 +561,17 @@ pub async fn import_wordpress_reader(
                     ("channel", "item") => {
                         items_seen += 1;
                         if let Some(it) = item.take() {
+                            if it.post_type == "attachment"
+                                && !matches!(it.post_parent.as_str(), "" | "0")
+                            {
+                                // Its page (`/?attachment_id=ID`, `/<post>/<attachment>/`)
+                                // leads to its post's story, once every post has been read.
+                                attachment_pages.push((
+                                    it.post_id.clone(),
+                                    it.post_name.clone(),
+                                    it.post_parent.clone(),
+                                ));
+                            }
                             if it.post_type == "attachment" && options.uploads.is_some() {
                                 // Brought into the library at the end, when every post that
                                 // uses it as its featured image has been read.
@@ -575,6 +592,16 @@ pub async fn import_wordpress_reader(
                             match judged {
                                 Ok((ready, converted)) => {
                                     report.from_bijoy += usize::from(converted);
+                                    let slug_paths: Vec<String> = ready
+                                        .old_paths
+                                        .iter()
+                                        .filter(|p| !p.starts_with("/?"))
+                                        .cloned()
+                                        .collect();
+                                    if !slug_paths.is_empty() {
+                                        post_paths
+                                            .insert(ready.article.external_id.clone(), slug_paths);
+                                    }
                                     batch.push(ready);
                                 }
                                 Err(s) => report.skipped.push(s),
@@ -611,6 +638,7 @@ pub async fn import_wordpress_reader(
                                 "wp:post_name" => it.post_name = value.trim().to_owned(),
                                 "wp:status" => it.status = value.trim().to_owned(),
                                 "wp:post_type" => it.post_type = value.trim().to_owned(),
+                                "wp:post_parent" => it.post_parent = value.trim().to_owned(),
                                 "wp:attachment_url" => it.attachment_url = value.trim().to_owned(),
                                 "category" => it.terms.push((
                                     std::mem::take(&mut term_attrs.0),
@@ -654,10 +682,41 @@ pub async fn import_wordpress_reader(
         ));
     }
     flush(store, &mut batch, &mut report).await?;
+    attachment_redirects(store, &attachment_pages, &post_paths, &mut report).await?;
     label_redirects(store, &channel, options.bijoy, &mut report).await?;
     featured_images(store, attachments, &thumbnails, &mut images, &mut report).await?;
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// Each attachment page of a published post leads to the post's story: `/?attachment_id=ID`
+/// and `<post's path><attachment slug>/` under each of the post's slug paths.
+async fn attachment_redirects(
+    store: &Store,
+    pages: &[(String, String, String)],
+    post_paths: &HashMap<String, Vec<String>>,
+    report: &mut WpReport,
+) -> Result<(), WpError> {
+    let mut tx = store.begin_write().await?;
+    for (id, slug, parent) in pages {
+        let external = format!("wp:{parent}");
+        let Some(paths) = post_paths.get(&external) else {
+            continue;
+        };
+        let Some(story) = store.article_id_by_external(&mut tx, &external).await? else {
+            continue;
+        };
+        let mut from = vec![format!("/?attachment_id={id}")];
+        if !slug.is_empty() {
+            from.extend(paths.iter().map(|p| format!("{p}{slug}/")));
+        }
+        for path in from {
+            store.set_redirect(&mut tx, &path, story).await?;
+            report.redirects += 1;
+        }
+    }
+    store.commit(tx).await?;
+    Ok(())
 }
 
 /// Writes the batch in one transaction; returns how many stories were imported so far.

@@ -437,6 +437,20 @@ impl Store {
         )
     }
 
+    /// The id of the story imported as `external_id`, if there is one.
+    pub async fn article_id_by_external(
+        &self,
+        tx: &mut Tx<'_>,
+        external_id: &str,
+    ) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM articles WHERE external_id = $1")
+                .bind(external_id)
+                .fetch_optional(&mut **tx)
+                .await?,
+        )
+    }
+
     /// Records that the old path `from` (any form: it is stored under its normalised key)
     /// now answers 301 to story `article_id`; a path recorded before is pointed here.
     pub async fn set_redirect(&self, tx: &mut Tx<'_>, from: &str, article_id: i64) -> Result<()> {

@@ -971,3 +971,38 @@ async fn wordpress_categories_follow_the_section_map() {
         "{stderr}"
     );
 }
+
+/// An attachment's page on the old site (`/?attachment_id=ID`, `/<post>/<attachment>/`, and
+/// under the date permalink) answers 301 to its post's story, even without `--uploads`.
+#[tokio::test]
+async fn wordpress_attachment_pages_lead_to_their_posts_story() {
+    let t = TestApp::new().await;
+    let xml = wxr(&posts());
+    // Attachment 209 ("nets") belongs to post 203 ("cricket-academy").
+    let at = xml.find("<wp:post_id>209</wp:post_id>").unwrap();
+    let parent = at
+        + xml[at..]
+            .find("<wp:post_parent>0</wp:post_parent>")
+            .unwrap();
+    let xml = format!(
+        "{}<wp:post_parent>203</wp:post_parent>{}",
+        &xml[..parent],
+        &xml[parent + "<wp:post_parent>0</wp:post_parent>".len()..]
+    );
+    import(&t, &xml).await.expect("import runs");
+    let story = t.path_of("wp:203").await;
+    for path in [
+        "/?attachment_id=209",
+        "/cricket-academy/nets/",
+        "/cricket-academy/nets",
+        "/2025/07/21/cricket-academy/nets/",
+    ] {
+        assert_eq!(
+            redirect(&t, path).await,
+            (StatusCode::MOVED_PERMANENTLY, story.clone()),
+            "{path}"
+        );
+    }
+    // An attachment of no post, or of one not published, leads nowhere.
+    assert_eq!(redirect(&t, "/?attachment_id=210").await.0, StatusCode::OK);
+}

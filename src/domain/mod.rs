@@ -11,6 +11,7 @@ pub mod story;
 pub mod text;
 pub mod throttle;
 pub mod urls;
+pub mod webhook;
 
 pub use article::{Article, ArticleCard, Author, Section, Status, Tag};
 pub use newsroom::{Action, Role, Transition};

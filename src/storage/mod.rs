@@ -16,6 +16,7 @@ pub mod snapshot;
 pub mod stories;
 pub mod taxonomy;
 pub mod users;
+pub mod webhooks;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};

@@ -222,6 +222,13 @@ impl App {
                 stopped.clone(),
             ))
         });
+        let webhooks = tokio::spawn(crate::jobs::webhooks::run(
+            store.clone(),
+            state.config().site.base_url.clone(),
+            node.clone(),
+            state.jobs().clone(),
+            stopped.clone(),
+        ));
         let snapshots = state.config().snapshots.every.map(|every| {
             tokio::spawn(search_snapshot::run(
                 store.clone(),
@@ -240,6 +247,7 @@ impl App {
         let _ = scheduler.await;
         let _ = media.await;
         let _ = cache.await;
+        let _ = webhooks.await;
         if let Some(cdn) = cdn {
             let _ = cdn.await;
         }

@@ -9,6 +9,7 @@ pub mod media_variants;
 pub mod scheduler;
 pub mod search_indexer;
 pub mod search_snapshot;
+pub mod webhooks;
 
 use std::sync::OnceLock;
 
@@ -47,15 +48,18 @@ pub enum Job {
     Prune,
     /// Purge requests the CDN accepted (a failed round counts once).
     CdnPurge,
+    /// Webhook deliveries the receiver took (2xx); a failed attempt or round counts once.
+    Webhooks,
 }
 
 impl Job {
-    pub const ALL: [Job; 5] = [
+    pub const ALL: [Job; 6] = [
         Job::ScheduledPublish,
         Job::MediaVariants,
         Job::SearchIndex,
         Job::Prune,
         Job::CdnPurge,
+        Job::Webhooks,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +69,7 @@ impl Job {
             Job::SearchIndex => "search_index",
             Job::Prune => "prune",
             Job::CdnPurge => "cdn_purge",
+            Job::Webhooks => "webhooks",
         }
     }
 }

@@ -75,6 +75,8 @@ pub enum Action {
     AddCorrection,
     /// Put up or take down a breaking-news alert (shown on every page).
     PostBreaking,
+    /// Register, switch off and delete webhooks, see their delivery log and redeliver.
+    ManageWebhooks,
 }
 
 /// The permission table. Every server-side check goes through here.
@@ -84,7 +86,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         ViewNewsroom | CreateStory | SubmitForReview | UploadMedia => true,
         EditAnyStory | Publish | Schedule | Unpublish | Spike | ManageTaxonomy | PublishCard
         | AddCorrection | PostBreaking => role >= Role::Editor,
-        ManageUsers | ManageSettings | ManageTokens | ViewAudit | DeleteStory => {
+        ManageUsers | ManageSettings | ManageTokens | ViewAudit | DeleteStory | ManageWebhooks => {
             role == Role::Admin
         }
     }
@@ -279,6 +281,7 @@ mod tests {
             (PublishCard, [false, true, true]),
             (AddCorrection, [false, true, true]),
             (PostBreaking, [false, true, true]),
+            (ManageWebhooks, [false, false, true]),
         ];
         for (action, expected) in table {
             for (role, want) in Role::ALL.into_iter().zip(expected) {

@@ -98,6 +98,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/newsroom/breaking.html"),
     ),
     (
+        "newsroom/webhooks.html",
+        include_str!("../../templates/newsroom/webhooks.html"),
+    ),
+    (
+        "newsroom/webhook_log.html",
+        include_str!("../../templates/newsroom/webhook_log.html"),
+    ),
+    (
         "newsroom/cards.html",
         include_str!("../../templates/newsroom/cards.html"),
     ),

@@ -31,4 +31,5 @@ mod reader;
 mod search;
 mod search_snapshot;
 mod smoke;
+mod webhooks;
 mod wordpress;

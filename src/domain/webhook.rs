@@ -166,7 +166,7 @@ pub fn parse_description(input: &str) -> Result<String, WebhookError> {
 /// [`MAX_ATTEMPTS`] have failed.
 pub fn retry_after(attempt: i64) -> Option<i64> {
     const SCHEDULE: [i64; 7] = [10, 30, 120, 600, 1800, 3600, 3 * 3600];
-    if attempt >= MAX_ATTEMPTS || attempt < 1 {
+    if !(1..MAX_ATTEMPTS).contains(&attempt) {
         return None;
     }
     Some(SCHEDULE[(attempt - 1) as usize])

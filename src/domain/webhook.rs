@@ -14,6 +14,8 @@ pub const MAX_DESCRIPTION_CHARS: usize = 200;
 pub const MAX_WEBHOOKS: i64 = 50;
 /// Attempts before a delivery is given up as failed.
 pub const MAX_ATTEMPTS: i64 = 8;
+/// How long the log keeps a delivery that is over (delivered or given up), in days.
+pub const LOG_DAYS: i64 = 30;
 /// How much of a receiver's answer the delivery log keeps.
 pub const EXCERPT_CHARS: usize = 300;
 

@@ -178,6 +178,25 @@ async fn round(
     let Some(mut h) = *held else {
         return Ok(0);
     };
+    let newest = store.last_change_seq().await?;
+    if h.position > newest {
+        // The feed is behind the position: the database was restored from an older copy.
+        // Changes from here on are new, whatever their numbers.
+        tracing::warn!(
+            position = h.position,
+            newest,
+            "the change feed is behind the webhooks position; going on from its end"
+        );
+        if !store
+            .enqueue_webhook_deliveries(LEASE, owner, h.position, newest, &[], &[], &[])
+            .await?
+        {
+            *held = None;
+            return Ok(0);
+        }
+        h.position = newest;
+        *held = Some(h);
+    }
     let mut written = 0;
     loop {
         let changes = store.changes_since(h.position, BATCH).await?;

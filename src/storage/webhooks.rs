@@ -442,11 +442,12 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        // Due since the change was made.
         for d in deliveries {
             sqlx::query(
                 "INSERT INTO webhook_deliveries (webhook_id, event, change_seq, occurred_at, \
                  payload, state, attempts, next_attempt_at, claimed_until, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, 0, $6)",
+                 VALUES ($1, $2, $3, $4, $5, 'pending', 0, $4, 0, $6)",
             )
             .bind(d.webhook_id)
             .bind(d.event)
@@ -559,6 +560,28 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Deletes deliveries that are over (delivered or given up) and were made before `before`,
+    /// with their attempts; how many.
+    pub async fn prune_webhook_deliveries(&self, before: i64) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries \
+             WHERE state <> 'pending' AND created_at < $1)",
+        )
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
+        let gone = sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE state <> 'pending' AND created_at < $1",
+        )
+        .bind(before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(gone)
     }
 
     /// Moves the due time of every waiting delivery `seconds` earlier, as if that much time

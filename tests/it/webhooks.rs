@@ -365,6 +365,30 @@ async fn a_receiver_failing_twice_gets_a_third_attempt_after_the_backoff_and_lat
     use khobor::jobs::{Job, Outcome};
     assert_eq!(jobs.count(Job::Webhooks, Outcome::Done), 2);
     assert_eq!(jobs.count(Job::Webhooks, Outcome::Failed), 2);
+
+    // The hourly pruning keeps the log for a month.
+    let store = t.app.store();
+    let retention = t.app.state.config().retention;
+    let month = webhook::LOG_DAYS * 86_400;
+    khobor::jobs::scheduler::prune(store, retention, now() + month - 3600)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .webhook_deliveries(webhook_id, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    khobor::jobs::scheduler::prune(store, retention, now() + month + 3600)
+        .await
+        .unwrap();
+    assert!(store
+        .webhook_deliveries(webhook_id, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]

@@ -233,7 +233,8 @@ pub async fn log(
                 attempts => d.attempts, status => d.response_status,
                 excerpt => d.response_excerpt, error => d.last_error,
                 created => DateView::new(d.created_at, state.tz(), t),
-                next => (d.state == "pending").then(|| DateView::new(d.next_attempt_at, state.tz(), t)),
+                // A retry's time; a first attempt goes as soon as the deliveries before it have.
+                next => (d.state == "pending" && d.attempts > 0).then(|| DateView::new(d.next_attempt_at, state.tz(), t)),
                 tries => tries,
             }
         })

@@ -272,6 +272,13 @@ impl App {
                 stopped.clone(),
             ))
         });
+        let webhooks = tokio::spawn(crate::jobs::webhooks::run(
+            store.clone(),
+            state.config().site.base_url.clone(),
+            node.clone(),
+            state.jobs().clone(),
+            stopped.clone(),
+        ));
         let snapshots = state.config().snapshots.every.map(|every| {
             tokio::spawn(search_snapshot::run(
                 store.clone(),
@@ -292,6 +299,7 @@ impl App {
         let _ = cache.await;
         let _ = views.await;
         let _ = wires.await;
+        let _ = webhooks.await;
         if let Some(cdn) = cdn {
             let _ = cdn.await;
         }

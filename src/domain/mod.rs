@@ -12,6 +12,7 @@ pub mod text;
 pub mod throttle;
 pub mod urls;
 pub mod views;
+pub mod webhook;
 pub mod wire;
 
 pub use article::{Article, ArticleCard, Author, Section, Status, Tag};

@@ -80,6 +80,8 @@ pub enum Action {
     ManageWires,
     /// List, add and remove the old links that answer 301 (an import's, or made by hand).
     ManageRedirects,
+    /// Register, switch off and delete webhooks, see their delivery log and redeliver.
+    ManageWebhooks,
 }
 
 /// The permission table. Every server-side check goes through here.
@@ -90,7 +92,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         EditAnyStory | Publish | Schedule | Unpublish | Spike | ManageTaxonomy | PublishCard
         | AddCorrection | PostBreaking => role >= Role::Editor,
         ManageUsers | ManageSettings | ManageTokens | ViewAudit | DeleteStory | ManageWires
-        | ManageRedirects => role == Role::Admin,
+        | ManageRedirects | ManageWebhooks => role == Role::Admin,
     }
 }
 
@@ -285,6 +287,7 @@ mod tests {
             (PostBreaking, [false, true, true]),
             (ManageWires, [false, false, true]),
             (ManageRedirects, [false, false, true]),
+            (ManageWebhooks, [false, false, true]),
         ];
         for (action, expected) in table {
             for (role, want) in Role::ALL.into_iter().zip(expected) {

@@ -10,6 +10,7 @@ pub mod scheduler;
 pub mod search_indexer;
 pub mod search_snapshot;
 pub mod views;
+pub mod webhooks;
 pub mod wires;
 
 use std::sync::OnceLock;
@@ -53,10 +54,12 @@ pub enum Job {
     Views,
     /// Wire sources polled (a poll that failed counts as failed).
     Wires,
+    /// Webhook deliveries the receiver took (2xx); a failed attempt or round counts once.
+    Webhooks,
 }
 
 impl Job {
-    pub const ALL: [Job; 7] = [
+    pub const ALL: [Job; 8] = [
         Job::ScheduledPublish,
         Job::MediaVariants,
         Job::SearchIndex,
@@ -64,6 +67,7 @@ impl Job {
         Job::CdnPurge,
         Job::Views,
         Job::Wires,
+        Job::Webhooks,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +79,7 @@ impl Job {
             Job::CdnPurge => "cdn_purge",
             Job::Views => "views",
             Job::Wires => "wires",
+            Job::Webhooks => "webhooks",
         }
     }
 }

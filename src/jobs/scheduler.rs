@@ -2,8 +2,8 @@
 //! It checks every second; the first check runs at start-up, so a story whose time passed
 //! while the server was down goes out at once. Each story is claimed through the store, so
 //! several nodes can run this side by side. Once an hour it also prunes what only grows:
-//! expired sessions and logins, and audit lines and failed-login records past their
-//! retention.
+//! expired sessions and logins, audit lines and failed-login records past their retention,
+//! and webhook deliveries that are over and older than `domain::webhook::LOG_DAYS`.
 
 use std::time::Duration;
 
@@ -47,6 +47,12 @@ pub async fn prune(store: &Store, retention: RetentionConfig, at: i64) -> Result
         .await?;
     if gone > 0 {
         tracing::info!(lines = gone, "old audit lines pruned");
+    }
+    let gone = store
+        .prune_webhook_deliveries(at - crate::domain::webhook::LOG_DAYS * DAY)
+        .await?;
+    if gone > 0 {
+        tracing::info!(deliveries = gone, "old webhook deliveries pruned");
     }
     Ok(())
 }

@@ -18,6 +18,7 @@ pub mod stories;
 pub mod taxonomy;
 pub mod users;
 pub mod views;
+pub mod webhooks;
 pub mod wires;
 
 use std::borrow::Cow;

@@ -295,9 +295,18 @@ impl Metrics {
                 }
             }
         };
+        // The webhooks follower's position is its lease's, whichever node holds it.
+        let webhooks_position = match store.lease(crate::jobs::webhooks::LEASE).await {
+            Ok(lease) => lease.and_then(|l| l.position),
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics: the webhooks lease could not be read");
+                None
+            }
+        };
         let followers = [
             ("cache", state.cache().applied_seq()),
             ("cdn_purge", cdn_position),
+            ("webhooks", webhooks_position),
             (
                 "search",
                 state

@@ -126,6 +126,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/newsroom/wire_sources.html"),
     ),
     (
+        "newsroom/webhooks.html",
+        include_str!("../../templates/newsroom/webhooks.html"),
+    ),
+    (
+        "newsroom/webhook_log.html",
+        include_str!("../../templates/newsroom/webhook_log.html"),
+    ),
+    (
         "newsroom/cards.html",
         include_str!("../../templates/newsroom/cards.html"),
     ),

@@ -32,5 +32,6 @@ mod reader;
 mod search;
 mod search_snapshot;
 mod smoke;
+mod webhooks;
 mod wires;
 mod wordpress;

@@ -13,6 +13,7 @@ pub mod session;
 pub mod stories;
 pub mod taxonomy;
 pub mod two_factor;
+pub mod webhooks;
 pub mod wires;
 
 use axum::extract::DefaultBodyLimit;
@@ -134,6 +135,17 @@ pub fn router() -> Router<AppState> {
             post(admin::save_two_factor_roles),
         )
         .route("/newsroom/audit", get(admin::audit))
+        .route(
+            "/newsroom/webhooks",
+            get(webhooks::list).post(webhooks::add),
+        )
+        .route("/newsroom/webhooks/{id}", get(webhooks::log))
+        .route("/newsroom/webhooks/{id}/active", post(webhooks::set_active))
+        .route("/newsroom/webhooks/{id}/delete", post(webhooks::delete))
+        .route(
+            "/newsroom/webhooks/{id}/deliveries/{delivery}/redeliver",
+            post(webhooks::redeliver),
+        )
         .route(
             "/newsroom/sections",
             get(taxonomy::show).post(taxonomy::add_section),

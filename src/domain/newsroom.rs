@@ -75,6 +75,9 @@ pub enum Action {
     AddCorrection,
     /// Put up or take down a breaking-news alert (shown on every page).
     PostBreaking,
+    /// Run a published story as a live page: start and end it, add, edit and delete its
+    /// timestamped entries (shown to readers at once).
+    RunLivePage,
 }
 
 /// The permission table. Every server-side check goes through here.
@@ -83,7 +86,7 @@ pub fn allows(role: Role, action: Action) -> bool {
     match action {
         ViewNewsroom | CreateStory | SubmitForReview | UploadMedia => true,
         EditAnyStory | Publish | Schedule | Unpublish | Spike | ManageTaxonomy | PublishCard
-        | AddCorrection | PostBreaking => role >= Role::Editor,
+        | AddCorrection | PostBreaking | RunLivePage => role >= Role::Editor,
         ManageUsers | ManageSettings | ManageTokens | ViewAudit | DeleteStory => {
             role == Role::Admin
         }
@@ -279,6 +282,7 @@ mod tests {
             (PublishCard, [false, true, true]),
             (AddCorrection, [false, true, true]),
             (PostBreaking, [false, true, true]),
+            (RunLivePage, [false, true, true]),
         ];
         for (action, expected) in table {
             for (role, want) in Role::ALL.into_iter().zip(expected) {

@@ -205,6 +205,7 @@ impl App {
             stopped.clone(),
         ));
         let cache = tokio::spawn(web::cache::follow(state.clone(), stopped.clone()));
+        let live = tokio::spawn(web::reader::live::follow(state.clone(), stopped.clone()));
         let media = tokio::spawn(crate::jobs::media_variants::run(
             store.clone(),
             state.media_store().clone(),
@@ -240,6 +241,7 @@ impl App {
         let _ = scheduler.await;
         let _ = media.await;
         let _ = cache.await;
+        let _ = live.await;
         if let Some(cdn) = cdn {
             let _ = cdn.await;
         }

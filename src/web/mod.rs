@@ -67,6 +67,8 @@ struct Inner {
     snapshots: crate::jobs::search_snapshot::SnapshotCounters,
     /// Everything `/metrics` reports (see [`metrics`]).
     metrics: metrics::Metrics,
+    /// Live pages' event streams on this node (see [`reader::live`]).
+    live: reader::live::LiveHub,
 }
 
 /// Site-wide values every page's chrome needs.
@@ -92,6 +94,15 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "corrections.html",
         include_str!("../../templates/corrections.html"),
+    ),
+    ("live.html", include_str!("../../templates/live.html")),
+    (
+        "live_macros.html",
+        include_str!("../../templates/live_macros.html"),
+    ),
+    (
+        "newsroom/live.html",
+        include_str!("../../templates/newsroom/live.html"),
     ),
     (
         "newsroom/breaking.html",
@@ -255,6 +266,12 @@ impl AppState {
                 jobs,
                 snapshots,
                 metrics,
+                live: reader::live::LiveHub::new(
+                    config
+                        .server
+                        .max_event_streams
+                        .min((config.server.max_connections / 2).max(1)),
+                ),
                 config,
             }),
         }
@@ -299,6 +316,11 @@ impl AppState {
 
     pub fn metrics(&self) -> &metrics::Metrics {
         &self.inner.metrics
+    }
+
+    /// Live pages' event streams on this node.
+    pub fn live(&self) -> &reader::live::LiveHub {
+        &self.inner.live
     }
 
     /// Runs CPU-heavy work off the async workers, a bounded number at a time.
@@ -476,6 +498,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cards", get(reader::cards::recent))
         .route("/corrections", get(reader::corrections::list))
         .route("/breaking.json", get(reader::breaking::json))
+        .route("/live/{id}", get(reader::live::older))
         .route(
             "/.well-known/khobor-card-keys.json",
             get(reader::cards::keys),
@@ -555,6 +578,8 @@ pub fn router(state: AppState) -> Router {
         ))
         // Beside the cache, not inside it: every scrape is answered afresh.
         .route("/metrics", get(metrics::serve))
+        // Likewise: an event stream is never stored, compressed or hashed for an ETag.
+        .route("/live/{id}/events", get(reader::live::events))
         // Outside everything, so that cache hits are counted and timed like the rest.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

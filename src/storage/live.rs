@@ -281,6 +281,18 @@ impl Store {
         .await?)
     }
 
+    /// Story `article_id`'s live page if the story is published (what a reader may follow).
+    pub async fn published_live_page(&self, article_id: i64) -> Result<Option<LivePage>> {
+        Ok(sqlx::query_as(
+            "SELECT p.article_id, p.started_at, p.ended_at, p.revision, p.added \
+             FROM live_pages p JOIN articles a ON a.id = p.article_id \
+             WHERE p.article_id = $1 AND a.status = 'published'",
+        )
+        .bind(article_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// A page's entries, newest first, before entry `before` if given; at most `limit`.
     pub async fn live_entries(
         &self,

@@ -74,6 +74,7 @@ pub struct Metrics {
     lag: Family<FollowerLabels, Gauge>,
     pool_connections: Gauge,
     pool_idle: Gauge,
+    live_streams: Gauge,
     cache_entries: Family<CacheLabels, Gauge>,
     cache_bytes: Family<CacheLabels, Gauge>,
     search_rebuilds: Gauge,
@@ -205,8 +206,15 @@ impl Metrics {
             "Idle connections in the database pool",
             pool_idle.clone(),
         );
+        let live_streams = Gauge::default();
+        registry.register(
+            "live_streams",
+            "Live pages' event streams open on this node",
+            live_streams.clone(),
+        );
         Metrics {
             registry,
+            live_streams,
             requests,
             durations,
             lag,
@@ -240,6 +248,7 @@ impl Metrics {
         let pool = store.pool();
         self.pool_connections.set(i64::from(pool.size()));
         self.pool_idle.set(pool.num_idle() as i64);
+        self.live_streams.set(state.live().open_streams() as i64);
 
         let sizes = state.cache().sizes();
         for (cache, entries, bytes) in [

@@ -467,11 +467,21 @@ async fn streams_past_the_cap_are_told_to_retry_and_stopping_ends_them() {
     let refused = reqwest::get(&events).await.unwrap();
     assert_eq!(refused.status(), 503);
     assert!(refused.headers().contains_key("retry-after"));
-    // Ordinary pages are still served while the stream is held.
+    // Ordinary pages are still served while the stream is held, and /metrics counts it.
     let page = reqwest::get(format!("{}{story}", served.base))
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
+    let metrics = reqwest::get(format!("{}/metrics", served.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.lines().any(|l| l == "khobor_live_streams 1"),
+        "/metrics counts the open stream: {metrics}"
+    );
     // A graceful stop is not held up by the open stream.
     served.stop().await;
     assert!(ends(&mut held).await);

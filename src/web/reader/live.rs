@@ -242,16 +242,11 @@ pub async fn events(
     };
     // Subscribed before the page is read, so nothing committed in between is missed.
     let rx = hub.events.subscribe();
-    let page = match state.store().live_page(id).await {
+    let page = match state.store().published_live_page(id).await {
         Ok(Some(p)) => p,
         Ok(None) => return refuse(StatusCode::NOT_FOUND, false),
         Err(e) => return WebError::from(e).into_response(),
     };
-    match state.store().published_article(id).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return refuse(StatusCode::NOT_FOUND, false),
-        Err(e) => return WebError::from(e).into_response(),
-    }
     if page.ended_at.is_some() {
         return refuse(StatusCode::NO_CONTENT, false);
     }

@@ -285,6 +285,16 @@ async fn reporters_csrf_and_bad_entries_are_refused_and_nothing_is_saved() {
     assert_eq!(stored, "<p>পানি বাড়ছে</p>");
     let page = t.get(&paths_of(&t, id).await).await;
     page.assert_contains("alt=\"ঘাটে নৌকা\"");
+
+    // Text that would end the JSON-LD's script element stays inside it, as data.
+    let hostile = "সতর্কতা </script><!--<script>alert(1)</script>";
+    let p = editor
+        .post(&format!("{live}/entries"), &[("body", hostile)])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let page = t.get(&paths_of(&t, id).await).await;
+    assert!(!page.body.contains("<script>alert(1)"));
+    assert_eq!(json_ld(&page)["liveBlogUpdate"][0]["articleBody"], hostile);
 }
 
 async fn paths_of(t: &TestApp, id: i64) -> String {
@@ -524,4 +534,50 @@ async fn an_entry_added_on_node_a_reaches_a_stream_on_node_b() {
     drop(stream);
     node_a.stop().await;
     node_b.stop().await;
+}
+
+#[tokio::test]
+async fn a_quiet_stream_outlives_the_idle_timeout_on_its_keep_alive_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("khobor.toml");
+    // Comments every second; a connection silent for two is closed.
+    std::fs::write(&file, "[server]\nidle_timeout = 2\n").unwrap();
+    let t = TestApp::with_settings(khobor::config::Overrides {
+        config: Some(file),
+        ..Default::default()
+    })
+    .await;
+    t.add_user("editor@khobor.test", "রফিক করিম", "আরকে", "editor")
+        .await;
+    let editor = t.login("editor@khobor.test").await;
+    let (id, _) = published(&t, &editor, "শৈত্যপ্রবাহ").await;
+    editor
+        .post(&format!("/newsroom/stories/{id}/live/start"), &[])
+        .await;
+    drop(editor);
+    let TestApp {
+        app,
+        dir: _data,
+        db: _db,
+    } = t;
+    let served = Served::start(app).await;
+    let mut stream = reqwest::get(format!("{}/live/{id}/events", served.base))
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    // Four comments a second apart: the stream has lived past the idle timeout.
+    let mut got = String::new();
+    let comments = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while let Some(chunk) = stream.chunk().await.expect("the stream stays open") {
+            got.push_str(&String::from_utf8_lossy(&chunk));
+            if got.lines().filter(|l| l.starts_with(':')).count() >= 4 {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert!(matches!(comments, Ok(true)), "{got:?}");
+    drop(stream);
+    served.stop().await;
 }

@@ -192,8 +192,9 @@ async fn next_event(mut s: Stream) -> Option<(Result<Event, Infallible>, Stream)
             Ok(e) if e.article_id == s.id => e,
             Ok(_) => continue,
             // Fell behind a burst of changes: the page as it is now.
+            // Boxed: this rare query's future would otherwise sit in every waiting stream.
             Err(broadcast::error::RecvError::Lagged(_)) => {
-                match s.state.store().live_page(s.id).await {
+                match Box::pin(s.state.store().live_page(s.id)).await {
                     Ok(Some(page)) => LiveEvent::from(&page),
                     _ => return None,
                 }

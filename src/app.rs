@@ -255,6 +255,7 @@ impl App {
             state.jobs().clone(),
             stopped.clone(),
         ));
+        let live = tokio::spawn(web::reader::live::follow(state.clone(), stopped.clone()));
         let media = tokio::spawn(crate::jobs::media_variants::run(
             store.clone(),
             state.media_store().clone(),
@@ -300,6 +301,7 @@ impl App {
         let _ = views.await;
         let _ = wires.await;
         let _ = webhooks.await;
+        let _ = live.await;
         if let Some(cdn) = cdn {
             let _ = cdn.await;
         }

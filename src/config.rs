@@ -105,6 +105,11 @@ pub struct ServerConfig {
     /// that stops reading its response).
     pub idle_timeout: u32,
     pub max_connections: u32,
+    /// Live pages' event streams held open at once on this node; past it a reader is told to
+    /// come back later (503, `Retry-After`). Each stream also holds one of `max_connections`,
+    /// so at most half of those are ever given to streams, whatever this says: open streams
+    /// never take every connection from ordinary requests.
+    pub max_event_streams: u32,
 }
 
 impl Default for ServerConfig {
@@ -114,6 +119,7 @@ impl Default for ServerConfig {
             body_timeout: 30,
             idle_timeout: 60,
             max_connections: 10_000,
+            max_event_streams: 5_000,
         }
     }
 }

@@ -16,6 +16,8 @@ use crate::storage::stories::{Actor, MoveOutcome, SaveOutcome, Story};
 use crate::storage::users::{Audit, User};
 use crate::storage::{now, StorageError, Store};
 
+pub mod live;
+
 /// The person acting, however they authenticated.
 #[derive(Debug, Clone)]
 pub struct Caller {

@@ -82,6 +82,9 @@ pub enum Action {
     ManageRedirects,
     /// Register, switch off and delete webhooks, see their delivery log and redeliver.
     ManageWebhooks,
+    /// Run a published story as a live page: start and end it, add, edit and delete its
+    /// timestamped entries (shown to readers at once).
+    RunLivePage,
 }
 
 /// The permission table. Every server-side check goes through here.
@@ -90,7 +93,7 @@ pub fn allows(role: Role, action: Action) -> bool {
     match action {
         ViewNewsroom | CreateStory | SubmitForReview | UploadMedia => true,
         EditAnyStory | Publish | Schedule | Unpublish | Spike | ManageTaxonomy | PublishCard
-        | AddCorrection | PostBreaking => role >= Role::Editor,
+        | AddCorrection | PostBreaking | RunLivePage => role >= Role::Editor,
         ManageUsers | ManageSettings | ManageTokens | ViewAudit | DeleteStory | ManageWires
         | ManageRedirects | ManageWebhooks => role == Role::Admin,
     }
@@ -288,6 +291,7 @@ mod tests {
             (ManageWires, [false, false, true]),
             (ManageRedirects, [false, false, true]),
             (ManageWebhooks, [false, false, true]),
+            (RunLivePage, [false, true, true]),
         ];
         for (action, expected) in table {
             for (role, want) in Role::ALL.into_iter().zip(expected) {

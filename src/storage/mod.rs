@@ -10,6 +10,7 @@ pub mod copy;
 pub mod corrections;
 pub mod identity;
 pub mod leases;
+pub mod live;
 pub mod media;
 mod read;
 pub mod redirects;

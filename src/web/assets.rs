@@ -30,6 +30,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../static/breaking.js"),
     },
     Asset {
+        path: "live.js",
+        mime: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/live.js"),
+    },
+    Asset {
         path: "card-verify.js",
         mime: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../../static/card-verify.js"),

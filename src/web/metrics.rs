@@ -74,6 +74,7 @@ pub struct Metrics {
     lag: Family<FollowerLabels, Gauge>,
     pool_connections: Gauge,
     pool_idle: Gauge,
+    live_streams: Gauge,
     cache_entries: Family<CacheLabels, Gauge>,
     cache_bytes: Family<CacheLabels, Gauge>,
     search_rebuilds: Gauge,
@@ -212,8 +213,15 @@ impl Metrics {
             "Readings of story pages not counted since start because too many waited to be written (the store was slow or unreachable)",
             views_dropped.clone(),
         );
+        let live_streams = Gauge::default();
+        registry.register(
+            "live_streams",
+            "Live pages' event streams open on this node",
+            live_streams.clone(),
+        );
         Metrics {
             registry,
+            live_streams,
             requests,
             durations,
             lag,
@@ -250,6 +258,7 @@ impl Metrics {
         self.pool_idle.set(pool.num_idle() as i64);
         self.views_dropped
             .set(state.views().dropped().min(i64::MAX as u64) as i64);
+        self.live_streams.set(state.live().open_streams() as i64);
 
         let sizes = state.cache().sizes();
         for (cache, entries, bytes) in [

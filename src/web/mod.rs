@@ -71,6 +71,8 @@ struct Inner {
     views: Arc<crate::jobs::views::ViewCounter>,
     /// The most-read lists as last worked out.
     most_read: reader::most_read::MostRead,
+    /// Live pages' event streams on this node (see [`reader::live`]).
+    live: reader::live::LiveHub,
 }
 
 /// Site-wide values every page's chrome needs.
@@ -96,6 +98,15 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "corrections.html",
         include_str!("../../templates/corrections.html"),
+    ),
+    ("live.html", include_str!("../../templates/live.html")),
+    (
+        "live_macros.html",
+        include_str!("../../templates/live_macros.html"),
+    ),
+    (
+        "newsroom/live.html",
+        include_str!("../../templates/newsroom/live.html"),
     ),
     (
         "most_read.html",
@@ -293,6 +304,12 @@ impl AppState {
                 metrics,
                 views: Arc::new(crate::jobs::views::ViewCounter::new(config.views.enabled)),
                 most_read: Default::default(),
+                live: reader::live::LiveHub::new(
+                    config
+                        .server
+                        .max_event_streams
+                        .min((config.server.max_connections / 2).max(1)),
+                ),
                 config,
             }),
         }
@@ -346,6 +363,11 @@ impl AppState {
 
     pub fn metrics(&self) -> &metrics::Metrics {
         &self.inner.metrics
+    }
+
+    /// Live pages' event streams on this node.
+    pub fn live(&self) -> &reader::live::LiveHub {
+        &self.inner.live
     }
 
     /// Runs CPU-heavy work off the async workers, a bounded number at a time.
@@ -525,6 +547,7 @@ pub fn router(state: AppState) -> Router {
         .route("/most-read", get(reader::most_read::site))
         .route("/most-read/{section}", get(reader::most_read::section))
         .route("/breaking.json", get(reader::breaking::json))
+        .route("/live/{id}", get(reader::live::older))
         .route(
             "/.well-known/khobor-card-keys.json",
             get(reader::cards::keys),
@@ -609,6 +632,8 @@ pub fn router(state: AppState) -> Router {
         ))
         // Beside the cache, not inside it: every scrape is answered afresh.
         .route("/metrics", get(metrics::serve))
+        // Likewise: an event stream is never stored, compressed or hashed for an ETag.
+        .route("/live/{id}/events", get(reader::live::events))
         // Outside everything, so that cache hits are counted and timed like the rest.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

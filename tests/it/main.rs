@@ -19,6 +19,7 @@ mod health;
 mod helpers;
 mod http_cache;
 mod import;
+mod live;
 mod media;
 mod media_store;
 mod metrics;

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod breaking;
 pub mod cards;
 pub mod client_addr;
+pub mod live;
 pub mod login;
 pub mod media;
 pub mod redirects;
@@ -101,6 +102,18 @@ pub fn router() -> Router<AppState> {
         .route(
             "/newsroom/stories/{id}/cards",
             get(cards::form).post(cards::submit),
+        )
+        .route("/newsroom/stories/{id}/live", get(live::show))
+        .route("/newsroom/stories/{id}/live/start", post(live::start))
+        .route("/newsroom/stories/{id}/live/end", post(live::end))
+        .route("/newsroom/stories/{id}/live/entries", post(live::add))
+        .route(
+            "/newsroom/stories/{id}/live/entries/{entry}",
+            get(live::edit_form).post(live::update),
+        )
+        .route(
+            "/newsroom/stories/{id}/live/entries/{entry}/delete",
+            post(live::delete),
         )
         .route("/newsroom/bijoy", post(stories::bijoy))
         .route(

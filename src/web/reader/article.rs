@@ -118,7 +118,8 @@ async fn story_fragment(
         .iter()
         .map(|c| CorrectionView::new(c, state.tz(), now))
         .collect();
-    let ld = json_ld(state, &article, &view, &corrections, now);
+    let live = super::live::view(state, id, now).await?;
+    let ld = json_ld(state, &article, &view, &corrections, live.as_ref(), now);
     // The story's cards still current; the newest Open Graph card is the link preview of a
     // story without a photo.
     let cards: Vec<super::cards::CardPageView> = state
@@ -136,7 +137,7 @@ async fn story_fragment(
             now,
             minijinja::context! {
                 article => view, json_ld => ld, cards => cards, og_card => og_card,
-                corrections => corrections,
+                corrections => corrections, live => live,
                 latest_html => LATEST_SLOT, related_html => RELATED_SLOT,
                 most_read_html => MOST_READ_SLOT,
             },
@@ -324,6 +325,7 @@ fn json_ld(
     a: &Article,
     v: &ArticleView,
     corrections: &[CorrectionView],
+    live: Option<&super::live::LiveView>,
     now: i64,
 ) -> String {
     let site = &state.config().site;
@@ -368,6 +370,10 @@ fn json_ld(
                 })
             })
             .collect();
+    }
+    // A live page is a `LiveBlogPosting` (a kind of NewsArticle) with its newest entries.
+    if let Some(live) = live {
+        super::live::json_ld(&mut ld, live, &v.canonical);
     }
     crate::web::view::json_in_html(&ld)
 }

@@ -6,6 +6,7 @@ pub mod cards;
 pub mod corrections;
 pub mod home;
 pub mod lists;
+pub mod live;
 pub mod most_read;
 pub mod search;
 

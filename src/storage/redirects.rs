@@ -3,7 +3,7 @@
 //! and removed by hand (audited). Imports record them through `articles.rs`.
 
 use super::stories::Actor;
-use super::users::{audit, Audit};
+use super::users::audit;
 use super::{now, Result, Store};
 use crate::domain::urls::{redirect_key, LinkTarget};
 
@@ -90,15 +90,7 @@ impl Store {
         };
         audit(
             &mut tx,
-            &Audit {
-                user_id: Some(actor.user_id),
-                actor: actor.name,
-                action: "redirect.set",
-                entity: "redirect",
-                entity_id: None,
-                detail,
-                address: actor.address,
-            },
+            &actor.audit("redirect.set", "redirect", None, detail),
         )
         .await?;
         tx.commit().await?;
@@ -119,15 +111,7 @@ impl Store {
         if gone > 0 {
             audit(
                 &mut tx,
-                &Audit {
-                    user_id: Some(actor.user_id),
-                    actor: actor.name,
-                    action: "redirect.delete",
-                    entity: "redirect",
-                    entity_id: None,
-                    detail: key.to_owned(),
-                    address: actor.address,
-                },
+                &actor.audit("redirect.delete", "redirect", None, key.to_owned()),
             )
             .await?;
         }

@@ -74,6 +74,27 @@ pub struct Actor<'a> {
     pub address: &'a str,
 }
 
+impl<'a> Actor<'a> {
+    /// The audit line for `action` on `entity` (`entity_id`) done by this person.
+    pub fn audit(
+        &self,
+        action: &'a str,
+        entity: &'a str,
+        entity_id: Option<i64>,
+        detail: String,
+    ) -> Audit<'a> {
+        Audit {
+            user_id: Some(self.user_id),
+            actor: self.name,
+            action,
+            entity,
+            entity_id,
+            detail,
+            address: self.address,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum SaveOutcome {
     Saved {
@@ -255,15 +276,7 @@ pub(super) async fn insert_story(
     add_revision(tx, id, 1, kind, Some(actor.user_id), changed, &f).await?;
     audit(
         tx,
-        &Audit {
-            user_id: Some(actor.user_id),
-            actor: actor.name,
-            action: "story.create",
-            entity: "article",
-            entity_id: Some(id),
-            detail: f.headline.clone(),
-            address: actor.address,
-        },
+        &actor.audit("story.create", "article", Some(id), f.headline.clone()),
     )
     .await?;
     Ok(id)
@@ -526,15 +539,12 @@ impl Store {
         status_revision(&mut tx, id, version + 1, Some(actor.user_id), to).await?;
         audit(
             &mut tx,
-            &Audit {
-                user_id: Some(actor.user_id),
-                actor: actor.name,
+            &actor.audit(
                 action,
-                entity: "article",
-                entity_id: Some(id),
-                detail: format!("{} → {}", status.as_str(), to.as_str()),
-                address: actor.address,
-            },
+                "article",
+                Some(id),
+                format!("{} → {}", status.as_str(), to.as_str()),
+            ),
         )
         .await?;
         changes::append(&mut tx, &format!("article.{}", to.as_str()), "article", id).await?;
@@ -617,15 +627,7 @@ impl Store {
         }
         audit(
             &mut tx,
-            &Audit {
-                user_id: Some(actor.user_id),
-                actor: actor.name,
-                action: "story.delete",
-                entity: "article",
-                entity_id: Some(id),
-                detail: headline,
-                address: actor.address,
-            },
+            &actor.audit("story.delete", "article", Some(id), headline),
         )
         .await?;
         changes::append(&mut tx, "article.deleted", "article", id).await?;

@@ -3,7 +3,7 @@
 //! of an item — created and linked to the item in one transaction.
 
 use super::stories::Actor;
-use super::users::{audit, Audit};
+use super::users::audit;
 use super::{changes, now, Result, Store};
 use crate::domain::story::StoryFields;
 use crate::domain::wire::{Format, WireItem};
@@ -91,15 +91,12 @@ impl Store {
         .await?;
         audit(
             &mut tx,
-            &Audit {
-                user_id: Some(actor.user_id),
-                actor: actor.name,
-                action: "wire.source.add",
-                entity: "wire_source",
-                entity_id: Some(id),
-                detail: format!("{} {}", s.agency, s.url),
-                address: actor.address,
-            },
+            &actor.audit(
+                "wire.source.add",
+                "wire_source",
+                Some(id),
+                format!("{} {}", s.agency, s.url),
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -126,19 +123,16 @@ impl Store {
         if done {
             audit(
                 &mut tx,
-                &Audit {
-                    user_id: Some(actor.user_id),
-                    actor: actor.name,
-                    action: if active {
+                &actor.audit(
+                    if active {
                         "wire.source.resume"
                     } else {
                         "wire.source.pause"
                     },
-                    entity: "wire_source",
-                    entity_id: Some(id),
-                    detail: String::new(),
-                    address: actor.address,
-                },
+                    "wire_source",
+                    Some(id),
+                    String::new(),
+                ),
             )
             .await?;
         }
@@ -162,15 +156,7 @@ impl Store {
         if done {
             audit(
                 &mut tx,
-                &Audit {
-                    user_id: Some(actor.user_id),
-                    actor: actor.name,
-                    action: "wire.source.delete",
-                    entity: "wire_source",
-                    entity_id: Some(id),
-                    detail: String::new(),
-                    address: actor.address,
-                },
+                &actor.audit("wire.source.delete", "wire_source", Some(id), String::new()),
             )
             .await?;
         }

@@ -37,16 +37,34 @@ const REFRESH: Duration = Duration::from_secs(60);
 /// A section's own list is shown beside its stories once it has this many stories.
 const SECTION_LIST_MIN: usize = 3;
 
+/// Whether `path` has the shape of a story's page (`/{section}/{id}`): only such requests are
+/// looked at further, so other pages pay nothing for counting.
+fn story_shaped(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix('/') else {
+        return false;
+    };
+    match rest.split_once('/') {
+        Some((section, id)) => {
+            !section.is_empty() && !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
 /// Middleware: counts a reader's request for a story page (see the module's comment).
 pub async fn count(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if !state.views().enabled() || request.method() != Method::GET {
+    if !state.views().enabled()
+        || request.method() != Method::GET
+        || !story_shaped(request.uri().path())
+    {
         return next.run(request).await;
     }
     let headers = request.headers();
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
     let reader = crate::domain::views::is_reader(
-        headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok()),
+        user_agent,
         headers
             .get("sec-purpose")
             .or_else(|| headers.get("purpose"))
@@ -55,28 +73,41 @@ pub async fn count(State(state): State<AppState>, request: Request, next: Next) 
     if !reader {
         return next.run(request).await;
     }
-    let user_agent = headers.get(header::USER_AGENT).cloned();
-    let forwarded = (!state.config().auth.trusted_proxies.is_empty()).then(|| headers.clone());
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
+    let address = client_address(peer, headers, &state.config().auth.trusted_proxies);
+    let user_agent = user_agent.unwrap_or("").to_owned();
     let response = next.run(request).await;
     if let Some(ViewOf(id)) = response.extensions().get::<ViewOf>() {
         if matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED) {
-            let address = client_address(
-                peer,
-                forwarded.as_ref().unwrap_or(&Default::default()),
-                &state.config().auth.trusted_proxies,
-            );
-            let ua = user_agent
-                .as_ref()
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            state.views().record(*id, &address, ua, now());
+            state.views().record(*id, &address, &user_agent, now());
         }
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_story_shaped_paths_are_looked_at() {
+        for path in ["/national/42", "/%E0%A6%96%E0%A7%87%E0%A6%B2%E0%A6%BE/7"] {
+            assert!(super::story_shaped(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/latest",
+            "/national",
+            "/national/",
+            "/national/42/x",
+            "/tag/dhaka",
+            "//42",
+            "/national/4a",
+        ] {
+            assert!(!super::story_shaped(path), "{path}");
+        }
+    }
 }
 
 /// One period's list: (story, views), most read first.

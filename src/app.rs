@@ -186,9 +186,7 @@ impl App {
             .into_iter()
             .filter(|s| s.active == 1)
             .collect();
-        let client = crate::jobs::wires::WireClient::new(std::time::Duration::from_secs(
-            u64::from(self.state.config().wires.timeout_seconds),
-        ));
+        let client = crate::jobs::wires::WireClient::new(self.state.config().wires.timeout());
         Ok(
             crate::jobs::wires::poll_all(self.state.store(), &client, sources, self.state.jobs())
                 .await,
@@ -241,9 +239,7 @@ impl App {
         let cache = tokio::spawn(web::cache::follow(state.clone(), stopped.clone()));
         let wires = tokio::spawn(crate::jobs::wires::run(
             store.clone(),
-            crate::jobs::wires::WireClient::new(std::time::Duration::from_secs(u64::from(
-                state.config().wires.timeout_seconds,
-            ))),
+            crate::jobs::wires::WireClient::new(state.config().wires.timeout()),
             node.clone(),
             state.jobs().clone(),
             stopped.clone(),

@@ -369,7 +369,7 @@ pub enum ConfigError {
     FailedLoginsPerHour,
     #[error("[views] flush_seconds must be between 1 and {MAX_VIEWS_FLUSH} seconds, not {0}")]
     ViewsFlush(u32),
-    #[error("[wires] timeout_seconds must be between 1 and 120 seconds, not {0}")]
+    #[error("[wires] timeout_seconds must be between 1 and {MAX_WIRES_TIMEOUT} seconds, not {0}")]
     WiresTimeout(u32),
     #[error("[retention] {0} must be between {1} and {MAX_RETENTION_DAYS} days")]
     Retention(&'static str, u32),
@@ -905,9 +905,17 @@ impl Default for WiresConfig {
     }
 }
 
+/// The longest one poll of a wire source may take.
+pub const MAX_WIRES_TIMEOUT: u32 = 120;
+
 impl WiresConfig {
+    /// How long one poll of a source may take.
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.timeout_seconds))
+    }
+
     fn validated(self) -> Result<WiresConfig, ConfigError> {
-        if !(1..=120).contains(&self.timeout_seconds) {
+        if !(1..=MAX_WIRES_TIMEOUT).contains(&self.timeout_seconds) {
             return Err(ConfigError::WiresTimeout(self.timeout_seconds));
         }
         Ok(self)

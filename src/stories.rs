@@ -13,7 +13,7 @@ use crate::domain::newsroom::{allows, may_edit, Transition};
 use crate::domain::story::{FieldError, StoryFields};
 use crate::domain::{Action, Status};
 use crate::storage::stories::{Actor, MoveOutcome, SaveOutcome, Story};
-use crate::storage::users::{Audit, User};
+use crate::storage::users::User;
 use crate::storage::{now, StorageError, Store};
 
 pub mod live;
@@ -335,15 +335,12 @@ impl StoryService {
                 ))
             }
         };
-        let audit = Audit {
-            user_id: Some(caller.user.id),
-            actor: &caller.user.name,
-            action: "story.correction",
-            entity: "article",
-            entity_id: Some(id),
-            detail: format!("{}: {note}", kind.as_str()),
-            address: &caller.address,
-        };
+        let audit = caller.actor().audit(
+            "story.correction",
+            "article",
+            Some(id),
+            format!("{}: {note}", kind.as_str()),
+        );
         match self
             .store
             .add_correction(id, kind.as_str(), &note, caller.user.id, &audit)
@@ -399,15 +396,9 @@ impl StoryService {
                 return Err(ServiceError::Invalid(errors));
             }
         };
-        let audit = Audit {
-            user_id: Some(caller.user.id),
-            actor: &caller.user.name,
-            action: "breaking.add",
-            entity: "breaking",
-            entity_id: None,
-            detail: text.clone(),
-            address: &caller.address,
-        };
+        let audit = caller
+            .actor()
+            .audit("breaking.add", "breaking", None, text.clone());
         Ok(self
             .store
             .add_breaking(
@@ -425,15 +416,9 @@ impl StoryService {
         if !caller.allows(Action::PostBreaking) {
             return Err(ServiceError::Forbidden);
         }
-        let audit = Audit {
-            user_id: Some(caller.user.id),
-            actor: &caller.user.name,
-            action: "breaking.clear",
-            entity: "breaking",
-            entity_id: Some(id),
-            detail: String::new(),
-            address: &caller.address,
-        };
+        let audit = caller
+            .actor()
+            .audit("breaking.clear", "breaking", Some(id), String::new());
         if self.store.clear_breaking(id, &audit).await? {
             Ok(())
         } else {

@@ -77,6 +77,20 @@ impl Readers {
     }
 }
 
+/// A LIKE pattern for text containing `text`, its own `%` and `_` dropped rather than taken
+/// as wildcards (a search for `৫০%` looks for `৫০`).
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let literal: String = text.chars().filter(|c| *c != '%' && *c != '_').collect();
+    format!("%{literal}%")
+}
+
+/// `($1, $2), ($3, $4), …`: `rows` rows of `width` numbered parameters, for a multi-row
+/// `VALUES` list.
+pub(crate) fn value_rows(rows: usize, width: usize) -> String {
+    let row = format!("({})", placeholders(width));
+    numbered(&vec![row; rows].join(", "))
+}
+
 /// `?, ?, …` for `n` parameters (see [`numbered`]).
 pub(crate) fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
@@ -198,6 +212,12 @@ mod tests {
             })
             .unwrap();
         assert_eq!(sum, 123);
+    }
+
+    #[test]
+    fn value_rows_are_numbered_across_rows() {
+        assert_eq!(value_rows(2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(value_rows(1, 3), "($1, $2, $3)");
     }
 
     #[test]

@@ -26,14 +26,7 @@ impl Store {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<OldLink>> {
-        let pattern = query.map(|q| {
-            format!(
-                "%{}%",
-                q.chars()
-                    .filter(|c| *c != '%' && *c != '_')
-                    .collect::<String>()
-            )
-        });
+        let pattern = query.map(super::read::contains_pattern);
         Ok(sqlx::query_as(
             "SELECT from_path, article_id, to_path, created_at FROM ( \
                SELECT from_path, article_id, CAST(NULL AS TEXT) AS to_path, created_at FROM redirects \

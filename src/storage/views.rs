@@ -74,10 +74,7 @@ impl Store {
         let mut tx = self.begin_counting().await?;
         let mut new: HashSet<(i64, i64)> = HashSet::new();
         for chunk in readings.chunks(CHUNK) {
-            let values = (0..chunk.len())
-                .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let values = read::value_rows(chunk.len(), 2);
             let sql = format!(
                 "INSERT INTO view_marks (window_id, mark) VALUES {values} \
                  ON CONFLICT (window_id, mark) DO NOTHING RETURNING window_id, mark"
@@ -97,10 +94,7 @@ impl Store {
             .map(|r| (r.window - 1, r.previous_mark))
             .collect();
         for chunk in previous.chunks(CHUNK) {
-            let values = (0..chunk.len())
-                .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let values = read::value_rows(chunk.len(), 2);
             let sql = format!(
                 "SELECT window_id, mark FROM view_marks WHERE (window_id, mark) IN (VALUES {values})"
             );
@@ -111,20 +105,16 @@ impl Store {
             before.extend(q.fetch_all(&mut *tx).await?);
         }
         let mut counts: HashMap<(i64, i64), i64> = HashMap::new();
-        let mut counted = 0u64;
         for r in readings.iter().filter(|r| {
             new.contains(&(r.window, r.mark)) && !before.contains(&(r.window - 1, r.previous_mark))
         }) {
-            counted += 1;
             *counts.entry((r.article_id, r.hour)).or_default() += 1;
         }
+        let counted = counts.values().sum::<i64>() as u64;
         let mut counts: Vec<((i64, i64), i64)> = counts.into_iter().collect();
         counts.sort_unstable();
         for chunk in counts.chunks(CHUNK) {
-            let values = (0..chunk.len())
-                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let values = read::value_rows(chunk.len(), 3);
             let sql = format!(
                 "INSERT INTO article_views (article_id, hour, views) VALUES {values} \
                  ON CONFLICT (article_id, hour) DO UPDATE SET views = article_views.views + excluded.views"

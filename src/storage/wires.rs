@@ -2,9 +2,10 @@
 //! (validators, failures, when to poll next), the queue of items, and the draft a desk makes
 //! of an item — created and linked to the item in one transaction.
 
+use super::articles::Cursor;
 use super::stories::Actor;
 use super::users::audit;
-use super::{changes, now, Result, Store};
+use super::{changes, now, read, Result, Store};
 use crate::domain::story::StoryFields;
 use crate::domain::wire::{Format, WireItem};
 
@@ -301,46 +302,33 @@ impl Store {
         &self,
         source: Option<i64>,
         query: Option<&str>,
-        before: Option<(i64, i64)>,
+        before: Option<Cursor>,
         limit: i64,
     ) -> Result<Vec<QueuedItem>> {
         let mut sql = format!(
             "SELECT {ITEM_COLUMNS} FROM wire_items i JOIN wire_sources s ON s.id = i.source_id WHERE 1 = 1"
         );
-        let mut n = 0;
-        let mut next = || {
-            n += 1;
-            format!("${n}")
-        };
         if source.is_some() {
-            sql.push_str(&format!(" AND i.source_id = {}", next()));
+            sql.push_str(" AND i.source_id = ?");
         }
         if query.is_some() {
-            let (a, b) = (next(), next());
-            sql.push_str(&format!(
-                " AND (i.headline LIKE {a} OR i.body_html LIKE {b})"
-            ));
+            sql.push_str(" AND (i.headline LIKE ? OR i.body_html LIKE ?)");
         }
         if before.is_some() {
-            let (a, b, c) = (next(), next(), next());
-            sql.push_str(&format!(
-                " AND (i.published_at < {a} OR (i.published_at = {b} AND i.id < {c}))"
-            ));
+            sql.push_str(" AND (i.published_at < ? OR (i.published_at = ? AND i.id < ?))");
         }
-        sql.push_str(&format!(
-            " ORDER BY i.published_at DESC, i.id DESC LIMIT {}",
-            next()
-        ));
+        sql.push_str(" ORDER BY i.published_at DESC, i.id DESC LIMIT ?");
+        let sql = read::numbered(&sql);
         let mut q = sqlx::query_as::<_, QueuedItem>(&sql);
         if let Some(s) = source {
             q = q.bind(s);
         }
         if let Some(text) = query {
-            let pattern = format!("%{}%", like_escape(text));
+            let pattern = read::contains_pattern(text);
             q = q.bind(pattern.clone()).bind(pattern);
         }
-        if let Some((t, id)) = before {
-            q = q.bind(t).bind(t).bind(id);
+        if let Some(c) = before {
+            q = q.bind(c.published_at).bind(c.published_at).bind(c.id);
         }
         Ok(q.bind(limit).fetch_all(&self.pool).await?)
     }
@@ -406,9 +394,4 @@ impl Store {
         self.commit(tx).await?;
         Ok(Some(Ok(id)))
     }
-}
-
-/// `text` without LIKE's wildcards: a search for `৫০%` looks for `৫০`.
-fn like_escape(text: &str) -> String {
-    text.chars().filter(|c| *c != '%' && *c != '_').collect()
 }

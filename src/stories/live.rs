@@ -27,15 +27,7 @@ pub struct EntryInput {
 
 impl StoryService {
     fn audit<'a>(&self, caller: &'a Caller, action: &'a str, id: i64, detail: String) -> Audit<'a> {
-        Audit {
-            user_id: Some(caller.user.id),
-            actor: &caller.user.name,
-            action,
-            entity: "article",
-            entity_id: Some(id),
-            detail,
-            address: &caller.address,
-        }
+        caller.actor().audit(action, "article", Some(id), detail)
     }
 
     /// The caller may run live pages and story `id` exists and is published.

@@ -14,7 +14,7 @@ use crate::storage::now;
 use crate::web::view::DateView;
 use crate::web::{AppState, WebError};
 
-use super::{page, session, two_factor, Staff};
+use super::{page, session, two_factor, CsrfOnly, Staff};
 
 // ---- users
 
@@ -365,12 +365,6 @@ pub async fn create_token(
         .await?;
     // Shown once, in this response only; the store keeps its hash.
     tokens_page(&state, &staff, StatusCode::CREATED, Some(token), None).await
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct CsrfOnly {
-    csrf: String,
 }
 
 pub async fn revoke_token(

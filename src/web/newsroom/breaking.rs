@@ -13,7 +13,7 @@ use crate::web::reader::breaking::live;
 use crate::web::{AppState, WebError};
 
 use super::stories::{caller, web_error};
-use super::{page, ClientAddr, Staff};
+use super::{page, ClientAddr, CsrfOnly, Staff};
 
 /// The durations the form offers, in minutes, with their labels.
 const DURATIONS: [(i64, &str); 7] = [
@@ -133,18 +133,12 @@ pub async fn add(
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct ClearForm {
-    csrf: String,
-}
-
 pub async fn clear(
     State(state): State<AppState>,
     staff: Staff,
     ClientAddr(address): ClientAddr,
     Path(id): Path<i64>,
-    Form(form): Form<ClearForm>,
+    Form(form): Form<CsrfOnly>,
 ) -> Result<Response, WebError> {
     staff.check_csrf(&form.csrf)?;
     staff.require(Action::PostBreaking)?;

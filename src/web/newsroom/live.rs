@@ -17,7 +17,7 @@ use crate::web::reader::live::{view, EntryView};
 use crate::web::{AppState, WebError};
 
 use super::stories::{caller, web_error};
-use super::{errors_by_field, page, ClientAddr, Staff};
+use super::{errors_by_field, page, ClientAddr, CsrfOnly, Staff};
 
 /// The entry form as sent (and sent back, cut to its fields' lengths, when refused).
 #[derive(Deserialize, Serialize, Default, Clone)]
@@ -158,12 +158,6 @@ pub async fn show(
         ..Shown::default()
     };
     render(&state, &staff, StatusCode::OK, id, shown).await
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct CsrfOnly {
-    csrf: String,
 }
 
 /// `POST /newsroom/stories/{id}/live/start`

@@ -27,6 +27,14 @@ use crate::web::AppState;
 
 pub use session::{ClientAddr, Staff};
 
+/// A form that carries nothing but its CSRF token (a button that acts on what its address
+/// names).
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct CsrfOnly {
+    pub csrf: String,
+}
+
 /// Largest upload the media form and API accept (the image crate checks pixels on top).
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
 

@@ -125,15 +125,12 @@ impl Staff {
         entity_id: Option<i64>,
         detail: String,
     ) -> crate::storage::users::Audit<'a> {
-        crate::storage::users::Audit {
-            user_id: Some(self.user.id),
-            actor: &self.user.name,
-            action,
-            entity,
-            entity_id,
-            detail,
+        crate::storage::stories::Actor {
+            user_id: self.user.id,
+            name: &self.user.name,
             address: &self.address,
         }
+        .audit(action, entity, entity_id, detail)
     }
 
     pub fn is(&self, role: Role) -> bool {

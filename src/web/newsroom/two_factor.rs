@@ -15,7 +15,7 @@ use crate::web::{AppState, WebError};
 pub use super::login::MAX_PASSWORD_BYTES;
 use super::login::{check_second_factor, MAX_CODE_BYTES};
 use super::session::two_factor_required;
-use super::{page, Staff};
+use super::{page, CsrfOnly, Staff};
 
 /// The account page with its two-factor part: on, waiting for the first code, or off.
 pub async fn account_page(
@@ -50,12 +50,6 @@ pub async fn account_page(
         },
     )
     .await
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct CsrfOnly {
-    csrf: String,
 }
 
 /// Starts enrolment: a new secret waits for its first code (a second start replaces it).

@@ -14,7 +14,7 @@ use crate::storage::now;
 use crate::web::view::DateView;
 use crate::web::{AppState, WebError};
 
-use super::{page, Staff};
+use super::{page, CsrfOnly, Staff};
 
 /// Deliveries the log shows.
 const LOG_LENGTH: i64 = 50;
@@ -291,12 +291,6 @@ pub async fn set_active(
         return Err(WebError::NotFound);
     }
     Ok(Redirect::to("/newsroom/webhooks").into_response())
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct CsrfOnly {
-    csrf: String,
 }
 
 pub async fn delete(

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::wire::check_source;
 use crate::domain::Action;
+use crate::storage::articles::Cursor;
 use crate::storage::now;
 use crate::storage::wires::{NewSource, QueuedItem};
 use crate::web::view::DateView;
@@ -57,12 +58,6 @@ impl ItemView {
     }
 }
 
-/// `PUBLISHED-ID` of the last item on the page before.
-fn parse_before(s: &str) -> Option<(i64, i64)> {
-    let (t, id) = s.split_once('-')?;
-    Some((t.parse().ok()?, id.parse().ok()?))
-}
-
 async fn sections(state: &AppState) -> Result<Vec<minijinja::Value>, WebError> {
     Ok(state
         .store()
@@ -90,7 +85,7 @@ pub async fn queue(
     let text: String = query.q.trim().chars().take(100).collect();
     let before = match query.before.trim() {
         "" => None,
-        s => Some(parse_before(s).ok_or_else(|| {
+        s => Some(Cursor::parse(s).ok_or_else(|| {
             WebError::BadRequest("পাতার ঠিকানায় before= সঠিক নয়। প্রথম পাতা থেকে আবার দেখুন।".to_owned())
         })?),
     };
@@ -106,7 +101,11 @@ pub async fn queue(
     let older = (items.len() as i64 > PAGE_SIZE).then(|| {
         items.truncate(PAGE_SIZE as usize);
         let last = items.last().expect("a full page");
-        let mut url = format!("/newsroom/wires?before={}-{}", last.published_at, last.id);
+        let cursor = Cursor {
+            published_at: last.published_at,
+            id: last.id,
+        };
+        let mut url = format!("/newsroom/wires?before={}", cursor.encode());
         if let Some(s) = source {
             url.push_str(&format!("&source={s}"));
         }

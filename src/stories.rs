@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use crate::cpu::CpuPool;
 use crate::domain::breaking;
 use crate::domain::correction::{clean_note, CorrectionKind};
+use crate::domain::geo;
 use crate::domain::newsroom::{allows, may_edit, Transition};
 use crate::domain::story::{FieldError, StoryFields};
 use crate::domain::{Action, Status};
@@ -112,6 +113,30 @@ impl StoryService {
                 field: "section_id",
                 message: "এই বিভাগটি নেই।".into(),
             });
+        }
+        let mut fields = fields;
+        fields.place_ids.clear();
+        if !fields.places.is_empty() {
+            let places = self.store.places().await?;
+            let mut labels = Vec::with_capacity(fields.places.len());
+            for typed in &fields.places {
+                match geo::resolve(&places, typed) {
+                    Ok(p) => {
+                        if !fields.place_ids.contains(&p.id) {
+                            let parent = p
+                                .parent_id
+                                .and_then(|id| places.iter().find(|x| x.id == id));
+                            fields.place_ids.push(p.id);
+                            labels.push(geo::label(p, parent));
+                        }
+                    }
+                    Err(message) => errors.push(FieldError {
+                        field: "places",
+                        message,
+                    }),
+                }
+            }
+            fields.places = labels;
         }
         if let Some(m) = fields.hero_media_id {
             if self.store.media(m).await?.is_none() {

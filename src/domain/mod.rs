@@ -6,6 +6,7 @@ pub mod bijoy;
 pub mod breaking;
 pub mod correction;
 pub mod diff;
+pub mod geo;
 pub mod live;
 pub mod newsroom;
 pub mod story;

@@ -31,6 +31,11 @@ pub struct StoryFields {
     pub body_html: String,
     pub section_id: i64,
     pub tags: Vec<String>,
+    /// The places the story is about, as the editor writes them (see `geo::label`).
+    pub places: Vec<String>,
+    /// The places' ids, worked out from `places` by the story service before a save.
+    #[serde(skip)]
+    pub place_ids: Vec<i64>,
     pub authors: Vec<String>,
     pub credit: String,
     pub dateline: String,
@@ -74,6 +79,13 @@ impl StoryFields {
         if let Some(t) = self.tags.iter().find(|t| t.len() > raw_bytes_for(MAX_TAG)) {
             too_big("tags", t, MAX_TAG);
         }
+        if let Some(p) = self
+            .places
+            .iter()
+            .find(|p| p.len() > raw_bytes_for(MAX_TAG))
+        {
+            too_big("places", p, MAX_TAG);
+        }
         if let Some(a) = self
             .authors
             .iter()
@@ -85,6 +97,12 @@ impl StoryFields {
             errors.push(FieldError {
                 field: "tags",
                 message: format!("সর্বোচ্চ {}টি ট্যাগ।", bn(MAX_TAGS)),
+            });
+        }
+        if self.places.len() > MAX_RAW_ITEMS {
+            errors.push(FieldError {
+                field: "places",
+                message: format!("সর্বোচ্চ {}টি স্থান।", bn(super::geo::MAX_PLACES)),
             });
         }
         if self.authors.len() > MAX_RAW_ITEMS {
@@ -120,6 +138,7 @@ impl StoryFields {
         self.hero_caption = clean_line(&self.hero_caption);
         self.hero_credit = clean_line(&self.hero_credit);
         self.tags = clean_list(&self.tags);
+        self.places = clean_list(&self.places);
         self.authors = clean_list(&self.authors);
         self
     }
@@ -168,6 +187,12 @@ impl StoryFields {
                 message: format!("সর্বোচ্চ {}টি ট্যাগ।", bn(MAX_TAGS)),
             });
         }
+        if self.places.len() > super::geo::MAX_PLACES {
+            errors.push(FieldError {
+                field: "places",
+                message: format!("সর্বোচ্চ {}টি স্থান।", bn(super::geo::MAX_PLACES)),
+            });
+        }
         if self.section_id <= 0 {
             errors.push(FieldError {
                 field: "section_id",
@@ -195,6 +220,7 @@ impl StoryFields {
         check("body", self.body_html == other.body_html);
         check("section", self.section_id == other.section_id);
         check("tags", self.tags == other.tags);
+        check("places", self.places == other.places);
         check("authors", self.authors == other.authors);
         check("credit", self.credit == other.credit);
         check("dateline", self.dateline == other.dateline);
@@ -219,6 +245,7 @@ pub fn field_label(name: &str) -> &'static str {
         "body" => "মূল লেখা",
         "section" | "section_id" => "বিভাগ",
         "tags" => "ট্যাগ",
+        "places" => "স্থান",
         "authors" => "প্রতিবেদক",
         "credit" => "সংস্থা",
         "dateline" => "ডেটলাইন",

@@ -1,6 +1,7 @@
 //! JSON Lines import (optionally gzip): one story per line with the fields
 //! `id, title, body, category, published, source, url` and any of
-//! `summary, tags, author, credit, signature, image, kicker, dateline, age_minutes`.
+//! `summary, tags, places, author, credit, signature, image, kicker, dateline, age_minutes`
+//! (`places`: paths such as `dhaka/gazipur`, each a place the store has).
 //!
 //! A malformed line is reported with its number and skipped; the others are imported. Lines
 //! are written in batches, each in one transaction, so a file that breaks half-way (a corrupt
@@ -16,6 +17,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use crate::domain::bijoy::{self, BijoyMode};
+use crate::domain::geo;
 use crate::domain::text::{
     body_to_html, clean_line, grapheme_len, html_to_text, looks_like_html, nfc,
 };
@@ -137,6 +139,9 @@ struct Line {
     summary: Option<String>,
     #[serde(default)]
     tags: Option<OneOrMany>,
+    /// Place paths (`dhaka/gazipur`), as `/country/…` addresses end.
+    #[serde(default)]
+    places: Option<OneOrMany>,
     #[serde(default)]
     author: Option<OneOrMany>,
     #[serde(default)]
@@ -295,6 +300,7 @@ pub fn parse_line_with(
         body_text,
         section_name: category,
         tags: list(line.tags, "tags")?,
+        places: place_paths(line.places)?,
         authors: list(line.author, "author")?,
         credit: optional(line.credit, "credit")?,
         signature: optional(line.signature, "signature")?,
@@ -315,6 +321,30 @@ fn list(v: Option<OneOrMany>, name: &str) -> Result<Vec<String>, String> {
         return Err(format!("field `{name}` has more than {max} items"));
     }
     Ok(items)
+}
+
+/// The `places` field: at most [`geo::MAX_PLACES`] paths of slugs, each checked against the
+/// store's places when the line is imported.
+fn place_paths(v: Option<OneOrMany>) -> Result<Vec<String>, String> {
+    let mut paths = Vec::new();
+    for p in list(v, "places")? {
+        let p = p.trim().trim_matches('/').to_owned();
+        if p.split('/').count() > 3 || p.split('/').any(|s| geo::slug_problem(s).is_some()) {
+            return Err(format!(
+                "field `places`: {p:?} is not a place path such as \"dhaka/gazipur\""
+            ));
+        }
+        if !paths.contains(&p) {
+            paths.push(p);
+        }
+    }
+    if paths.len() > geo::MAX_PLACES {
+        return Err(format!(
+            "field `places` has more than {} places",
+            geo::MAX_PLACES
+        ));
+    }
+    Ok(paths)
 }
 
 fn required(v: Option<String>, name: &str) -> Result<String, String> {
@@ -427,6 +457,8 @@ pub async fn import_jsonl_reader(
     // The line each id was first seen on: a second line with the same id would overwrite the
     // first on every run, so it is reported and skipped.
     let mut first_seen: std::collections::HashMap<String, usize> = Default::default();
+    let known_places: std::collections::HashSet<String> =
+        store.places().await?.into_iter().map(|p| p.path).collect();
     let mut reader = reader;
     let mut buf = Vec::new();
     for number in 1.. {
@@ -457,6 +489,12 @@ pub async fn import_jsonl_reader(
                 }
             },
         };
+        let parsed = parsed.and_then(|(a, converted)| {
+            match a.places.iter().find(|p| !known_places.contains(p.as_str())) {
+                Some(p) => Err(format!("field `places`: there is no place {p:?}")),
+                None => Ok((a, converted)),
+            }
+        });
         let parsed = parsed.and_then(|(a, converted)| match first_seen.get(&a.external_id) {
             Some(first) => Err(format!(
                 "id {:?} was already on line {first}; that line is kept",

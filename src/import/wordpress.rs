@@ -1074,6 +1074,7 @@ fn judge(
         body_text,
         section_name,
         tags,
+        places: Vec::new(),
         authors,
         credit: None,
         signature: None,

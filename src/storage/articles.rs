@@ -18,6 +18,8 @@ pub enum Filter {
     Section(i64),
     Tag(i64),
     Author(i64),
+    /// About a place or anywhere below it.
+    Place(i64),
     /// Published in `[from, to)`, Unix seconds.
     Between(i64, i64),
 }
@@ -54,6 +56,10 @@ pub struct NewArticle {
     pub body_text: String,
     pub section_name: String,
     pub tags: Vec<String>,
+    /// Paths of the places the story is about (`dhaka/gazipur`); left out of the serialised
+    /// form when empty, so fingerprints of stories stored before places are unchanged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub places: Vec<String>,
     pub authors: Vec<String>,
     pub credit: Option<String>,
     pub signature: Option<String>,
@@ -614,6 +620,7 @@ impl Store {
         };
         write_body(tx, id, &a.body_html, &a.body_text).await?;
         taxonomy::set_labels(tx, id, &a.tags, &a.authors).await?;
+        super::places::set_article_place_paths(tx, id, &a.places).await?;
         let kind = match outcome {
             UpsertOutcome::Inserted(_) if a.status == Status::Published => "article.published",
             _ => "article.updated",
@@ -689,6 +696,10 @@ fn filter_sql(filter: Filter) -> (String, Vec<i64>) {
             format!(
                 "JOIN article_authors f ON f.article_id = a.id {published} AND f.author_id = ?"
             ),
+            vec![id],
+        ),
+        Filter::Place(id) => (
+            format!("JOIN article_places f ON f.article_id = a.id {published} AND f.place_id = ?"),
             vec![id],
         ),
         Filter::Between(from, to) => (

@@ -173,14 +173,15 @@ impl Store {
         Ok(Stale::Keys(keys))
     }
 
-    /// Purge tags for the pages a story can appear on as it is now: its section, tags and
-    /// authors (`section:3`, `tag:7`, `author:5`). Pages it appeared on before a move are
+    /// Purge tags for the pages a story can appear on as it is now: its section, tags,
+    /// authors and places (`section:3`, `tag:7`, `author:5`, `place:12`). Pages it appeared on before a move are
     /// found by its own `article:ID` tag instead.
     pub async fn article_cache_tags(&self, id: i64) -> Result<Vec<String>> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "SELECT 'section', section_id FROM articles WHERE id = $1
              UNION ALL SELECT 'tag', tag_id FROM article_tags WHERE article_id = $1
-             UNION ALL SELECT 'author', author_id FROM article_authors WHERE article_id = $1",
+             UNION ALL SELECT 'author', author_id FROM article_authors WHERE article_id = $1
+             UNION ALL SELECT 'place', place_id FROM article_places WHERE article_id = $1",
         )
         .bind(id)
         .fetch_all(&self.pool)

@@ -32,8 +32,9 @@ const MAX_BATCH_BYTES: usize = 8 << 20;
 const BATCHES_IN_FLIGHT: usize = 2;
 
 /// Tables that hold rows in a database Khobor has just migrated: the standard sections (seeded
-/// by migration 0001) and the store's identity (made at open). Both are replaced by the copy.
-const MADE_AT_OPEN: [&str; 2] = ["sections", "store_identity"];
+/// by migration 0001), the places (seeded at open) and the store's identity (made at open). All
+/// are replaced by the copy.
+const MADE_AT_OPEN: [&str; 3] = ["places", "sections", "store_identity"];
 /// sqlx's record of applied migrations: each side keeps its own.
 const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
 

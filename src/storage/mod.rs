@@ -12,6 +12,7 @@ pub mod identity;
 pub mod leases;
 pub mod live;
 pub mod media;
+pub mod places;
 mod read;
 pub mod redirects;
 pub mod snapshot;
@@ -243,6 +244,10 @@ impl Store {
             StorageError::Db(e) => identity::read_only_or(e, db_path),
             e => e,
         })?;
+        store.seed_places().await.map_err(|e| match e {
+            StorageError::Db(e) => identity::read_only_or(e, db_path),
+            e => e,
+        })?;
         Ok(store)
     }
 
@@ -275,6 +280,7 @@ impl Store {
         };
         store.migrate().await?;
         store.ensure_identity().await?;
+        store.seed_places().await?;
         Ok(store)
     }
 

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::domain::geo::{self, PlaceKind};
 use crate::domain::newsroom::desk_signature;
 use crate::domain::story::StoryFields;
 use crate::domain::Status;
@@ -173,6 +174,22 @@ async fn load_story(tx: &mut Tx<'_>, id: i64) -> Result<Option<Story>> {
     .bind(id)
     .fetch_all(&mut **tx)
     .await?;
+    let places: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT p.id, p.kind, p.name_bn, q.name_bn FROM article_places x \
+         JOIN places p ON p.id = x.place_id LEFT JOIN places q ON q.id = p.parent_id \
+         WHERE x.article_id = $1 AND x.direct = 1 ORDER BY x.position",
+    )
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let place_ids = places.iter().map(|p| p.0).collect();
+    let places = places
+        .into_iter()
+        .map(|(_, kind, name, parent)| {
+            let kind = PlaceKind::parse(&kind).unwrap_or(PlaceKind::Upazila);
+            geo::label_of(kind, &name, parent.as_deref())
+        })
+        .collect();
     let status = Status::parse(&r.status)
         .ok_or_else(|| StorageError::Corrupt(format!("article {id} status {}", r.status)))?;
     Ok(Some(Story {
@@ -184,6 +201,8 @@ async fn load_story(tx: &mut Tx<'_>, id: i64) -> Result<Option<Story>> {
             body_html: r.body_html,
             section_id: r.section_id,
             tags,
+            places,
+            place_ids,
             authors,
             credit: r.credit.unwrap_or_default(),
             dateline: r.dateline.unwrap_or_default(),
@@ -243,6 +262,7 @@ async fn write_fields(tx: &mut Tx<'_>, id: i64, f: &StoryFields, auto: bool, t: 
     .await?;
     super::articles::write_body(tx, id, &f.body_html, &f.body_text()).await?;
     taxonomy::set_labels(tx, id, &f.tags, &f.authors).await?;
+    super::places::set_article_places(tx, id, &f.place_ids).await?;
     Ok(())
 }
 

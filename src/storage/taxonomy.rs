@@ -47,6 +47,10 @@ const RESERVED_SLUGS: &[&str] = &[
     "cards",
     ".well-known",
     "media",
+    "most-read",
+    "my-district",
+    "corrections",
+    "live",
 ];
 
 const PALETTE: &[&str] = &[

@@ -35,6 +35,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../static/live.js"),
     },
     Asset {
+        path: "district.js",
+        mime: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/district.js"),
+    },
+    Asset {
         path: "card-verify.js",
         mime: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../../static/card-verify.js"),

@@ -117,6 +117,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/fragments/most_read.html"),
     ),
     (
+        "newsroom/places.html",
+        include_str!("../../templates/newsroom/places.html"),
+    ),
+    (
+        "fragments/district.html",
+        include_str!("../../templates/fragments/district.html"),
+    ),
+    (
         "newsroom/breaking.html",
         include_str!("../../templates/newsroom/breaking.html"),
     ),
@@ -546,6 +554,7 @@ pub fn router(state: AppState) -> Router {
         .route("/corrections", get(reader::corrections::list))
         .route("/most-read", get(reader::most_read::site))
         .route("/most-read/{section}", get(reader::most_read::section))
+        .route("/my-district", get(reader::places::pick))
         .route("/breaking.json", get(reader::breaking::json))
         .route("/live/{id}", get(reader::live::older))
         .route(

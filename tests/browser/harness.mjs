@@ -128,8 +128,8 @@ export function launchBrowser() {
 
 /** A new browser context (its own cookies: one per person) whose pages resolve paths against
  * the server's URL and wait at most `timeout` ms for anything. */
-export async function newPerson(browser, baseURL, timeout = 15_000) {
-  const context = await browser.newContext({ baseURL, locale: 'bn-BD', timezoneId: 'Asia/Dhaka' });
+export async function newPerson(browser, baseURL, timeout = 15_000, options = {}) {
+  const context = await browser.newContext({ baseURL, locale: 'bn-BD', timezoneId: 'Asia/Dhaka', ...options });
   context.setDefaultTimeout(timeout);
   const page = await context.newPage();
   return { context, page };

@@ -390,7 +390,7 @@ async fn unknown_endpoints_under_the_api_are_a_json_404() {
 }
 
 #[tokio::test]
-async fn sections_lists_the_six_desks_and_those_created_by_import() {
+async fn sections_lists_the_seven_desks_and_those_created_by_import() {
     let t = TestApp::new().await;
     let sections = t.get("/api/v1/sections").await.json();
     let slugs: Vec<&str> = sections["sections"]
@@ -407,19 +407,28 @@ async fn sections_lists_the_six_desks_and_those_created_by_import() {
             "international",
             "economy",
             "sports",
-            "entertainment"
+            "entertainment",
+            "country"
         ]
     );
     let names = names(&sections["sections"]);
     assert_eq!(
         names,
-        ["জাতীয়", "রাজনীতি", "আন্তর্জাতিক", "অর্থনীতি", "খেলা", "বিনোদন"]
+        [
+            "জাতীয়",
+            "রাজনীতি",
+            "আন্তর্জাতিক",
+            "অর্থনীতি",
+            "খেলা",
+            "বিনোদন",
+            "সারাদেশ"
+        ]
     );
 
     t.import(&stories("প্রবাস জীবন", 1, 1)).await;
     let after = t.get("/api/v1/sections").await.json();
     let all = after["sections"].as_array().unwrap();
-    assert_eq!(all.len(), 7);
+    assert_eq!(all.len(), 8);
     let new = all
         .iter()
         .find(|s| s["name"] == "প্রবাস জীবন")

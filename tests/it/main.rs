@@ -29,6 +29,7 @@ mod newsroom;
 mod newsroom_login;
 mod nodes;
 mod page_cache;
+mod places;
 mod reader;
 mod search;
 mod search_snapshot;

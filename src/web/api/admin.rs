@@ -264,6 +264,7 @@ fn story_json(state: &AppState, s: &Story) -> Value {
         "body_html": f.body_html,
         "section": s.section_slug,
         "tags": f.tags,
+        "places": f.places,
         "authors": f.authors,
         "credit": f.credit,
         "dateline": f.dateline,
@@ -293,6 +294,10 @@ pub struct StoryInput {
     section: String,
     #[serde(default)]
     tags: Vec<String>,
+    /// Districts, upazilas or divisions, as the editor writes them (`গাজীপুর`,
+    /// `কালীগঞ্জ (গাজীপুর)`, `ঢাকা বিভাগ`) or as paths (`dhaka/gazipur`).
+    #[serde(default)]
+    places: Vec<String>,
     #[serde(default)]
     authors: Vec<String>,
     #[serde(default)]
@@ -378,6 +383,8 @@ async fn to_fields(
             body_html: input.body_html,
             section_id: section.id,
             tags: input.tags,
+            places: input.places,
+            place_ids: Vec::new(),
             authors: input.authors,
             credit: input.credit,
             dateline: input.dateline,

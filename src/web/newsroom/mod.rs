@@ -9,6 +9,7 @@ pub mod client_addr;
 pub mod live;
 pub mod login;
 pub mod media;
+pub mod places;
 pub mod redirects;
 pub mod session;
 pub mod stories;
@@ -173,6 +174,12 @@ pub fn router() -> Router<AppState> {
         )
         .route("/newsroom/sections/{id}", post(taxonomy::update_section))
         .route("/newsroom/labels/{kind}/{id}", post(taxonomy::rename))
+        .route("/newsroom/places", get(places::list).post(places::add))
+        .route(
+            "/newsroom/places/{id}",
+            get(places::show).post(places::update),
+        )
+        .route("/newsroom/places/{id}/remove", post(places::remove))
 }
 
 /// What every newsroom page's chrome needs: who is logged in and the CSRF token for forms.

@@ -1,10 +1,11 @@
 //! The article page, the 301s that lead to it, and the fallback for every unknown path.
 
 use axum::extract::{OriginalUri, Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
+use crate::domain::geo::COUNTRY;
 use crate::domain::{urls, Article, ArticleCard};
 use crate::search::RELATED_KEPT;
 use crate::storage::now;
@@ -49,7 +50,11 @@ const MOST_READ_SLOT: &str = "<!--khobor:most-read-->";
 pub async fn article(
     State(state): State<AppState>,
     Path((section, id)): Path<(String, String)>,
+    uri: Uri,
 ) -> Result<Response, WebError> {
+    if section == COUNTRY && parse_id(&id).is_err() {
+        return super::places::page(&state, &id, &uri).await;
+    }
     let id = parse_id(&id)?;
     let cache = state.cache();
     let mut loaded: Option<Article> = None;
@@ -119,6 +124,16 @@ async fn story_fragment(
         .map(|c| CorrectionView::new(c, state.tz(), now))
         .collect();
     let live = super::live::view(state, id, now).await?;
+    let places: Vec<super::places::PlaceLink> = state
+        .store()
+        .article_places(id)
+        .await?
+        .iter()
+        .map(|(p, parent)| super::places::PlaceLink {
+            url: p.url(),
+            name: crate::domain::geo::label(p, parent.as_ref()),
+        })
+        .collect();
     let ld = json_ld(state, &article, &view, &corrections, live.as_ref(), now);
     // The story's cards still current; the newest Open Graph card is the link preview of a
     // story without a photo.
@@ -137,7 +152,7 @@ async fn story_fragment(
             now,
             minijinja::context! {
                 article => view, json_ld => ld, cards => cards, og_card => og_card,
-                corrections => corrections, live => live,
+                corrections => corrections, live => live, places => places,
                 latest_html => LATEST_SLOT, related_html => RELATED_SLOT,
                 most_read_html => MOST_READ_SLOT,
             },
@@ -248,8 +263,12 @@ async fn related_stories(
 /// `/{section}/{id}/anything`: old slugged links land on the canonical path.
 pub async fn article_with_suffix(
     State(state): State<AppState>,
-    Path((_section, id, _rest)): Path<(String, String, String)>,
+    Path((section, id, rest)): Path<(String, String, String)>,
+    uri: Uri,
 ) -> Result<Response, WebError> {
+    if section == COUNTRY && parse_id(&id).is_err() {
+        return super::places::page(&state, &format!("{id}/{rest}"), &uri).await;
+    }
     let id = parse_id(&id)?;
     let article = state
         .store()

@@ -48,6 +48,13 @@ async fn front_page(state: &AppState) -> Result<(CacheTags, Html<String>), WebEr
     let breaking = super::breaking::live(&state, now).await?;
     let most_read = super::most_read::beside(&state, None).await?;
     tags.extend(most_read.tags.iter().cloned());
+    let district = state
+        .cache()
+        .fragment("district-picker", || district_picker(&state))
+        .await?;
+    if let Some(d) = &district {
+        tags.extend(d.tags.iter().cloned());
+    }
     let mut blocks = Vec::new();
     for section in state.cache().sections(state.store()).await?.iter().cloned() {
         let block = state
@@ -68,12 +75,31 @@ async fn front_page(state: &AppState) -> Result<(CacheTags, Html<String>), WebEr
             minijinja::context! {
                 lead => lead, top => top_stories, latest => latest, blocks => blocks,
                 breaking => breaking, most_read => most_read.html,
+                district => district.map(|d| d.html.clone()),
             },
         )
         .await?;
     tags.sort();
     tags.dedup();
     Ok((CacheTags(tags), Html(html)))
+}
+
+/// The district picker: the same for every reader (their choice is read by the browser from
+/// its cookie, see `places`), so the home page is still one cached page.
+async fn district_picker(state: &AppState) -> Result<Option<Fragment>, WebError> {
+    let divisions = super::places::district_options(state).await?;
+    if divisions.is_empty() {
+        return Ok(None);
+    }
+    let html = state.render_part(
+        "fragments/district.html",
+        minijinja::context! { divisions => divisions },
+    )?;
+    Ok(Some(Fragment {
+        html,
+        tags: vec!["places".to_owned()],
+        canonical: None,
+    }))
 }
 
 async fn section_block(

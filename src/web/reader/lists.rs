@@ -6,6 +6,7 @@ use axum::response::Html;
 use chrono::{Datelike, Days, NaiveDate, TimeZone};
 use serde::Serialize;
 
+use crate::domain::geo::COUNTRY;
 use crate::domain::urls;
 use crate::storage::articles::{Cursor, Filter};
 use crate::storage::now;
@@ -13,6 +14,7 @@ use crate::web::http_cache::CacheTags;
 use crate::web::view::{CardView, DateView};
 use crate::web::{AppState, WebError};
 
+use super::places::{divisions_nav, PlacesNav};
 use super::{Paging, PAGE_SIZE};
 
 /// What `list.html` shows.
@@ -30,26 +32,29 @@ struct ListPage {
     /// Links to the previous and next day on archive pages.
     prev_day: Option<DayLink>,
     next_day: Option<DayLink>,
+    /// Up to the places above and down to those below, on সারাদেশ and place pages.
+    places: Option<PlacesNav>,
 }
 
 #[derive(Serialize)]
-struct DayLink {
+pub(super) struct DayLink {
     url: String,
     label: String,
 }
 
-struct ListSpec {
-    title: String,
-    description: String,
-    path: String,
-    filter: Filter,
-    feed: Option<String>,
-    prev_day: Option<DayLink>,
-    next_day: Option<DayLink>,
+pub(super) struct ListSpec {
+    pub title: String,
+    pub description: String,
+    pub path: String,
+    pub filter: Filter,
+    pub feed: Option<String>,
+    pub prev_day: Option<DayLink>,
+    pub next_day: Option<DayLink>,
+    pub places: Option<PlacesNav>,
 }
 
 /// Renders a list page; `tags` (what the list is of) get the ids of the stories shown added.
-async fn render_list(
+pub(super) async fn render_list(
     state: &AppState,
     spec: ListSpec,
     paging: &Paging,
@@ -90,6 +95,7 @@ async fn render_list(
         feed: spec.feed,
         prev_day: spec.prev_day,
         next_day: spec.next_day,
+        places: spec.places,
     };
     let html = state
         .render("list.html", now, minijinja::Value::from_serialize(&page))
@@ -109,6 +115,10 @@ pub async fn section(
         .await?
         .ok_or(WebError::NotFound)?;
     let path = urls::section(&section.slug);
+    let places = match section.slug.as_str() {
+        COUNTRY => Some(divisions_nav(&state).await?),
+        _ => None,
+    };
     let spec = ListSpec {
         description: format!("{} বিভাগের সব খবর", section.name),
         title: section.name.clone(),
@@ -117,6 +127,7 @@ pub async fn section(
         filter: Filter::Section(section.id),
         prev_day: None,
         next_day: None,
+        places,
     };
     let tags = vec![format!("section:{}", section.id)];
     render_list(&state, spec, &paging, tags).await
@@ -140,6 +151,7 @@ pub async fn tag(
         feed: None,
         prev_day: None,
         next_day: None,
+        places: None,
     };
     let tags = vec![format!("tag:{}", tag.id)];
     render_list(&state, spec, &paging, tags).await
@@ -163,6 +175,7 @@ pub async fn author(
         feed: None,
         prev_day: None,
         next_day: None,
+        places: None,
     };
     let tags = vec![format!("author:{}", author.id)];
     render_list(&state, spec, &paging, tags).await
@@ -180,6 +193,7 @@ pub async fn latest(
         feed: Some("/feed.xml".to_owned()),
         prev_day: None,
         next_day: None,
+        places: None,
     };
     render_list(&state, spec, &paging, vec!["latest".to_owned()]).await
 }
@@ -213,6 +227,7 @@ pub async fn archive(
         feed: None,
         prev_day: prev.map(link),
         next_day: (next <= today).then(|| link(next)),
+        places: None,
     };
     render_list(&state, spec, &paging, vec!["archive".to_owned()]).await
 }

@@ -8,6 +8,7 @@ pub mod home;
 pub mod lists;
 pub mod live;
 pub mod most_read;
+pub mod places;
 pub mod search;
 
 use serde::Deserialize;

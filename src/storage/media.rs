@@ -53,6 +53,11 @@ const MEDIA_COLUMNS: &str =
 /// The reader pages' view of an image: `srcset` lists per format and a JPEG fallback of at
 /// most 1024 px.
 pub fn picture_json(variants: &[MediaVariant], alt: &str) -> Option<String> {
+    serde_json::to_string(&picture(variants, alt)?).ok()
+}
+
+/// [`picture_json`]'s picture itself, for pages that draw it at once.
+pub fn picture(variants: &[MediaVariant], alt: &str) -> Option<crate::domain::article::Picture> {
     let list = |mime: &str| {
         variants
             .iter()
@@ -68,7 +73,7 @@ pub fn picture_json(variants: &[MediaVariant], alt: &str) -> Option<String> {
         .max_by_key(|v| v.width)
         .or_else(|| jpegs.iter().min_by_key(|v| v.width))?;
     let widest = variants.iter().max_by_key(|v| v.width)?;
-    serde_json::to_string(&crate::domain::article::Picture {
+    Some(crate::domain::article::Picture {
         src: urls::media(&fallback.name),
         webp: list("image/webp"),
         jpeg: list("image/jpeg"),
@@ -76,7 +81,6 @@ pub fn picture_json(variants: &[MediaVariant], alt: &str) -> Option<String> {
         height: widest.height,
         alt: alt.to_owned(),
     })
-    .ok()
 }
 
 impl Store {

@@ -139,11 +139,13 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?
             }
-            None => sqlx::query_as(&format!(
+            None => {
+                sqlx::query_as(&format!(
                 "SELECT {PLACE_COLUMNS} FROM places WHERE parent_id IS NULL ORDER BY position, id"
             ))
-            .fetch_all(&self.pool)
-            .await?,
+                .fetch_all(&self.pool)
+                .await?
+            }
         };
         Ok(rows.into_iter().map(Place::from).collect())
     }

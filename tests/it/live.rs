@@ -263,6 +263,8 @@ async fn reporters_csrf_and_bad_entries_are_refused_and_nothing_is_saved() {
         "{}",
         up.body
     );
+    // Its responsive variants made, as the media job does after an upload.
+    assert_eq!(t.app.process_media().await.unwrap(), 1);
     let media: i64 = sqlx::query_scalar("SELECT MAX(id) FROM media")
         .fetch_one(t.app.store().pool())
         .await
@@ -285,6 +287,24 @@ async fn reporters_csrf_and_bad_entries_are_refused_and_nothing_is_saved() {
     assert_eq!(stored, "<p>পানি বাড়ছে</p>");
     let page = t.get(&paths_of(&t, id).await).await;
     page.assert_contains("alt=\"ঘাটে নৌকা\"");
+    // Readers get the variants (WebP and JPEG by width), not the original upload.
+    let figure = page
+        .body
+        .split("<figure class=\"live-image\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</figure>").next())
+        .expect("the entry's image");
+    assert!(
+        figure.starts_with("<picture><source type=\"image/webp\" srcset=\"/media/"),
+        "{figure}"
+    );
+    assert!(figure.contains(" 64w"), "{figure}");
+    let original: String = sqlx::query_scalar("SELECT path FROM media WHERE id = $1")
+        .bind(media.parse::<i64>().unwrap())
+        .fetch_one(t.app.store().pool())
+        .await
+        .unwrap();
+    assert!(!figure.contains(&original), "{figure}");
 
     // Text that would end the JSON-LD's script element stays inside it, as data.
     let hostile = "সতর্কতা </script><!--<script>alert(1)</script>";
@@ -346,7 +366,7 @@ async fn older_entries_are_a_plain_link_away() {
 /// Reads the event stream `response` until its text contains `needle`; what it read.
 async fn read_until(response: &mut reqwest::Response, needle: &str) -> String {
     let mut got = String::new();
-    let found = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+    let found = tokio::time::timeout(std::time::Duration::from_secs(30), async {
         while let Some(chunk) = response.chunk().await.expect("stream reads") {
             got.push_str(&String::from_utf8_lossy(&chunk));
             if got.contains(needle) {
@@ -363,7 +383,7 @@ async fn read_until(response: &mut reqwest::Response, needle: &str) -> String {
 /// Reads `response` to its end (a closed stream); false if it did not end within the
 /// deadline.
 async fn ends(response: &mut reqwest::Response) -> bool {
-    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+    tokio::time::timeout(std::time::Duration::from_secs(30), async {
         while let Ok(Some(_)) = response.chunk().await {}
     })
     .await

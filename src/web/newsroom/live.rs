@@ -220,7 +220,7 @@ pub async fn edit_form(
         .live_entry(id, entry)
         .await?
         .ok_or(WebError::NotFound)?;
-    let view = EntryView::new(&state, &e, now());
+    let view = EntryView::new(&state, &e, &Default::default(), now());
     let form = EntryForm {
         body: e.body_html.clone(),
         media_id: e.media_id.map(|m| m.to_string()).unwrap_or_default(),

@@ -12,7 +12,7 @@
 //! per node (`[server] max_event_streams`, then 503 with `Retry-After`), send a comment well
 //! inside the connection idle timeout, and end when the page ends or the server stops.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -289,6 +289,8 @@ pub struct EntryImage {
     pub alt: String,
     pub width: Option<i64>,
     pub height: Option<i64>,
+    /// Its responsive variants, once made (the original until then).
+    pub picture: Option<crate::domain::article::Picture>,
 }
 
 /// An entry's embed: a link card to the post, no third-party frame or script.
@@ -316,7 +318,13 @@ pub struct EntryView {
 }
 
 impl EntryView {
-    pub fn new(state: &AppState, e: &LiveEntry, now: i64) -> EntryView {
+    /// `pictures`: the responsive variants of entries' images, by media id.
+    pub fn new(
+        state: &AppState,
+        e: &LiveEntry,
+        pictures: &HashMap<i64, crate::domain::article::Picture>,
+        now: i64,
+    ) -> EntryView {
         let tz = state.tz();
         EntryView {
             id: e.id,
@@ -330,6 +338,10 @@ impl EntryView {
                 alt: e.media_alt.clone().unwrap_or_default(),
                 width: e.media_width,
                 height: e.media_height,
+                picture: e
+                    .media_id
+                    .and_then(|m| pictures.get(&m))
+                    .map(|p| p.for_readers(state.media_base())),
             }),
             embed: e.embed_url.as_ref().and_then(|u| {
                 let network = live::network(u)?;
@@ -376,13 +388,38 @@ async fn entries_page(
         entries.truncate(PAGE_ENTRIES);
         format!("/live/{id}?before={}", entries[PAGE_ENTRIES - 1].id)
     });
+    let pictures = entry_pictures(state, &entries).await?;
     Ok((
         entries
             .iter()
-            .map(|e| EntryView::new(state, e, now))
+            .map(|e| EntryView::new(state, e, &pictures, now))
             .collect(),
         older,
     ))
+}
+
+/// The responsive variants of the entries' images, by media id.
+pub async fn entry_pictures(
+    state: &AppState,
+    entries: &[LiveEntry],
+) -> Result<HashMap<i64, crate::domain::article::Picture>, WebError> {
+    let mut ids: Vec<i64> = entries.iter().filter_map(|e| e.media_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let variants = state.store().media_variants(&ids).await?;
+    Ok(entries
+        .iter()
+        .filter_map(|e| {
+            let id = e.media_id?;
+            let own: Vec<_> = variants
+                .iter()
+                .filter(|v| v.media_id == id)
+                .cloned()
+                .collect();
+            let alt = e.media_alt.clone().unwrap_or_default();
+            Some((id, crate::storage::media::picture(&own, &alt)?))
+        })
+        .collect())
 }
 
 /// Story `id`'s live page, if it ever had one: its state and latest entries.

@@ -40,6 +40,39 @@ impl From<PlaceRow> for Place {
     }
 }
 
+/// A place and its parent, read in one row.
+#[derive(sqlx::FromRow)]
+struct PlaceWithParent {
+    #[sqlx(flatten)]
+    place: PlaceRow,
+    q_id: Option<i64>,
+    q_kind: Option<String>,
+    q_parent_id: Option<i64>,
+    q_path: Option<String>,
+    q_slug: Option<String>,
+    q_name_bn: Option<String>,
+    q_name_en: Option<String>,
+    q_position: Option<i64>,
+}
+
+impl PlaceWithParent {
+    fn split(self) -> (Place, Option<Place>) {
+        let parent = self.q_id.map(|id| {
+            Place::from(PlaceRow {
+                id,
+                kind: self.q_kind.unwrap_or_default(),
+                parent_id: self.q_parent_id,
+                path: self.q_path.unwrap_or_default(),
+                slug: self.q_slug.unwrap_or_default(),
+                name_bn: self.q_name_bn.unwrap_or_default(),
+                name_en: self.q_name_en.unwrap_or_default(),
+                position: self.q_position.unwrap_or_default(),
+            })
+        });
+        (Place::from(self.place), parent)
+    }
+}
+
 /// Why a place could not be added or changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlaceRefusal {
@@ -152,23 +185,18 @@ impl Store {
 
     /// The places a story was given, in the order given, each with its parent (for labels).
     pub async fn article_places(&self, article_id: i64) -> Result<Vec<(Place, Option<Place>)>> {
-        let rows: Vec<PlaceRow> = sqlx::query_as(
-            "SELECT p.id, p.kind, p.parent_id, p.path, p.slug, p.name_bn, p.name_en, p.position \
+        let rows: Vec<PlaceWithParent> = sqlx::query_as(
+            "SELECT p.id, p.kind, p.parent_id, p.path, p.slug, p.name_bn, p.name_en, p.position, \
+             q.id AS q_id, q.kind AS q_kind, q.parent_id AS q_parent_id, q.path AS q_path, \
+             q.slug AS q_slug, q.name_bn AS q_name_bn, q.name_en AS q_name_en, q.position AS q_position \
              FROM article_places x JOIN places p ON p.id = x.place_id \
+             LEFT JOIN places q ON q.id = p.parent_id \
              WHERE x.article_id = $1 AND x.direct = 1 ORDER BY x.position",
         )
         .bind(article_id)
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for place in rows.into_iter().map(Place::from) {
-            let parent = match place.parent_id {
-                Some(id) => self.place(id).await?,
-                None => None,
-            };
-            out.push((place, parent));
-        }
-        Ok(out)
+        Ok(rows.into_iter().map(PlaceWithParent::split).collect())
     }
 
     /// How many published stories are on a place's page.

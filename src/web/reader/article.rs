@@ -105,10 +105,19 @@ async fn story_fragment(
     id: i64,
     loaded: &mut Option<Article>,
 ) -> Result<Option<Fragment>, WebError> {
-    let Some(article) = state.store().published_article(id).await? else {
+    let now = now();
+    let store = state.store();
+    // Independent reads, at once: on PostgreSQL each is a round trip.
+    let (article, corrections, live, places, cards) = tokio::try_join!(
+        async { Ok::<_, WebError>(store.published_article(id).await?) },
+        async { Ok::<_, WebError>(store.corrections_of(id).await?) },
+        super::live::view(state, id, now),
+        async { Ok::<_, WebError>(store.article_places(id).await?) },
+        async { Ok::<_, WebError>(store.cards_of(id).await?) },
+    )?;
+    let Some(article) = article else {
         return Ok(None);
     };
-    let now = now();
     let view = ArticleView::new(
         &article,
         state.base_url(),
@@ -116,18 +125,11 @@ async fn story_fragment(
         now,
         state.media_base(),
     );
-    let corrections: Vec<CorrectionView> = state
-        .store()
-        .corrections_of(id)
-        .await?
+    let corrections: Vec<CorrectionView> = corrections
         .iter()
         .map(|c| CorrectionView::new(c, state.tz(), now))
         .collect();
-    let live = super::live::view(state, id, now).await?;
-    let places: Vec<super::places::PlaceLink> = state
-        .store()
-        .article_places(id)
-        .await?
+    let places: Vec<super::places::PlaceLink> = places
         .iter()
         .map(|(p, parent)| super::places::PlaceLink {
             url: p.url(),
@@ -137,10 +139,7 @@ async fn story_fragment(
     let ld = json_ld(state, &article, &view, &corrections, live.as_ref(), now);
     // The story's cards still current; the newest Open Graph card is the link preview of a
     // story without a photo.
-    let cards: Vec<super::cards::CardPageView> = state
-        .store()
-        .cards_of(id)
-        .await?
+    let cards: Vec<super::cards::CardPageView> = cards
         .iter()
         .filter(|c| c.superseded_by.is_none())
         .map(|c| super::cards::CardPageView::new(state, c, now))

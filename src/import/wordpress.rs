@@ -1083,6 +1083,7 @@ fn judge(
         source_url: None,
         published_at,
         status,
+        exact: Default::default(),
     };
     Ok((
         Ready {

@@ -106,6 +106,16 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Write every published story as the JSONL import format (OUT_DIR/stories.jsonl) and the
+    /// original bytes of the images they show (OUT_DIR/media/); `khobor import jsonl
+    /// OUT_DIR/stories.jsonl` into an empty store gives back the same site. OUT_DIR must be new
+    /// or empty
+    Export {
+        /// The directory to write (made if missing)
+        out_dir: PathBuf,
+        #[command(flatten)]
+        settings: Overrides,
+    },
     /// Create the database or bring its schema up to date, then exit
     Migrate {
         #[command(flatten)]
@@ -313,7 +323,9 @@ enum TokenAction {
 #[derive(Subcommand)]
 enum ImportFormat {
     /// JSON Lines (optionally gzip): id, title, body, category, published, source, url, and
-    /// optionally summary, tags, author, credit, signature, image, kicker, dateline
+    /// optionally summary, tags, author, credit, signature, image, kicker, dateline; an
+    /// export's article_id, section_slug, images and featured (images read from the media/
+    /// folder beside the file)
     Jsonl {
         /// The file to import
         file: PathBuf,
@@ -598,6 +610,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Export { out_dir, settings } => {
+            let config = Config::load(&settings, None)?;
+            let store = config.open_store().await?;
+            let media = MediaStore::open(&config.media.store)?;
+            let result = khobor::import::export::export_site(&store, &media, &out_dir).await;
+            store.close().await;
+            let r = result?;
+            println!(
+                "exported {} published stories to {} and {} images ({} bytes) to {} in {:.1} s",
+                r.stories,
+                out_dir.join("stories.jsonl").display(),
+                r.images,
+                r.image_bytes,
+                out_dir.join("media").display(),
+                r.elapsed.as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate { settings } => {
             let config = Config::load(&settings, None)?;
             let store = config.open_store().await?;
@@ -679,13 +709,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let config = Config::load(&settings, None)?;
             let store = config.open_store().await?;
+            // Images come from a media/ folder beside the file (an export); without one the
+            // media store is left alone (not even made).
+            let beside = file
+                .parent()
+                .unwrap_or(std::path::Path::new("."))
+                .join("media");
+            let media = if beside.is_dir() {
+                Some(MediaStore::open(&config.media.store)?)
+            } else {
+                None
+            };
             let progress = std::io::stderr().is_terminal();
-            let result = khobor::import::import_jsonl_file(
+            let result = khobor::import::import_jsonl_file_with(
                 &store,
                 &file,
                 config.site.timezone,
                 bijoy.into(),
                 progress,
+                media.as_ref(),
             )
             .await;
             store.close().await;

@@ -3,6 +3,18 @@
 //! `summary, tags, places, author, credit, signature, image, kicker, dateline, age_minutes`
 //! (`places`: paths such as `dhaka/gazipur`, each a place the store has).
 //!
+//! What `khobor export` writes (see `import::export`) adds, so that its round trip is exact:
+//! - `article_id`: the story's number, kept by a new story (its URL `/{section}/{id}` stays);
+//!   a line whose number another story holds is skipped;
+//! - `section_slug`: the section (named `category`) is found by this slug or made with it;
+//! - `tags` and `author` items may be objects `{"name": …, "slug": …}`: found by the slug or
+//!   made with it;
+//! - `images`: `[{"file": "media/NAME", "alt", "caption", "credit"}]`, library images the story
+//!   shows, read from the `media/` folder beside the file (only `import_jsonl_file_with` with a
+//!   media store takes them) and stored byte for byte — checked to be an image whose contents
+//!   give its name (names are content hashes) — unless the library has that image already;
+//! - `featured`: `{"file": "media/NAME", "caption", "credit"}`, the story's featured image.
+//!
 //! A malformed line is reported with its number and skipped; the others are imported. Lines
 //! are written in batches, each in one transaction, so a file that breaks half-way (a corrupt
 //! gzip stream, say) leaves everything stored before it intact and the rest untouched.
@@ -21,7 +33,8 @@ use crate::domain::geo;
 use crate::domain::text::{
     body_to_html, clean_line, grapheme_len, html_to_text, looks_like_html, nfc,
 };
-use crate::storage::articles::{NewArticle, UpsertOutcome};
+use crate::media_store::MediaStore;
+use crate::storage::articles::{Exact, Featured, LibraryImage, NewArticle, UpsertOutcome};
 use crate::storage::{self, StorageError, Store};
 
 const BATCH: usize = 500;
@@ -87,28 +100,51 @@ enum Id {
 #[serde(untagged)]
 enum OneOrMany {
     One(String),
-    Many(Vec<String>),
+    Many(Vec<Label>),
+}
+
+/// A tag or an author: a name, or (as an export writes it) a name with its slug.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Label {
+    Name(String),
+    Slugged { name: String, slug: String },
+}
+
+impl Label {
+    fn name_mut(&mut self) -> &mut String {
+        match self {
+            Label::Name(n) | Label::Slugged { name: n, .. } => n,
+        }
+    }
 }
 
 impl OneOrMany {
     /// Converts every item that is Bijoy; whether any was.
     fn convert_bijoy(&mut self) -> bool {
-        let items = match self {
-            OneOrMany::One(s) => std::slice::from_mut(s),
-            OneOrMany::Many(v) => v.as_mut_slice(),
-        };
         let mut any = false;
-        for item in items.iter_mut().take(crate::domain::story::MAX_RAW_ITEMS) {
-            any |= bijoy::convert_field(item);
+        match self {
+            OneOrMany::One(s) => any |= bijoy::convert_field(s),
+            OneOrMany::Many(v) => {
+                for item in v.iter_mut().take(crate::domain::story::MAX_RAW_ITEMS) {
+                    any |= bijoy::convert_field(item.name_mut());
+                }
+            }
         }
         any
     }
 
-    /// A list, or one string separated by commas.
-    fn into_vec(self) -> Vec<String> {
-        let items = match self {
-            OneOrMany::One(s) => s.split([',', '،']).map(str::to_owned).collect(),
-            OneOrMany::Many(v) => v,
+    /// A list, or one string separated by commas; each name with its slug if one was given.
+    fn into_vec(self) -> Vec<(String, Option<String>)> {
+        let items: Vec<(String, Option<String>)> = match self {
+            OneOrMany::One(s) => s.split([',', '،']).map(|n| (n.to_owned(), None)).collect(),
+            OneOrMany::Many(v) => v
+                .into_iter()
+                .map(|l| match l {
+                    Label::Name(n) => (n, None),
+                    Label::Slugged { name, slug } => (name, Some(slug)),
+                })
+                .collect(),
         };
         // Counted before cleaning: a line may bring any number of items.
         if items.len() > crate::domain::story::MAX_RAW_ITEMS {
@@ -117,10 +153,32 @@ impl OneOrMany {
         let mut seen = std::collections::HashSet::new();
         items
             .iter()
-            .map(|s| clean_line(s))
-            .filter(|s| !s.is_empty() && seen.insert(s.clone()))
+            .map(|(n, slug)| (clean_line(n), slug.as_deref().map(|s| nfc(s.trim()))))
+            .filter(|(n, _)| !n.is_empty() && seen.insert(n.clone()))
             .collect()
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImageLine {
+    file: String,
+    #[serde(default)]
+    alt: Option<String>,
+    #[serde(default)]
+    caption: Option<String>,
+    #[serde(default)]
+    credit: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeaturedLine {
+    file: String,
+    #[serde(default)]
+    caption: Option<String>,
+    #[serde(default)]
+    credit: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -157,6 +215,14 @@ struct Line {
     /// Published this many minutes before the import (used by the demo content).
     #[serde(default)]
     age_minutes: Option<i64>,
+    #[serde(default)]
+    article_id: Option<i64>,
+    #[serde(default)]
+    section_slug: Option<String>,
+    #[serde(default)]
+    images: Option<Vec<ImageLine>>,
+    #[serde(default)]
+    featured: Option<FeaturedLine>,
 }
 
 impl Line {
@@ -221,7 +287,11 @@ pub fn parse_line_with(
         return Err("field `id` is longer than 200 characters".into());
     }
     let title = required(line.title, "title")?;
-    let body = required(line.body, "body")?;
+    // An export's body is the stored HTML, kept to the byte (not trimmed).
+    let body = match (line.article_id, line.body) {
+        (Some(_), Some(b)) if !b.trim().is_empty() => nfc(&b),
+        (_, body) => required(body, "body")?,
+    };
     if body.len() > MAX_BODY_BYTES {
         return Err(format!(
             "field `body` is larger than {MAX_BODY_BYTES} bytes"
@@ -286,6 +356,38 @@ pub fn parse_line_with(
         }
     }
 
+    let (tags, tag_slugs) = labels(line.tags, "tags")?;
+    let (authors, author_slugs) = labels(line.author, "author")?;
+    let exact = Exact {
+        id: match line.article_id {
+            Some(n) if n > 0 => Some(n),
+            Some(_) => return Err("field `article_id` must be a positive whole number".into()),
+            None => None,
+        },
+        section_slug: match line.section_slug.map(|s| nfc(s.trim())) {
+            Some(slug) if slug_ok(&slug) && storage::taxonomy::section_slug_allowed(&slug) => {
+                Some(slug)
+            }
+            Some(slug) => {
+                return Err(format!(
+                    "field `section_slug` is not a slug this site can use: {slug:?}"
+                ))
+            }
+            None => None,
+        },
+        tag_slugs,
+        author_slugs,
+        images: images(line.images)?,
+        featured: match line.featured {
+            Some(f) => Some(Featured {
+                path: media_file(&f.file, "featured")?,
+                caption: optional(f.caption, "featured.caption")?,
+                credit: optional(f.credit, "featured.credit")?,
+            }),
+            None => None,
+        },
+    };
+
     let body_html = body_to_html(&body).map_err(|e| format!("field `body`: {e}"))?;
     let body_text = html_to_text(&body_html);
     if body_text.trim().is_empty() {
@@ -299,9 +401,9 @@ pub fn parse_line_with(
         body_html,
         body_text,
         section_name: category,
-        tags: list(line.tags, "tags")?,
+        tags,
         places: place_paths(line.places)?,
-        authors: list(line.author, "author")?,
+        authors,
         credit: optional(line.credit, "credit")?,
         signature: optional(line.signature, "signature")?,
         dateline: optional(line.dateline, "dateline")?,
@@ -310,24 +412,75 @@ pub fn parse_line_with(
         source_url,
         published_at,
         status: crate::domain::Status::Published,
+        exact,
     };
     Ok((article, from_bijoy))
 }
 
-fn list(v: Option<OneOrMany>, name: &str) -> Result<Vec<String>, String> {
+/// Names, and their slugs if any was given (empty when none was, as before slugs).
+type Labels = (Vec<String>, Vec<Option<String>>);
+
+fn labels(v: Option<OneOrMany>, name: &str) -> Result<Labels, String> {
     let items = v.map(OneOrMany::into_vec).unwrap_or_default();
     let max = crate::domain::story::MAX_RAW_ITEMS;
     if items.len() > max {
         return Err(format!("field `{name}` has more than {max} items"));
     }
-    Ok(items)
+    if let Some((_, Some(slug))) = items
+        .iter()
+        .find(|(_, slug)| slug.as_deref().is_some_and(|s| !slug_ok(s)))
+    {
+        return Err(format!(
+            "field `{name}` has a slug that is not one: {slug:?}"
+        ));
+    }
+    let slugged = items.iter().any(|(_, slug)| slug.is_some());
+    let (names, slugs): (Vec<String>, Vec<Option<String>>) = items.into_iter().unzip();
+    Ok((names, if slugged { slugs } else { Vec::new() }))
+}
+
+/// A slug as a URL segment takes it: 1 to 200 characters, no spaces, slashes, `?` or `#`.
+fn slug_ok(slug: &str) -> bool {
+    let n = slug.chars().count();
+    (1..=200).contains(&n)
+        && !slug
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '?' | '#' | '\\'))
+}
+
+/// `media/NAME` (a media object's name as Khobor makes them) → its site path `/media/NAME`.
+fn media_file(file: &str, field: &str) -> Result<String, String> {
+    match file.strip_prefix("media/") {
+        Some(name) if crate::media_store::valid_name(name) => Ok(crate::domain::urls::media(name)),
+        _ => Err(format!(
+            "field `{field}`: the file must be media/NAME (lowercase letters, digits, - and .), not {file:?}"
+        )),
+    }
+}
+
+fn images(v: Option<Vec<ImageLine>>) -> Result<Vec<LibraryImage>, String> {
+    let v = v.unwrap_or_default();
+    let max = crate::domain::story::MAX_RAW_ITEMS;
+    if v.len() > max {
+        return Err(format!("field `images` has more than {max} items"));
+    }
+    v.into_iter()
+        .map(|i| {
+            Ok(LibraryImage {
+                path: media_file(&i.file, "images")?,
+                alt: optional(i.alt, "images.alt")?.unwrap_or_default(),
+                caption: optional(i.caption, "images.caption")?,
+                credit: optional(i.credit, "images.credit")?,
+            })
+        })
+        .collect()
 }
 
 /// The `places` field: at most [`geo::MAX_PLACES`] paths of slugs, each checked against the
 /// store's places when the line is imported.
 fn place_paths(v: Option<OneOrMany>) -> Result<Vec<String>, String> {
     let mut paths = Vec::new();
-    for p in list(v, "places")? {
+    for p in labels(v, "places")?.0 {
         let p = p.trim().trim_matches('/').to_owned();
         if p.split('/').count() > 3 || p.split('/').any(|s| geo::slug_problem(s).is_some()) {
             return Err(format!(
@@ -398,13 +551,28 @@ fn parse_any_time(s: &str, tz: Tz) -> Result<i64, String> {
         .ok_or_else(|| format!("field `published` does not exist in {tz}: {s:?}"))
 }
 
-/// Imports a file (plain or gzip, told apart by its first bytes).
+/// Imports a file (plain or gzip, told apart by its first bytes). Lines with `images` are
+/// skipped: see [`import_jsonl_file_with`].
 pub async fn import_jsonl_file(
     store: &Store,
     path: &Path,
     tz: Tz,
     bijoy: BijoyMode,
     show_progress: bool,
+) -> Result<ImportReport, ImportError> {
+    import_jsonl_file_with(store, path, tz, bijoy, show_progress, None).await
+}
+
+/// [`import_jsonl_file`], taking the library images of lines that name some (`images`,
+/// `featured`) from the `media/` folder beside the file into `media` (what `khobor import
+/// jsonl` does, and so an export's round trip).
+pub async fn import_jsonl_file_with(
+    store: &Store,
+    path: &Path,
+    tz: Tz,
+    bijoy: BijoyMode,
+    show_progress: bool,
+    media: Option<&MediaStore>,
 ) -> Result<ImportReport, ImportError> {
     let open = |path: &Path| {
         File::open(path).map_err(|source| ImportError::Open {
@@ -437,17 +605,39 @@ pub async fn import_jsonl_file(
     } else {
         Box::new(BufReader::new(raw))
     };
-    let report = import_jsonl_reader(store, reader, tz, bijoy).await;
+    let folder = media.map(|store| MediaFolder {
+        dir: path.parent().unwrap_or(Path::new(".")).join("media"),
+        store,
+    });
+    let report = import_lines(store, reader, tz, bijoy, folder.as_ref()).await;
     bar.finish_and_clear();
     report
 }
 
-/// Imports every line of `reader`. Stops early only if the input itself can't be read.
+/// Where the library images of an import come from and go to.
+struct MediaFolder<'a> {
+    /// The `media/` folder beside the file.
+    dir: std::path::PathBuf,
+    store: &'a MediaStore,
+}
+
+/// Imports every line of `reader` (lines with `images` are skipped: they are read from a
+/// file's folder). Stops early only if the input itself can't be read.
 pub async fn import_jsonl_reader(
     store: &Store,
     reader: impl BufRead,
     tz: Tz,
     bijoy: BijoyMode,
+) -> Result<ImportReport, ImportError> {
+    import_lines(store, reader, tz, bijoy, None).await
+}
+
+async fn import_lines(
+    store: &Store,
+    reader: impl BufRead,
+    tz: Tz,
+    bijoy: BijoyMode,
+    media: Option<&MediaFolder<'_>>,
 ) -> Result<ImportReport, ImportError> {
     let started = Instant::now();
     let now = storage::now();
@@ -459,6 +649,8 @@ pub async fn import_jsonl_reader(
     let mut first_seen: std::collections::HashMap<String, usize> = Default::default();
     let known_places: std::collections::HashSet<String> =
         store.places().await?.into_iter().map(|p| p.path).collect();
+    // Library images already in place during this run, by site path.
+    let mut brought: std::collections::HashSet<String> = Default::default();
     let mut reader = reader;
     let mut buf = Vec::new();
     for number in 1.. {
@@ -505,6 +697,20 @@ pub async fn import_jsonl_reader(
                 Ok((a, converted))
             }
         });
+        let parsed = match parsed {
+            Ok((a, converted)) if a.exact.images.is_empty() && a.exact.featured.is_none() => {
+                Ok((a, converted))
+            }
+            Ok((a, converted)) => match bring_images(store, media, &a, &mut brought).await {
+                Ok(()) => Ok((a, converted)),
+                Err(message) => {
+                    // Its id is free again: the line was not imported.
+                    first_seen.remove(&a.external_id);
+                    Err(message)
+                }
+            },
+            Err(e) => Err(e),
+        };
         match parsed {
             Ok((a, converted)) => {
                 report.from_bijoy += usize::from(converted);
@@ -525,6 +731,110 @@ pub async fn import_jsonl_reader(
         Some(e) => Err(e),
         None => Ok(report),
     }
+}
+
+/// Puts the library images a line names (`images`, `featured`) in place: each one the library
+/// lacks is read from the media folder, checked (an image within the upload limits whose
+/// contents give its name), written to the media store as it is, then its row added. The
+/// reason if one can't be.
+async fn bring_images(
+    store: &Store,
+    media: Option<&MediaFolder<'_>>,
+    a: &NewArticle,
+    brought: &mut std::collections::HashSet<String>,
+) -> Result<(), String> {
+    let Some(media) = media else {
+        return Err(
+            "fields `images` and `featured` are read from the media/ folder beside a file \
+             given to `khobor import jsonl`"
+                .into(),
+        );
+    };
+    let featured = a.exact.featured.as_ref().map(|f| LibraryImage {
+        path: f.path.clone(),
+        alt: String::new(),
+        caption: None,
+        credit: None,
+    });
+    for image in a.exact.images.iter().chain(featured.iter()) {
+        if brought.contains(&image.path) {
+            continue;
+        }
+        let name = image.path.trim_start_matches("/media/").to_owned();
+        let known = store
+            .media_for_names(std::slice::from_ref(&name))
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .any(|(_, m)| m.path == image.path);
+        if !known {
+            bring_image(store, media, image, &name).await?;
+        }
+        brought.insert(image.path.clone());
+    }
+    Ok(())
+}
+
+async fn bring_image(
+    store: &Store,
+    media: &MediaFolder<'_>,
+    image: &LibraryImage,
+    name: &str,
+) -> Result<(), String> {
+    let file = media.dir.join(name);
+    let shown = format!("media/{name}");
+    let read = tokio::task::spawn_blocking(move || {
+        let limits = media::Limits::default();
+        let size = std::fs::metadata(&file)
+            .map_err(|e| format!("{shown} cannot be read: {e}"))?
+            .len();
+        if size > limits.max_bytes as u64 {
+            return Err(format!("{shown} is larger than {} bytes", limits.max_bytes));
+        }
+        let bytes = std::fs::read(&file).map_err(|e| format!("{shown} cannot be read: {e}"))?;
+        let original = media::reopen(&bytes, &limits)
+            .map_err(|e| format!("{shown} is not a usable image: {e}"))?;
+        Ok(original)
+    })
+    .await
+    .map_err(|e| format!("reading media/{name} stopped: {e}"))??;
+    let made = format!("{}.{}", &read.sha256[..16], read.format.ext());
+    let size = read.bytes.len();
+    if made != name {
+        return Err(format!(
+            "media/{name} does not hold the image its name says (its contents are named {made})"
+        ));
+    }
+    media
+        .store
+        .put_new(name, bytes::Bytes::from(read.bytes))
+        .await
+        .map_err(|e| format!("media/{name} could not be stored: {e}"))?;
+    store
+        .add_media(
+            &crate::storage::media::NewMedia {
+                path: &image.path,
+                mime: read.format.mime(),
+                width: read.width,
+                height: read.height,
+                alt: &image.alt,
+                caption: image.caption.as_deref().unwrap_or_default(),
+                credit: image.credit.as_deref().unwrap_or_default(),
+                sha256: &read.sha256,
+                bytes: size,
+                uploaded_by: None,
+            },
+            &crate::storage::users::Audit {
+                actor: "import jsonl",
+                action: "media.import",
+                entity: "media",
+                detail: image.path.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| format!("media/{name} could not be recorded: {e}"))?;
+    Ok(())
 }
 
 enum LineBytes<'a> {
@@ -588,7 +898,18 @@ async fn write_batch(
     // The batch reads (fingerprints, sections) before it writes: take the write lock up front,
     // or SQLite refuses the upgrade while a running server writes ("database is locked").
     let mut tx = store.begin_write().await?;
-    for (_, a) in batch.iter() {
+    for (line, a) in batch.iter() {
+        if let Some(id) = a.exact.id {
+            if store.number_taken(&mut tx, id, &a.external_id).await? {
+                report.skipped.push(LineError {
+                    line: *line,
+                    message: format!(
+                        "story number {id} (field `article_id`) belongs to another story here"
+                    ),
+                });
+                continue;
+            }
+        }
         match store.upsert_external(&mut tx, a).await? {
             UpsertOutcome::Inserted(_) => report.inserted += 1,
             UpsertOutcome::Updated(_) => report.updated += 1,

@@ -3,10 +3,14 @@
 //! import `domain`, `storage`.
 
 pub mod bijoy;
+pub mod export;
 pub mod jsonl;
 pub mod wordpress;
 
-pub use jsonl::{import_jsonl_file, import_jsonl_reader, ImportError, ImportReport, LineError};
+pub use jsonl::{
+    import_jsonl_file, import_jsonl_file_with, import_jsonl_reader, ImportError, ImportReport,
+    LineError,
+};
 
 /// Items per second over `elapsed` (0 for an import that took no measurable time).
 fn per_second(items: usize, elapsed: std::time::Duration) -> f64 {

@@ -409,6 +409,298 @@ struct Ready {
     images: Vec<Image>,
 }
 
+/// Why a WXR document could not be read on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WxrError {
+    #[error("not a WordPress export (WXR): {0}")]
+    NotWxr(String),
+    #[error("the file ends in the middle of {item} (truncated?)")]
+    Truncated { item: String },
+    #[error("the XML is broken in {item}: {message}")]
+    Xml { item: String, message: String },
+}
+
+/// A WXR document read one `<item>` at a time (pure: no store, no files), with what its
+/// channel says (authors, categories, tags) gathered as it goes. The importer reads through
+/// it; so does the `wordpress_wxr` fuzz target.
+pub struct WxrReader<R: BufRead> {
+    xml: quick_xml::Reader<R>,
+    buf: Vec<u8>,
+    stack: Vec<String>,
+    text: String,
+    text_too_long: bool,
+    channel: Channel,
+    item: Option<Item>,
+    category: Category,
+    tag: (String, String),
+    author: (String, String),
+    term_attrs: (String, String),
+    items_seen: usize,
+}
+
+impl<R: BufRead> WxrReader<R> {
+    pub fn new(reader: R) -> WxrReader<R> {
+        let mut xml = quick_xml::Reader::from_reader(reader);
+        xml.config_mut().trim_text(false);
+        WxrReader {
+            xml,
+            buf: Vec::new(),
+            stack: Vec::new(),
+            text: String::new(),
+            text_too_long: false,
+            channel: Channel::default(),
+            item: None,
+            category: Category::default(),
+            tag: (String::new(), String::new()),
+            author: (String::new(), String::new()),
+            term_attrs: (String::new(), String::new()),
+            items_seen: 0,
+        }
+    }
+
+    /// What the channel has said so far.
+    fn channel(&self) -> &Channel {
+        &self.channel
+    }
+
+    fn into_channel(self) -> Channel {
+        self.channel
+    }
+
+    /// Items read so far.
+    pub fn items_seen(&self) -> usize {
+        self.items_seen
+    }
+
+    /// The next whole `<item>`, `None` at the end of a complete document.
+    pub fn next_item(&mut self) -> Result<Option<WxrItem>, WxrError> {
+        loop {
+            let event = match self.xml.read_event_into(&mut self.buf) {
+                Ok(e) => e,
+                Err(e) if self.stack.is_empty() && self.channel.wxr_version.is_none() => {
+                    return Err(WxrError::NotWxr(format!("not readable as XML: {e}")));
+                }
+                Err(e) => {
+                    let item = self.item.as_ref().map_or_else(
+                        || format!("the channel (after {} items)", self.items_seen),
+                        Item::describe,
+                    );
+                    // Every syntax error quick-xml reports is input that ended inside markup.
+                    if matches!(e, quick_xml::Error::Syntax(_)) {
+                        return Err(WxrError::Truncated { item });
+                    }
+                    return Err(WxrError::Xml {
+                        item,
+                        message: e.to_string(),
+                    });
+                }
+            };
+            let mut done: Option<Item> = None;
+            let stack = &mut self.stack;
+            let text = &mut self.text;
+            let channel = &mut self.channel;
+            let item = &mut self.item;
+            let category = &mut self.category;
+            let tag = &mut self.tag;
+            let author = &mut self.author;
+            let term_attrs = &mut self.term_attrs;
+            let text_too_long = &mut self.text_too_long;
+            match event {
+                Event::Start(e) => {
+                    let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                    if stack.is_empty() && name != "rss" {
+                        return Err(WxrError::NotWxr(format!(
+                            "the document is <{name}>, not an RSS export"
+                        )));
+                    }
+                    if name == "item" && stack.len() == 2 {
+                        if channel.wxr_version.is_none() {
+                            return Err(WxrError::NotWxr(
+                                "the channel has no wp:wxr_version before its first item \
+                                 (an RSS feed, not a WordPress export?)"
+                                    .into(),
+                            ));
+                        }
+                        *item = Some(Item::default());
+                    }
+                    if name == "category" && stack.len() == 3 && item.is_some() {
+                        *term_attrs = (String::new(), String::new());
+                        for a in e.attributes().flatten() {
+                            let v = a
+                                .unescape_value()
+                                .map(|v| v.into_owned())
+                                .unwrap_or_default();
+                            match a.key.as_ref() {
+                                b"domain" => term_attrs.0 = v,
+                                b"nicename" => term_attrs.1 = v,
+                                _ => {}
+                            }
+                        }
+                    }
+                    stack.push(name);
+                    text.clear();
+                    *text_too_long = false;
+                }
+                Event::End(_) => {
+                    let Some(name) = stack.pop() else {
+                        self.buf.clear();
+                        continue;
+                    };
+                    let value = std::mem::take(text);
+                    let depth = stack.len();
+                    let parent = stack.last().map(String::as_str).unwrap_or("");
+                    if *text_too_long {
+                        if let Some(it) = item.as_mut() {
+                            // Recorded so the item is skipped with its reason.
+                            it.refused =
+                                Some(format!("<{name}> is larger than {MAX_TEXT_BYTES} bytes"));
+                        }
+                    }
+                    match (parent, name.as_str()) {
+                        ("channel", "wp:wxr_version") => channel.wxr_version = Some(value),
+                        ("channel", "wp:base_site_url" | "wp:base_blog_url") => {
+                            let base = value.trim().trim_end_matches('/').to_owned();
+                            if base.starts_with("http") && !channel.base_urls.contains(&base) {
+                                channel.base_urls.push(base);
+                            }
+                        }
+                        ("wp:author", "wp:author_login") => author.0 = value,
+                        ("wp:author", "wp:author_display_name") => author.1 = value,
+                        ("channel", "wp:author") => {
+                            let (login, display) = std::mem::take(author);
+                            channel.authors.insert(login, display);
+                        }
+                        ("wp:category", "wp:category_nicename") => category.nicename = value,
+                        ("wp:category", "wp:cat_name") => category.name = value,
+                        ("wp:category", "wp:category_parent") => category.parent = value,
+                        ("channel", "wp:category") => {
+                            let c = std::mem::take(category);
+                            channel.categories.insert(c.nicename.clone(), c);
+                        }
+                        ("wp:tag", "wp:tag_slug") => tag.0 = value,
+                        ("wp:tag", "wp:tag_name") => tag.1 = value,
+                        ("channel", "wp:tag") => {
+                            let (slug, name) = std::mem::take(tag);
+                            channel.tags.insert(slug, name);
+                        }
+                        ("channel", "item") => {
+                            self.items_seen += 1;
+                            done = item.take();
+                        }
+                        ("wp:postmeta", "wp:meta_key") if depth == 4 => {
+                            if let Some(it) = item.as_mut() {
+                                it.meta_key = value;
+                            }
+                        }
+                        ("wp:postmeta", "wp:meta_value") if depth == 4 => {
+                            if let Some(it) = item.as_mut() {
+                                match it.meta_key.as_str() {
+                                    "_thumbnail_id" => it.thumbnail = Some(value.trim().to_owned()),
+                                    "_wp_attachment_image_alt" => it.alt = value,
+                                    _ => {}
+                                }
+                            }
+                        }
+                        ("item", field) if depth == 3 => {
+                            if let Some(it) = item.as_mut() {
+                                match field {
+                                    "title" => it.title = value,
+                                    "dc:creator" => it.creator = value,
+                                    "content:encoded" => it.content = value,
+                                    "excerpt:encoded" => it.excerpt = value,
+                                    "wp:post_id" => it.post_id = value.trim().to_owned(),
+                                    "wp:post_date" => it.post_date = value.trim().to_owned(),
+                                    "wp:post_date_gmt" => {
+                                        it.post_date_gmt = value.trim().to_owned()
+                                    }
+                                    "wp:post_name" => it.post_name = value.trim().to_owned(),
+                                    "wp:status" => it.status = value.trim().to_owned(),
+                                    "wp:post_type" => it.post_type = value.trim().to_owned(),
+                                    "wp:post_parent" => it.post_parent = value.trim().to_owned(),
+                                    "wp:attachment_url" => {
+                                        it.attachment_url = value.trim().to_owned()
+                                    }
+                                    "category" => it.terms.push((
+                                        std::mem::take(&mut term_attrs.0),
+                                        std::mem::take(&mut term_attrs.1),
+                                        value,
+                                    )),
+                                    _ => {}
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Event::Text(t) if !*text_too_long => match t.unescape() {
+                    Ok(s) => text.push_str(&s),
+                    Err(_) => text.push_str(&String::from_utf8_lossy(t.as_ref())),
+                },
+                Event::CData(t) if !*text_too_long => {
+                    text.push_str(&String::from_utf8_lossy(t.as_ref()));
+                }
+                Event::Eof => {
+                    self.buf.clear();
+                    return self.finish().map(|()| None);
+                }
+                _ => {}
+            }
+            if self.text.len() > MAX_TEXT_BYTES {
+                self.text.clear();
+                self.text_too_long = true;
+            }
+            self.buf.clear();
+            if let Some(it) = done {
+                return Ok(Some(WxrItem(it)));
+            }
+        }
+    }
+
+    /// At the end of the input: a document left open is truncated; one whose channel never
+    /// said its WXR version is not an export.
+    fn finish(&self) -> Result<(), WxrError> {
+        if !self.stack.is_empty() {
+            let item = self.item.as_ref().map_or_else(
+                || {
+                    format!(
+                        "<{}> (after {} items)",
+                        self.stack.join("> <"),
+                        self.items_seen
+                    )
+                },
+                Item::describe,
+            );
+            return Err(WxrError::Truncated { item });
+        }
+        if self.channel.wxr_version.is_none() {
+            return Err(WxrError::NotWxr(
+                "no wp:wxr_version in the channel (an RSS feed, not a WordPress export?)".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One `<item>` of a WXR document as read (a post, a page, an attachment, …).
+pub struct WxrItem(Item);
+
+impl WxrItem {
+    /// `post 12 “headline”`, `attachment 42`, …
+    pub fn describe(&self) -> String {
+        self.0.describe()
+    }
+
+    /// The item's body as written (`content:encoded`).
+    pub fn content(&self) -> &str {
+        &self.0.content
+    }
+
+    /// `wp:post_date`, read as WordPress writes it (`None` for its "no date").
+    pub fn post_date(&self) -> Option<NaiveDateTime> {
+        parse_wp_time(&self.0.post_date)
+    }
+}
+
 /// Imports a WXR file.
 pub async fn import_wordpress_file(
     store: &Store,
@@ -433,19 +725,8 @@ pub async fn import_wordpress_reader(
     let started = Instant::now();
     let now = crate::storage::now();
     let mut report = WpReport::default();
-    let mut xml = quick_xml::Reader::from_reader(reader);
-    xml.config_mut().trim_text(false);
-    let mut buf = Vec::new();
-    let mut stack: Vec<String> = Vec::new();
-    let mut text = String::new();
-    let mut channel = Channel::default();
-    let mut item: Option<Item> = None;
-    let mut category = Category::default();
-    let mut tag = (String::new(), String::new());
-    let mut author = (String::new(), String::new());
-    let mut term_attrs = (String::new(), String::new());
+    let mut wxr = WxrReader::new(reader);
     let mut batch: Vec<Ready> = Vec::with_capacity(BATCH);
-    let mut items_seen = 0usize;
     let mut attachments: Vec<Attachment> = Vec::new();
     // Attachment pages: (attachment id, its slug, its post's id).
     let mut attachment_pages: Vec<(String, String, String)> = Vec::new();
@@ -458,229 +739,79 @@ pub async fn import_wordpress_reader(
         seen: HashMap::new(),
         pending: Vec::new(),
     };
-    let mut text_too_long = false;
 
     loop {
-        let event = match xml.read_event_into(&mut buf) {
-            Ok(e) => e,
-            Err(e) if stack.is_empty() && channel.wxr_version.is_none() => {
-                return Err(WpError::NotWxr(format!("not readable as XML: {e}")));
-            }
-            Err(e) => {
-                let where_ = item.as_ref().map_or_else(
-                    || format!("the channel (after {items_seen} items)"),
-                    Item::describe,
-                );
+        let it = match wxr.next_item() {
+            Ok(Some(WxrItem(it))) => it,
+            Ok(None) => break,
+            Err(WxrError::NotWxr(m)) => return Err(WpError::NotWxr(m)),
+            Err(WxrError::Truncated { item }) => {
                 let kept = flush(store, &mut batch, &mut report).await?;
-                // Every syntax error quick-xml reports is input that ended inside markup.
-                if matches!(e, quick_xml::Error::Syntax(_)) {
-                    return Err(WpError::Truncated { item: where_, kept });
-                }
+                return Err(WpError::Truncated { item, kept });
+            }
+            Err(WxrError::Xml { item, message }) => {
+                let kept = flush(store, &mut batch, &mut report).await?;
                 return Err(WpError::Xml {
-                    item: where_,
-                    message: e.to_string(),
+                    item,
+                    message,
                     kept,
                 });
             }
         };
-        match event {
-            Event::Start(e) => {
-                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-                if stack.is_empty() && name != "rss" {
-                    return Err(WpError::NotWxr(format!(
-                        "the document is <{name}>, not an RSS export"
-                    )));
-                }
-                if name == "item" && stack.len() == 2 {
-                    if channel.wxr_version.is_none() {
-                        return Err(WpError::NotWxr(
-                            "the channel has no wp:wxr_version before its first item \
-                             (an RSS feed, not a WordPress export?)"
-                                .into(),
-                        ));
-                    }
-                    item = Some(Item::default());
-                }
-                if name == "category" && stack.len() == 3 && item.is_some() {
-                    term_attrs = (String::new(), String::new());
-                    for a in e.attributes().flatten() {
-                        let v = a
-                            .unescape_value()
-                            .map(|v| v.into_owned())
-                            .unwrap_or_default();
-                        match a.key.as_ref() {
-                            b"domain" => term_attrs.0 = v,
-                            b"nicename" => term_attrs.1 = v,
-                            _ => {}
-                        }
-                    }
-                }
-                stack.push(name);
-                text.clear();
-                text_too_long = false;
-            }
-            Event::End(_) => {
-                let Some(name) = stack.pop() else { continue };
-                let value = std::mem::take(&mut text);
-                let depth = stack.len();
-                let parent = stack.last().map(String::as_str).unwrap_or("");
-                if text_too_long {
-                    if let Some(it) = item.as_mut() {
-                        // Recorded so the item is skipped with its reason below.
-                        it.refused =
-                            Some(format!("<{name}> is larger than {MAX_TEXT_BYTES} bytes"));
-                    }
-                }
-                match (parent, name.as_str()) {
-                    ("channel", "wp:wxr_version") => channel.wxr_version = Some(value),
-                    ("channel", "wp:base_site_url" | "wp:base_blog_url") => {
-                        let base = value.trim().trim_end_matches('/').to_owned();
-                        if base.starts_with("http") && !channel.base_urls.contains(&base) {
-                            channel.base_urls.push(base);
-                        }
-                    }
-                    ("wp:author", "wp:author_login") => author.0 = value,
-                    ("wp:author", "wp:author_display_name") => author.1 = value,
-                    ("channel", "wp:author") => {
-                        let (login, display) = std::mem::take(&mut author);
-                        channel.authors.insert(login, display);
-                    }
-                    ("wp:category", "wp:category_nicename") => category.nicename = value,
-                    ("wp:category", "wp:cat_name") => category.name = value,
-                    ("wp:category", "wp:category_parent") => category.parent = value,
-                    ("channel", "wp:category") => {
-                        let c = std::mem::take(&mut category);
-                        channel.categories.insert(c.nicename.clone(), c);
-                    }
-                    ("wp:tag", "wp:tag_slug") => tag.0 = value,
-                    ("wp:tag", "wp:tag_name") => tag.1 = value,
-                    ("channel", "wp:tag") => {
-                        let (slug, name) = std::mem::take(&mut tag);
-                        channel.tags.insert(slug, name);
-                    }
-                    ("channel", "item") => {
-                        items_seen += 1;
-                        if let Some(it) = item.take() {
-                            if it.post_type == "attachment"
-                                && !matches!(it.post_parent.as_str(), "" | "0")
-                            {
-                                // Its page (`/?attachment_id=ID`, `/<post>/<attachment>/`)
-                                // leads to its post's story, once every post has been read.
-                                attachment_pages.push((
-                                    it.post_id.clone(),
-                                    it.post_name.clone(),
-                                    it.post_parent.clone(),
-                                ));
-                            }
-                            if it.post_type == "attachment" && options.uploads.is_some() {
-                                // Brought into the library at the end, when every post that
-                                // uses it as its featured image has been read.
-                                attachments.push(Attachment {
-                                    describe: it.describe(),
-                                    post_id: it.post_id,
-                                    url: it.attachment_url,
-                                    alt: it.alt,
-                                });
-                                continue;
-                            }
-                            if let (true, Some(thumb)) = (it.post_type == "post", &it.thumbnail) {
-                                thumbnails.push((format!("wp:{}", it.post_id), thumb.clone()));
-                            }
-                            let judged =
-                                judge(it, &channel, options, now, &mut images, &mut report.skipped);
-                            images.store_pending().await?;
-                            match judged {
-                                Ok((ready, converted)) => {
-                                    report.from_bijoy += usize::from(converted);
-                                    let slug_paths: Vec<String> = ready
-                                        .old_paths
-                                        .iter()
-                                        .filter(|p| !p.starts_with("/?"))
-                                        .cloned()
-                                        .collect();
-                                    if !slug_paths.is_empty() {
-                                        post_paths
-                                            .insert(ready.article.external_id.clone(), slug_paths);
-                                    }
-                                    batch.push(ready);
-                                }
-                                Err(s) => report.skipped.push(s),
-                            }
-                            if batch.len() >= BATCH {
-                                flush(store, &mut batch, &mut report).await?;
-                            }
-                        }
-                    }
-                    ("wp:postmeta", "wp:meta_key") if depth == 4 => {
-                        if let Some(it) = item.as_mut() {
-                            it.meta_key = value;
-                        }
-                    }
-                    ("wp:postmeta", "wp:meta_value") if depth == 4 => {
-                        if let Some(it) = item.as_mut() {
-                            match it.meta_key.as_str() {
-                                "_thumbnail_id" => it.thumbnail = Some(value.trim().to_owned()),
-                                "_wp_attachment_image_alt" => it.alt = value,
-                                _ => {}
-                            }
-                        }
-                    }
-                    ("item", field) if depth == 3 => {
-                        if let Some(it) = item.as_mut() {
-                            match field {
-                                "title" => it.title = value,
-                                "dc:creator" => it.creator = value,
-                                "content:encoded" => it.content = value,
-                                "excerpt:encoded" => it.excerpt = value,
-                                "wp:post_id" => it.post_id = value.trim().to_owned(),
-                                "wp:post_date" => it.post_date = value.trim().to_owned(),
-                                "wp:post_date_gmt" => it.post_date_gmt = value.trim().to_owned(),
-                                "wp:post_name" => it.post_name = value.trim().to_owned(),
-                                "wp:status" => it.status = value.trim().to_owned(),
-                                "wp:post_type" => it.post_type = value.trim().to_owned(),
-                                "wp:post_parent" => it.post_parent = value.trim().to_owned(),
-                                "wp:attachment_url" => it.attachment_url = value.trim().to_owned(),
-                                "category" => it.terms.push((
-                                    std::mem::take(&mut term_attrs.0),
-                                    std::mem::take(&mut term_attrs.1),
-                                    value,
-                                )),
-                                _ => {}
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Event::Text(t) if !text_too_long => match t.unescape() {
-                Ok(s) => text.push_str(&s),
-                Err(_) => text.push_str(&String::from_utf8_lossy(t.as_ref())),
-            },
-            Event::CData(t) if !text_too_long => {
-                text.push_str(&String::from_utf8_lossy(t.as_ref()));
-            }
-            Event::Eof => break,
-            _ => {}
+
+        if it.post_type == "attachment" && !matches!(it.post_parent.as_str(), "" | "0") {
+            // Its page (`/?attachment_id=ID`, `/<post>/<attachment>/`)
+            // leads to its post's story, once every post has been read.
+            attachment_pages.push((
+                it.post_id.clone(),
+                it.post_name.clone(),
+                it.post_parent.clone(),
+            ));
         }
-        if text.len() > MAX_TEXT_BYTES {
-            text.clear();
-            text_too_long = true;
+        if it.post_type == "attachment" && options.uploads.is_some() {
+            // Brought into the library at the end, when every post that
+            // uses it as its featured image has been read.
+            attachments.push(Attachment {
+                describe: it.describe(),
+                post_id: it.post_id,
+                url: it.attachment_url,
+                alt: it.alt,
+            });
+            continue;
         }
-        buf.clear();
-    }
-    if !stack.is_empty() {
-        let where_ = item.as_ref().map_or_else(
-            || format!("<{}> (after {items_seen} items)", stack.join("> <")),
-            Item::describe,
+        if let (true, Some(thumb)) = (it.post_type == "post", &it.thumbnail) {
+            thumbnails.push((format!("wp:{}", it.post_id), thumb.clone()));
+        }
+        let judged = judge(
+            it,
+            wxr.channel(),
+            options,
+            now,
+            &mut images,
+            &mut report.skipped,
         );
-        let kept = flush(store, &mut batch, &mut report).await?;
-        return Err(WpError::Truncated { item: where_, kept });
+        images.store_pending().await?;
+        match judged {
+            Ok((ready, converted)) => {
+                report.from_bijoy += usize::from(converted);
+                let slug_paths: Vec<String> = ready
+                    .old_paths
+                    .iter()
+                    .filter(|p| !p.starts_with("/?"))
+                    .cloned()
+                    .collect();
+                if !slug_paths.is_empty() {
+                    post_paths.insert(ready.article.external_id.clone(), slug_paths);
+                }
+                batch.push(ready);
+            }
+            Err(s) => report.skipped.push(s),
+        }
+        if batch.len() >= BATCH {
+            flush(store, &mut batch, &mut report).await?;
+        }
     }
-    if channel.wxr_version.is_none() {
-        return Err(WpError::NotWxr(
-            "no wp:wxr_version in the channel (an RSS feed, not a WordPress export?)".into(),
-        ));
-    }
+    let channel = wxr.into_channel();
     flush(store, &mut batch, &mut report).await?;
     attachment_redirects(store, &attachment_pages, &post_paths, &mut report).await?;
     label_redirects(store, &channel, options.bijoy, &mut report).await?;
@@ -1084,6 +1215,7 @@ fn judge(
         source_url: None,
         published_at,
         status,
+        exact: Default::default(),
     };
     Ok((
         Ready {

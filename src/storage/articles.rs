@@ -75,6 +75,57 @@ pub struct NewArticle {
     /// that fingerprints of published stories stored before this field are unchanged.
     #[serde(skip)]
     pub status: Status,
+    /// What an export brings so that its round trip is exact (the story's number, the
+    /// section's slug, label slugs, library images); empty for every other import, and then
+    /// left out of the fingerprint, so fingerprints stored before it are unchanged.
+    #[serde(skip_serializing_if = "Exact::is_empty")]
+    pub exact: Exact,
+}
+
+/// The parts of an exported story that other imports leave to the store (see
+/// `import::export`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Exact {
+    /// The story's number (its URL is `/{section}/{id}`); a new story gets it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// The section by slug: found by it, or made with it and `section_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section_slug: Option<String>,
+    /// The slug of each tag / author in order (`None`: made from the name, as ever).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tag_slugs: Vec<Option<String>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub author_slugs: Vec<Option<String>>,
+    /// Library images the story shows (featured and in its body), stored before the story.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<LibraryImage>,
+    /// The featured image: a library image (by its site path) with the story's caption and
+    /// credit for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub featured: Option<Featured>,
+}
+
+impl Exact {
+    pub fn is_empty(&self) -> bool {
+        *self == Exact::default()
+    }
+}
+
+/// A library image named by its site path `/media/{name}`, with the library's words for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LibraryImage {
+    pub path: String,
+    pub alt: String,
+    pub caption: Option<String>,
+    pub credit: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Featured {
+    pub path: String,
+    pub caption: Option<String>,
+    pub credit: Option<String>,
 }
 
 impl NewArticle {
@@ -541,6 +592,37 @@ impl Store {
         Ok(id.is_some())
     }
 
+    /// Whether story number `id` is held by a story other than the one imported as
+    /// `external_id` (an export imported where that number is taken).
+    pub async fn number_taken(&self, tx: &mut Tx<'_>, id: i64, external_id: &str) -> Result<bool> {
+        Ok(sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM articles WHERE id = $1 AND (external_id IS NULL OR external_id <> $2)",
+        )
+        .bind(id)
+        .bind(external_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .is_some())
+    }
+
+    /// The site path of each story's featured library image, for the stories given that have
+    /// one.
+    pub async fn hero_media_paths(&self, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = read::numbered(&format!(
+            "SELECT a.id, m.path FROM articles a JOIN media m ON m.id = a.hero_media_id \
+             WHERE a.id IN ({})",
+            read::placeholders(ids.len())
+        ));
+        let mut q = sqlx::query_as(&sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        Ok(q.fetch_all(&self.pool).await?)
+    }
+
     /// Inserts the story, or updates the one with the same external id; a story whose content
     /// is unchanged is left alone (no new change-feed row, no new `updated_at`).
     pub async fn upsert_external(&self, tx: &mut Tx<'_>, a: &NewArticle) -> Result<UpsertOutcome> {
@@ -555,7 +637,10 @@ impl Store {
                 return Ok(UpsertOutcome::Unchanged(*id));
             }
         }
-        let section_id = taxonomy::section_for_name(tx, &a.section_name).await?;
+        let section_id = match &a.exact.section_slug {
+            Some(slug) => taxonomy::section_for_slug(tx, slug, &a.section_name).await?,
+            None => taxonomy::section_for_name(tx, &a.section_name).await?,
+        };
         let t = now();
         let (id, outcome) = match existing {
             None => {
@@ -563,31 +648,48 @@ impl Store {
                     Status::Published => Some(a.published_at.unwrap_or(t)),
                     _ => a.published_at,
                 };
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO articles (external_id, headline, kicker, summary, \
+                // An exported story keeps its number; any other gets the next one.
+                let (id_column, id_value) = match a.exact.id {
+                    Some(_) => ("id, ", "$17, "),
+                    None => ("", ""),
+                };
+                let sql = format!(
+                    "INSERT INTO articles ({id_column}external_id, headline, kicker, summary, \
                      section_id, credit, signature, dateline, hero_url, source_name, source_url, status, \
                      published_at, updated_at, created_at, import_hash) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $16, $12, $15, $13, $14) \
-                     RETURNING id",
-                )
-                .bind(&a.external_id)
-                .bind(&a.headline)
-                .bind(&a.kicker)
-                .bind(&a.summary)
-                .bind(section_id)
-                .bind(&a.credit)
-                .bind(&a.signature)
-                .bind(&a.dateline)
-                .bind(&a.hero_url)
-                .bind(&a.source_name)
-                .bind(&a.source_url)
-                .bind(published_at)
-                .bind(t)
-                .bind(&fingerprint)
-                .bind(published_at.unwrap_or(t).min(t))
-                .bind(a.status.as_str())
-                .fetch_one(&mut **tx)
-                .await?;
+                     VALUES ({id_value}$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $16, $12, $15, $13, $14) \
+                     RETURNING id"
+                );
+                let mut insert = sqlx::query_scalar(&sql)
+                    .bind(&a.external_id)
+                    .bind(&a.headline)
+                    .bind(&a.kicker)
+                    .bind(&a.summary)
+                    .bind(section_id)
+                    .bind(&a.credit)
+                    .bind(&a.signature)
+                    .bind(&a.dateline)
+                    .bind(&a.hero_url)
+                    .bind(&a.source_name)
+                    .bind(&a.source_url)
+                    .bind(published_at)
+                    .bind(t)
+                    .bind(&fingerprint)
+                    .bind(published_at.unwrap_or(t).min(t))
+                    .bind(a.status.as_str());
+                if let Some(id) = a.exact.id {
+                    insert = insert.bind(id);
+                }
+                let id: i64 = insert.fetch_one(&mut **tx).await?;
+                if a.exact.id.is_some() && self.readers.is_none() {
+                    // PostgreSQL: the identity sequence moves past the number given, so the
+                    // newsroom's next story does not meet it.
+                    sqlx::query_scalar::<_, i64>(
+                        "SELECT setval(pg_get_serial_sequence('articles', 'id'), MAX(id)) FROM articles",
+                    )
+                    .fetch_one(&mut **tx)
+                    .await?;
+                }
                 (id, UpsertOutcome::Inserted(id))
             }
             Some((id, _)) => {
@@ -619,7 +721,38 @@ impl Store {
             }
         };
         write_body(tx, id, &a.body_html, &a.body_text).await?;
-        taxonomy::set_labels(tx, id, &a.tags, &a.authors).await?;
+        if a.exact.tag_slugs.is_empty() && a.exact.author_slugs.is_empty() {
+            taxonomy::set_labels(tx, id, &a.tags, &a.authors).await?;
+        } else {
+            let with =
+                |names: &[String], slugs: &[Option<String>]| -> Vec<(String, Option<String>)> {
+                    names
+                        .iter()
+                        .enumerate()
+                        .map(|(i, n)| (n.clone(), slugs.get(i).cloned().flatten()))
+                        .collect()
+                };
+            taxonomy::set_labels_slugged(
+                tx,
+                id,
+                &with(&a.tags, &a.exact.tag_slugs),
+                &with(&a.authors, &a.exact.author_slugs),
+            )
+            .await?;
+        }
+        if let Some(f) = &a.exact.featured {
+            sqlx::query(
+                "UPDATE articles SET hero_media_id = \
+                 (SELECT m.id FROM media m WHERE m.path = $2 ORDER BY m.id LIMIT 1), \
+                 hero_caption = $3, hero_credit = $4 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(&f.path)
+            .bind(&f.caption)
+            .bind(&f.credit)
+            .execute(&mut **tx)
+            .await?;
+        }
         super::places::set_article_place_paths(tx, id, &a.places).await?;
         let kind = match outcome {
             UpsertOutcome::Inserted(_) if a.status == Status::Published => "article.published",

@@ -33,6 +33,13 @@ pub struct MediaVariant {
     pub bytes: i64,
 }
 
+#[derive(sqlx::FromRow)]
+struct NamedMedia {
+    name: String,
+    #[sqlx(flatten)]
+    media: Media,
+}
+
 pub struct NewMedia<'a> {
     pub path: &'a str,
     pub mime: &'a str,
@@ -229,6 +236,47 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// The library images that objects named `names` belong to (an original, or one of its
+    /// variants): `(name, the image)` for each name the library knows.
+    pub async fn media_for_names(&self, names: &[String]) -> Result<Vec<(String, Media)>> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = super::read::placeholders(names.len());
+        let columns = MEDIA_COLUMNS
+            .split(", ")
+            .map(|c| format!("m.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = super::read::numbered(&format!(
+            "SELECT v.name, {columns} FROM media_variants v JOIN media m ON m.id = v.media_id \
+             WHERE v.name IN ({list})"
+        ));
+        let mut variants = sqlx::query_as::<_, NamedMedia>(&sql);
+        let paths: Vec<String> = names.iter().map(|n| urls::media(n)).collect();
+        for n in names {
+            variants = variants.bind(n);
+        }
+        let mut found: Vec<(String, Media)> = variants
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| (r.name, r.media))
+            .collect();
+        let sql = super::read::numbered(&format!(
+            "SELECT {MEDIA_COLUMNS} FROM media WHERE path IN ({list})"
+        ));
+        let mut originals = sqlx::query_as::<_, Media>(&sql);
+        for p in &paths {
+            originals = originals.bind(p);
+        }
+        for m in originals.fetch_all(&self.pool).await? {
+            let name = m.path.trim_start_matches("/media/").to_owned();
+            found.push((name, m));
+        }
+        Ok(found)
     }
 
     /// Variants of several uploads at once, narrowest first.

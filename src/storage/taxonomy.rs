@@ -170,6 +170,39 @@ pub async fn section_for_name(tx: &mut Tx<'_>, name: &str) -> Result<i64> {
     Ok(id)
 }
 
+/// The section with this slug, made with it and `name` (and the next colour) if the store has
+/// none: an export's sections keep their addresses.
+pub async fn section_for_slug(tx: &mut Tx<'_>, slug: &str, name: &str) -> Result<i64> {
+    if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM sections WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(&mut **tx)
+        .await?
+    {
+        return Ok(id);
+    }
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sections")
+        .fetch_one(&mut **tx)
+        .await?;
+    let colour = PALETTE[(count as usize) % PALETTE.len()];
+    let id = sqlx::query_scalar(
+        "INSERT INTO sections (slug, name, position, colour, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(slug)
+    .bind(name)
+    .bind(100 + count)
+    .bind(colour)
+    .bind(now())
+    .fetch_one(&mut **tx)
+    .await?;
+    super::changes::append(tx, "section.created", "section", id).await?;
+    Ok(id)
+}
+
+/// Whether `slug` may name a section: not one of the paths the site answers itself.
+pub fn section_slug_allowed(slug: &str) -> bool {
+    !slug.is_empty() && !slug.contains('/') && !RESERVED_SLUGS.contains(&slug)
+}
+
 /// The tag named `name`, created if new. Tags are matched by slug so that spelling variants
 /// that slug alike share one tag page.
 pub async fn tag_for_name(tx: &mut Tx<'_>, name: &str) -> Result<Option<i64>> {
@@ -196,6 +229,20 @@ pub async fn set_labels(
     tags: &[String],
     authors: &[String],
 ) -> Result<()> {
+    let unslugged = |names: &[String]| -> Vec<(String, Option<String>)> {
+        names.iter().map(|n| (n.clone(), None)).collect()
+    };
+    set_labels_slugged(tx, article_id, &unslugged(tags), &unslugged(authors)).await
+}
+
+/// [`set_labels`] with a slug given for some labels (an export's): a label is found by that
+/// slug, or made with it and its name; one without a slug is found or made from its name.
+pub async fn set_labels_slugged(
+    tx: &mut Tx<'_>,
+    article_id: i64,
+    tags: &[(String, Option<String>)],
+    authors: &[(String, Option<String>)],
+) -> Result<()> {
     for (table, column, names) in [
         ("article_tags", "tag_id", tags),
         ("article_authors", "author_id", authors),
@@ -210,11 +257,12 @@ pub async fn set_labels(
              ON CONFLICT (article_id, {column}) DO NOTHING"
         );
         let mut position = 0;
-        for name in names {
-            let label = if column == "tag_id" {
-                tag_for_name(tx, name).await?
-            } else {
-                author_for_name(tx, name).await?
+        for (name, slug) in names {
+            let label = match (slug, column == "tag_id") {
+                (Some(slug), true) => Some(get_or_insert(tx, "tags", slug, name).await?),
+                (Some(slug), false) => Some(get_or_insert(tx, "authors", slug, name).await?),
+                (None, true) => tag_for_name(tx, name).await?,
+                (None, false) => author_for_name(tx, name).await?,
             };
             if let Some(label) = label {
                 sqlx::query(&insert)

@@ -13,6 +13,7 @@ mod cdn;
 mod change_feed;
 mod cli;
 mod corrections;
+mod export;
 mod feeds;
 mod hardening;
 mod health;

@@ -201,10 +201,13 @@ impl Store {
             let mut by_id: HashMap<i64, Article> = stories.into_iter().map(|a| (a.id, a)).collect();
             return Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect());
         };
+        // `+a.status`: the status must not pick the index. SQLite would otherwise walk
+        // `articles_by_update` over every published story (22 ms at 100,000, the most of a
+        // search's time) instead of looking the ids up (0.3 ms).
         let stories = format!(
             "SELECT {ARTICLE_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id \
              JOIN article_bodies b ON b.article_id = a.id \
-             WHERE a.status = 'published' AND a.id IN ({list})"
+             WHERE +a.status = 'published' AND a.id IN ({list})"
         );
         let tags = format!(
             "SELECT at.article_id, t.id, t.slug, t.name FROM article_tags at \

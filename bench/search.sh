@@ -3,13 +3,14 @@
 #   bash bench/search.sh CORPUS.jsonl.gz QUERIES.tsv [COPIES]
 # Imports the corpus COPIES times (default 1) with new ids, rebuilds the index (reporting
 # stories/s and its size on disk), then measures /api/v1/search latency at concurrency 1 for
-# plain Bengali, Banglish and section-filtered queries taken from the TSV.
+# plain Bengali, Banglish and section-filtered queries taken from the TSV. The binary is built
+# into (and run from) CARGO_TARGET_DIR when it is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=${1:?corpus file}; queries=${2:?queries TSV}; copies=${3:-1}
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 cargo build --release --quiet
-bin=target/release/khobor
+bin=${CARGO_TARGET_DIR:-target}/release/khobor
 work=$(mktemp -d); data="$work/data"; port=$((20000 + RANDOM % 20000))
 trap 'kill $pid 2>/dev/null; rm -rf "$work"' EXIT
 python3 - "$corpus" "$copies" "$work/corpus.jsonl" <<'PY'

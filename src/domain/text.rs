@@ -43,7 +43,13 @@ pub fn has_visible(s: &str) -> bool {
 /// Bengali text is stored in NFC so that the same word always has the same bytes; characters
 /// that are not text are dropped on the way.
 pub fn nfc(s: &str) -> String {
-    strip_controls(s).nfc().collect()
+    let s = strip_controls(s);
+    // Most text arrives composed: a quick check in one pass, and a copy, instead of
+    // decomposing and recomposing every character (the import's costliest step otherwise).
+    if unicode_normalization::is_nfc_quick(s.chars()) == unicode_normalization::IsNormalized::Yes {
+        return s.into_owned();
+    }
+    s.nfc().collect()
 }
 
 /// NFC, trimmed, with internal runs of white space folded to one space (for one-line fields).

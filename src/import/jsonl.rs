@@ -621,8 +621,19 @@ struct MediaFolder<'a> {
     store: &'a MediaStore,
 }
 
+/// A line as read: its number and its text, or why it can't be text.
+type RawLine = (usize, Result<String, String>);
+
+/// A line parsed: its number and the story with its fingerprint and whether it was Bijoy, or
+/// why it was refused.
+type ParsedLine = (usize, Result<(NewArticle, String, bool), String>);
+
 /// Imports every line of `reader` (lines with `images` are skipped: they are read from a
 /// file's folder). Stops early only if the input itself can't be read.
+///
+/// Batches go through a pipeline: while one batch is written in its transaction, the next
+/// is read and parsed (JSON, cleaning, sanitising, fingerprints) on the CPU threads, so the
+/// writer only writes.
 pub async fn import_jsonl_reader(
     store: &Store,
     reader: impl BufRead,
@@ -642,8 +653,7 @@ async fn import_lines(
     let started = Instant::now();
     let now = storage::now();
     let mut report = ImportReport::default();
-    let mut batch: Vec<(usize, NewArticle)> = Vec::with_capacity(BATCH);
-    let mut read_error = None;
+    let mut ready: Vec<(usize, NewArticle, String)> = Vec::with_capacity(BATCH);
     // The line each id was first seen on: a second line with the same id would overwrite the
     // first on every run, so it is reported and skipped.
     let mut first_seen: std::collections::HashMap<String, usize> = Default::default();
@@ -653,19 +663,91 @@ async fn import_lines(
     let mut brought: std::collections::HashSet<String> = Default::default();
     let mut reader = reader;
     let mut buf = Vec::new();
-    for number in 1.. {
-        let bytes = match read_line_bounded(&mut reader, &mut buf, MAX_LINE_BYTES) {
+    let mut number = 0;
+    loop {
+        let (lines, read_error) = read_batch(&mut reader, &mut buf, &mut number);
+        let at_end = lines.len() < BATCH || read_error.is_some();
+        let parse = parse_batch(lines, tz, now, bijoy);
+        let (parsed, written) = tokio::join!(parse, write_batch(store, &mut ready, &mut report));
+        written?;
+        for (number, parsed) in parsed {
+            let parsed = parsed.and_then(|(a, fingerprint, converted)| {
+                match a.places.iter().find(|p| !known_places.contains(p.as_str())) {
+                    Some(p) => Err(format!("field `places`: there is no place {p:?}")),
+                    None => Ok((a, fingerprint, converted)),
+                }
+            });
+            let parsed = parsed.and_then(|(a, fingerprint, converted)| {
+                match first_seen.get(&a.external_id) {
+                    Some(first) => Err(format!(
+                        "id {:?} was already on line {first}; that line is kept",
+                        a.external_id
+                    )),
+                    None => {
+                        first_seen.insert(a.external_id.clone(), number);
+                        Ok((a, fingerprint, converted))
+                    }
+                }
+            });
+            let parsed = match parsed {
+                Ok((a, fingerprint, converted))
+                    if !a.exact.images.is_empty() || a.exact.featured.is_some() =>
+                {
+                    match bring_images(store, media, &a, &mut brought).await {
+                        Ok(()) => Ok((a, fingerprint, converted)),
+                        Err(message) => {
+                            // Its id is free again: the line was not imported.
+                            first_seen.remove(&a.external_id);
+                            Err(message)
+                        }
+                    }
+                }
+                other => other,
+            };
+            match parsed {
+                Ok((a, fingerprint, converted)) => {
+                    report.from_bijoy += usize::from(converted);
+                    ready.push((number, a, fingerprint));
+                }
+                Err(message) => report.skipped.push(LineError {
+                    line: number,
+                    message,
+                }),
+            }
+        }
+        if at_end {
+            write_batch(store, &mut ready, &mut report).await?;
+            report.elapsed = started.elapsed();
+            return match read_error {
+                Some(e) => Err(e),
+                None => Ok(report),
+            };
+        }
+    }
+}
+
+/// Reads up to [`BATCH`] non-blank lines after line `number` (which it advances); fewer only
+/// at the end of the input or where it can't be read (the error, naming its line).
+fn read_batch(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    number: &mut usize,
+) -> (Vec<RawLine>, Option<ImportError>) {
+    let mut lines = Vec::with_capacity(BATCH);
+    while lines.len() < BATCH {
+        *number += 1;
+        let bytes = match read_line_bounded(reader, buf, MAX_LINE_BYTES) {
             Ok(None) => break,
             Ok(Some(b)) => b,
             Err(source) => {
-                read_error = Some(ImportError::Read {
-                    line: number,
+                let error = ImportError::Read {
+                    line: *number,
                     source,
-                });
-                break;
+                };
+                return (lines, Some(error));
             }
         };
-        let parsed = match bytes {
+        let line = match bytes {
             LineBytes::TooLong => Err(format!("the line is longer than {MAX_LINE_BYTES} bytes")),
             LineBytes::Line(b) => match std::str::from_utf8(b) {
                 Err(e) => Err(format!(
@@ -677,59 +759,38 @@ async fn import_lines(
                     if text.trim().is_empty() {
                         continue;
                     }
-                    parse_line_with(text, tz, now, bijoy)
+                    Ok(text.to_owned())
                 }
             },
         };
-        let parsed = parsed.and_then(|(a, converted)| {
-            match a.places.iter().find(|p| !known_places.contains(p.as_str())) {
-                Some(p) => Err(format!("field `places`: there is no place {p:?}")),
-                None => Ok((a, converted)),
-            }
-        });
-        let parsed = parsed.and_then(|(a, converted)| match first_seen.get(&a.external_id) {
-            Some(first) => Err(format!(
-                "id {:?} was already on line {first}; that line is kept",
-                a.external_id
-            )),
-            None => {
-                first_seen.insert(a.external_id.clone(), number);
-                Ok((a, converted))
-            }
-        });
-        let parsed = match parsed {
-            Ok((a, converted)) if a.exact.images.is_empty() && a.exact.featured.is_none() => {
-                Ok((a, converted))
-            }
-            Ok((a, converted)) => match bring_images(store, media, &a, &mut brought).await {
-                Ok(()) => Ok((a, converted)),
-                Err(message) => {
-                    // Its id is free again: the line was not imported.
-                    first_seen.remove(&a.external_id);
-                    Err(message)
-                }
-            },
-            Err(e) => Err(e),
-        };
-        match parsed {
-            Ok((a, converted)) => {
-                report.from_bijoy += usize::from(converted);
-                batch.push((number, a));
-            }
-            Err(message) => report.skipped.push(LineError {
-                line: number,
-                message,
-            }),
-        }
-        if batch.len() >= BATCH {
-            write_batch(store, &mut batch, &mut report).await?;
-        }
+        lines.push((*number, line));
     }
-    write_batch(store, &mut batch, &mut report).await?;
-    report.elapsed = started.elapsed();
-    match read_error {
-        Some(e) => Err(e),
-        None => Ok(report),
+    (lines, None)
+}
+
+/// Parses a batch's lines on the CPU threads (rayon's), off the async workers; in order.
+async fn parse_batch(lines: Vec<RawLine>, tz: Tz, now: i64, bijoy: BijoyMode) -> Vec<ParsedLine> {
+    use rayon::prelude::*;
+    if lines.is_empty() {
+        return Vec::new();
+    }
+    let parse = move || {
+        lines
+            .into_par_iter()
+            .map(|(number, line)| {
+                let parsed = line.and_then(|text| {
+                    let (a, converted) = parse_line_with(&text, tz, now, bijoy)?;
+                    let fingerprint = a.fingerprint();
+                    Ok((a, fingerprint, converted))
+                });
+                (number, parsed)
+            })
+            .collect::<Vec<_>>()
+    };
+    // A panic while parsing is resumed here, as if the parse had run inline.
+    match tokio::task::spawn_blocking(parse).await {
+        Ok(parsed) => parsed,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
 }
 
@@ -889,7 +950,7 @@ fn read_line_bounded<'a>(
 
 async fn write_batch(
     store: &Store,
-    batch: &mut Vec<(usize, NewArticle)>,
+    batch: &mut Vec<(usize, NewArticle, String)>,
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
     if batch.is_empty() {
@@ -898,7 +959,8 @@ async fn write_batch(
     // The batch reads (fingerprints, sections) before it writes: take the write lock up front,
     // or SQLite refuses the upgrade while a running server writes ("database is locked").
     let mut tx = store.begin_write().await?;
-    for (line, a) in batch.iter() {
+    let mut items: Vec<(&NewArticle, &str)> = Vec::with_capacity(batch.len());
+    for (line, a, fingerprint) in batch.iter() {
         if let Some(id) = a.exact.id {
             if store.number_taken(&mut tx, id, &a.external_id).await? {
                 report.skipped.push(LineError {
@@ -910,7 +972,10 @@ async fn write_batch(
                 continue;
             }
         }
-        match store.upsert_external(&mut tx, a).await? {
+        items.push((a, fingerprint.as_str()));
+    }
+    for outcome in store.upsert_external_many(&mut tx, &items).await? {
+        match outcome {
             UpsertOutcome::Inserted(_) => report.inserted += 1,
             UpsertOutcome::Updated(_) => report.updated += 1,
             UpsertOutcome::Unchanged(_) => report.unchanged += 1,

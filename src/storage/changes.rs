@@ -69,6 +69,34 @@ pub async fn append(tx: &mut Tx<'_>, kind: &str, entity: &str, entity_id: i64) -
     Ok(())
 }
 
+/// Appends one change per `(kind, entity id)` of `entity`, in the order given, with one
+/// multi-row statement per few hundred (an import batch's stories); the same lock and
+/// notification as [`append`].
+pub async fn append_many(tx: &mut Tx<'_>, entity: &str, changes: &[(&str, i64)]) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    super::take_write_lock(tx).await?;
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::query(&format!("NOTIFY {CHANNEL}"))
+            .execute(&mut **tx)
+            .await?;
+    }
+    let t = now();
+    for chunk in changes.chunks(100) {
+        let sql = format!(
+            "INSERT INTO changes (kind, entity, entity_id, created_at) VALUES {}",
+            super::read::value_rows(chunk.len(), 4)
+        );
+        let mut q = sqlx::query(&sql);
+        for (kind, id) in chunk {
+            q = q.bind(*kind).bind(entity).bind(*id).bind(t);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// A receiver that changes when a change is committed: by this process, or on
     /// PostgreSQL by any node (and when the listener reconnects, since notifications sent

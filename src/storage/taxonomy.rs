@@ -278,6 +278,121 @@ pub async fn set_labels_slugged(
     Ok(())
 }
 
+/// [`set_labels`] for many stories at once (an import batch): the labels of `updated`
+/// stories are cleared, every label the stories name is looked up or created in a few
+/// multi-row statements, and the stories' links written in one go per few hundred. Names
+/// that slug alike share one label, the first name given naming a new one; positions count
+/// as [`set_labels`] counts them.
+pub async fn set_labels_many(
+    tx: &mut Tx<'_>,
+    stories: &[(&crate::storage::articles::NewArticle, i64)],
+    updated: &[i64],
+) -> Result<()> {
+    const ROWS: usize = 100;
+    for (table, column) in [("article_tags", "tag_id"), ("article_authors", "author_id")] {
+        // `table` and `column` are our own constants, never user input.
+        for chunk in updated.chunks(ROWS) {
+            let sql = super::read::numbered(&format!(
+                "DELETE FROM {table} WHERE article_id IN ({})",
+                super::read::placeholders(chunk.len())
+            ));
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        let is_tags = column == "tag_id";
+        // Each story's labels as slugs (none for a name without one), and each slug's first name.
+        let mut names: Vec<(String, &str)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let slugged: Vec<Vec<String>> = stories
+            .iter()
+            .map(|(a, _)| {
+                let list = if is_tags { &a.tags } else { &a.authors };
+                list.iter()
+                    .filter_map(|name| {
+                        let slug = bangla::slug::slugify(name);
+                        if slug.is_empty() {
+                            return None;
+                        }
+                        if seen.insert(slug.clone()) {
+                            names.push((slug.clone(), name.as_str()));
+                        }
+                        Some(slug)
+                    })
+                    .collect()
+            })
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        let labels = if is_tags { "tags" } else { "authors" };
+        let ids = label_ids(tx, labels, &names).await?;
+        let mut links: Vec<(i64, i64, i64)> = Vec::new();
+        for ((_, article_id), slugs) in stories.iter().zip(&slugged) {
+            for (position, slug) in slugs.iter().enumerate() {
+                links.push((*article_id, ids[slug.as_str()], position as i64));
+            }
+        }
+        for chunk in links.chunks(ROWS) {
+            let sql = format!(
+                "INSERT INTO {table} (article_id, {column}, position) VALUES {} \
+                 ON CONFLICT (article_id, {column}) DO NOTHING",
+                super::read::value_rows(chunk.len(), 3)
+            );
+            let mut q = sqlx::query(&sql);
+            for (article, label, position) in chunk {
+                q = q.bind(*article).bind(*label).bind(*position);
+            }
+            q.execute(&mut **tx).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The ids of the labels in `table` with the given slugs, those missing created with the
+/// name beside their slug.
+async fn label_ids(
+    tx: &mut Tx<'_>,
+    table: &str,
+    names: &[(String, &str)],
+) -> Result<std::collections::HashMap<String, i64>> {
+    const ROWS: usize = 100;
+    let mut ids = std::collections::HashMap::new();
+    for chunk in names.chunks(ROWS) {
+        // `table` is one of our own constants, never user input.
+        let sql = super::read::numbered(&format!(
+            "SELECT id, slug FROM {table} WHERE slug IN ({})",
+            super::read::placeholders(chunk.len())
+        ));
+        let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+        for (slug, _) in chunk {
+            q = q.bind(slug);
+        }
+        for (id, slug) in q.fetch_all(&mut **tx).await? {
+            ids.insert(slug, id);
+        }
+    }
+    let missing: Vec<&(String, &str)> =
+        names.iter().filter(|(s, _)| !ids.contains_key(s)).collect();
+    let t = now();
+    for chunk in missing.chunks(ROWS) {
+        let sql = format!(
+            "INSERT INTO {table} (slug, name, created_at) VALUES {} RETURNING id, slug",
+            super::read::value_rows(chunk.len(), 3)
+        );
+        let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+        for (slug, name) in chunk {
+            q = q.bind(slug).bind(*name).bind(t);
+        }
+        for (id, slug) in q.fetch_all(&mut **tx).await? {
+            ids.insert(slug, id);
+        }
+    }
+    Ok(ids)
+}
+
 async fn get_or_insert(tx: &mut Tx<'_>, table: &str, slug: &str, name: &str) -> Result<i64> {
     // `table` is one of our own constants, never user input.
     let select = format!("SELECT id FROM {table} WHERE slug = $1");

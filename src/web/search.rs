@@ -179,18 +179,35 @@ pub async fn run(state: &AppState, req: SearchRequest) -> Result<Outcome, Search
     })
     .await??;
     let ids: Vec<i64> = results.hits.iter().map(|(id, _)| *id).collect();
+    let fetching = std::time::Instant::now();
     let articles = state.store().published_articles(&ids).await?;
+    let fetched = fetching.elapsed();
     let (stems, exact) = results.plan.highlight();
+    // Snippets analyse the stories' text: CPU work, off the async workers.
+    let snippets = tokio::task::spawn_blocking(move || {
+        let snippets: Vec<String> = articles
+            .iter()
+            .map(|a| snippet(&a.body_text, &stems, &exact))
+            .collect();
+        (articles, snippets)
+    });
+    let (articles, snippets) = snippets.await?;
+    tracing::debug!(
+        fetch_us = fetched.as_micros() as u64,
+        snippets_us = (fetching.elapsed() - fetched).as_micros() as u64,
+        "search hits timing"
+    );
     let hits = articles
         .iter()
-        .map(|a| Hit {
+        .zip(snippets)
+        .map(|(a, snippet)| Hit {
             id: a.id,
             external_id: a.external_id.clone(),
             headline: a.headline.clone(),
             url: urls::article(&a.section.slug, a.id),
             section: SectionView::from(&a.section),
             date: DateView::new(a.published_at.unwrap_or(a.updated_at), state.tz(), now),
-            snippet: snippet(&a.body_text, &stems, &exact),
+            snippet,
         })
         .collect();
     Ok(Outcome {

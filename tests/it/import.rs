@@ -778,3 +778,98 @@ async fn with_bijoy_off_the_text_is_imported_as_it_is() {
         "evsjv‡`k miKvi Ges RbMY"
     );
 }
+
+/// The published story imported as `external_id`, read from the store.
+async fn stored(t: &TestApp, external_id: &str) -> khobor::domain::Article {
+    let store = t.app.store();
+    let mut tx = store.begin_write().await.unwrap();
+    let id = store
+        .article_id_by_external(&mut tx, external_id)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{external_id} is not stored"));
+    drop(tx);
+    store.published_article(id).await.unwrap().unwrap()
+}
+
+fn labels(tags: &[khobor::domain::Tag]) -> Vec<&str> {
+    tags.iter().map(|t| t.name.as_str()).collect()
+}
+
+/// More lines than the importer writes in one batch (500): new, changed and unchanged
+/// stories on either side of the batches' edges, a bad line and a repeated id among them,
+/// tags shared across batches.
+async fn several_batches(t: TestApp) {
+    let mut first = stories("খেলা", 1, 700);
+    first[3]["tags"] = json!(["পরীক্ষা", "ক্রিকেট"]);
+    let report = t.import(&first).await;
+    assert_eq!((report.inserted, report.updated), (700, 0));
+    assert_eq!(total(&t).await, 700);
+
+    // Lines 1–499 unchanged, 500–501 changed (one moved to another section), a bad line,
+    // 1,000 new ones, and a repeat of line 2's id at the end.
+    let mut second = first[..701 - 2].to_vec();
+    second[499]["title"] = json!("বদলে যাওয়া শিরোনাম");
+    second[500]["category"] = json!("বিনোদন");
+    second[500]["tags"] = json!(["নতুন ট্যাগ"]);
+    second.push(json!({"id": "broken"}));
+    second.extend(stories("অর্থনীতি", 701, 1000));
+    second.push(second[1].clone());
+    let report = t.import(&second).await;
+    assert_eq!(
+        (report.inserted, report.updated, report.unchanged),
+        (1000, 2, 697)
+    );
+    let skipped: Vec<usize> = report.skipped.iter().map(|e| e.line).collect();
+    assert_eq!(skipped, [700, 1701], "{:?}", report.skipped);
+    assert!(
+        report.skipped[1].message.contains("line 2"),
+        "{:?}",
+        report.skipped
+    );
+    assert_eq!(total(&t).await, 1700);
+
+    assert_eq!(stored(&t, "story-0500").await.headline, "বদলে যাওয়া শিরোনাম");
+    let moved = stored(&t, "story-0501").await;
+    assert_eq!(labels(&moved.tags), ["নতুন ট্যাগ"]);
+    assert_eq!(moved.section.slug, "entertainment");
+    assert_eq!(
+        labels(&stored(&t, "story-0004").await.tags),
+        ["পরীক্ষা", "ক্রিকেট"]
+    );
+    let last = stored(&t, "story-1700").await;
+    assert_eq!(labels(&last.tags), ["পরীক্ষা"]);
+    assert_eq!(
+        last.authors
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>(),
+        ["সাকিব হাসান"]
+    );
+    assert_eq!(last.section.slug, "economy");
+    // One tag page for the tag every story shares, whichever batch created it.
+    let tags = t.get("/api/v1/tags").await.json();
+    let listed = names(&tags["tags"]);
+    assert_eq!(
+        listed.iter().filter(|n| **n == "পরীক্ষা").count(),
+        1,
+        "{listed:?}"
+    );
+
+    // Everything is stored now: a third run changes nothing.
+    let again = t.import(&second).await;
+    assert_eq!(
+        (again.inserted, again.updated, again.unchanged),
+        (0, 0, 1699)
+    );
+}
+
+#[tokio::test]
+async fn a_file_of_several_batches_is_imported_line_by_line_as_one() {
+    several_batches(TestApp::new().await).await;
+}
+
+#[tokio::test]
+async fn a_file_of_several_batches_is_imported_line_by_line_as_one_on_postgres() {
+    several_batches(TestApp::on_postgres().await).await;
+}

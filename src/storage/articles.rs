@@ -779,30 +779,7 @@ async fn upsert_run(tx: &mut Tx<'_>, items: &[(&NewArticle, &str)]) -> Result<Ve
     }
     for &(i, id) in &changed {
         let (a, fingerprint) = items[i];
-        sqlx::query(
-            "UPDATE articles SET headline = $2, kicker = $3, summary = $4, \
-             section_id = $5, credit = $6, signature = $7, dateline = $8, \
-             hero_url = $9, source_name = $10, source_url = $11, \
-             published_at = COALESCE($12, published_at), updated_at = $13, import_hash = $14, \
-             status = $15, version = version + 1 WHERE id = $1",
-        )
-        .bind(id)
-        .bind(&a.headline)
-        .bind(&a.kicker)
-        .bind(&a.summary)
-        .bind(sections[a.section_name.as_str()])
-        .bind(&a.credit)
-        .bind(&a.signature)
-        .bind(&a.dateline)
-        .bind(&a.hero_url)
-        .bind(&a.source_name)
-        .bind(&a.source_url)
-        .bind(a.published_at)
-        .bind(t)
-        .bind(fingerprint)
-        .bind(a.status.as_str())
-        .execute(&mut **tx)
-        .await?;
+        update_row(tx, id, a, sections[a.section_name.as_str()], fingerprint, t).await?;
         outcomes[i] = Some(UpsertOutcome::Updated(id));
     }
     // Every story written, in the order given, with its id.
@@ -926,30 +903,7 @@ async fn upsert_exact(
             (id, UpsertOutcome::Inserted(id))
         }
         Some((id, _)) => {
-            sqlx::query(
-                "UPDATE articles SET headline = $2, kicker = $3, summary = $4, \
-                 section_id = $5, credit = $6, signature = $7, dateline = $8, \
-                 hero_url = $9, source_name = $10, source_url = $11, \
-                 published_at = COALESCE($12, published_at), updated_at = $13, import_hash = $14, \
-                 status = $15, version = version + 1 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(&a.headline)
-            .bind(&a.kicker)
-            .bind(&a.summary)
-            .bind(section_id)
-            .bind(&a.credit)
-            .bind(&a.signature)
-            .bind(&a.dateline)
-            .bind(&a.hero_url)
-            .bind(&a.source_name)
-            .bind(&a.source_url)
-            .bind(a.published_at)
-            .bind(t)
-            .bind(fingerprint)
-            .bind(a.status.as_str())
-            .execute(&mut **tx)
-            .await?;
+            update_row(tx, id, a, section_id, fingerprint, t).await?;
             (id, UpsertOutcome::Updated(id))
         }
     };
@@ -992,6 +946,42 @@ async fn upsert_exact(
     };
     changes::append(tx, kind, "article", id).await?;
     Ok(outcome)
+}
+
+/// Rewrites imported story `id`'s row with `a` (its section, fingerprint and time given).
+async fn update_row(
+    tx: &mut Tx<'_>,
+    id: i64,
+    a: &NewArticle,
+    section_id: i64,
+    fingerprint: &str,
+    t: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE articles SET headline = $2, kicker = $3, summary = $4, \
+         section_id = $5, credit = $6, signature = $7, dateline = $8, \
+         hero_url = $9, source_name = $10, source_url = $11, \
+         published_at = COALESCE($12, published_at), updated_at = $13, import_hash = $14, \
+         status = $15, version = version + 1 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&a.headline)
+    .bind(&a.kicker)
+    .bind(&a.summary)
+    .bind(section_id)
+    .bind(&a.credit)
+    .bind(&a.signature)
+    .bind(&a.dateline)
+    .bind(&a.hero_url)
+    .bind(&a.source_name)
+    .bind(&a.source_url)
+    .bind(a.published_at)
+    .bind(t)
+    .bind(fingerprint)
+    .bind(a.status.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Stores a story's body (kept in `article_bodies`, apart from the story's row, so that lists

@@ -154,6 +154,12 @@ pub async fn section_for_name(tx: &mut Tx<'_>, name: &str) -> Result<i64> {
         .await?;
     let base = non_empty_slug(slug_for(name), "section", count + 1);
     let slug = free_slug(tx, "sections", &base).await?;
+    insert_section(tx, &slug, name, count).await
+}
+
+/// Adds a section after the `count` there are, in the next colour; a new section joins every
+/// page's menu, so the change feed hears of it.
+async fn insert_section(tx: &mut Tx<'_>, slug: &str, name: &str, count: i64) -> Result<i64> {
     let colour = PALETTE[(count as usize) % PALETTE.len()];
     let id = sqlx::query_scalar(
         "INSERT INTO sections (slug, name, position, colour, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -165,7 +171,6 @@ pub async fn section_for_name(tx: &mut Tx<'_>, name: &str) -> Result<i64> {
     .bind(now())
     .fetch_one(&mut **tx)
     .await?;
-    // A new section joins every page's menu.
     super::changes::append(tx, "section.created", "section", id).await?;
     Ok(id)
 }
@@ -183,19 +188,7 @@ pub async fn section_for_slug(tx: &mut Tx<'_>, slug: &str, name: &str) -> Result
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sections")
         .fetch_one(&mut **tx)
         .await?;
-    let colour = PALETTE[(count as usize) % PALETTE.len()];
-    let id = sqlx::query_scalar(
-        "INSERT INTO sections (slug, name, position, colour, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(slug)
-    .bind(name)
-    .bind(100 + count)
-    .bind(colour)
-    .bind(now())
-    .fetch_one(&mut **tx)
-    .await?;
-    super::changes::append(tx, "section.created", "section", id).await?;
-    Ok(id)
+    insert_section(tx, slug, name, count).await
 }
 
 /// Whether `slug` may name a section: not one of the paths the site answers itself.

@@ -249,7 +249,7 @@ pub async fn set_labels_slugged(
             "INSERT INTO {table} (article_id, {column}, position) VALUES ($1, $2, $3) \
              ON CONFLICT (article_id, {column}) DO NOTHING"
         );
-        let mut position = 0;
+        let mut position: i64 = 0;
         for (name, slug) in names {
             let label = match (slug, column == "tag_id") {
                 (Some(slug), true) => Some(get_or_insert(tx, "tags", slug, name).await?),

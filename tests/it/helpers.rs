@@ -963,6 +963,18 @@ impl Desk<'_> {
     }
 }
 
+/// Story `id`'s public path, `/{section}/{id}`, as its section is now.
+pub async fn story_path(t: &TestApp, id: i64) -> String {
+    let slug: String = sqlx::query_scalar(
+        "SELECT s.slug FROM articles a JOIN sections s ON s.id = a.section_id WHERE a.id = $1",
+    )
+    .bind(id)
+    .fetch_one(t.app.store().pool())
+    .await
+    .unwrap();
+    khobor::domain::urls::article(&slug, id)
+}
+
 /// The id in `/newsroom/stories/{id}?…`.
 #[track_caller]
 pub fn story_id(location: &str) -> i64 {

@@ -285,7 +285,7 @@ async fn reporters_csrf_and_bad_entries_are_refused_and_nothing_is_saved() {
         .await
         .unwrap();
     assert_eq!(stored, "<p>পানি বাড়ছে</p>");
-    let page = t.get(&paths_of(&t, id).await).await;
+    let page = t.get(&story_path(&t, id).await).await;
     page.assert_contains("alt=\"ঘাটে নৌকা\"");
     // Readers get the variants (WebP and JPEG by width), not the original upload.
     let figure = page
@@ -312,20 +312,9 @@ async fn reporters_csrf_and_bad_entries_are_refused_and_nothing_is_saved() {
         .post(&format!("{live}/entries"), &[("body", hostile)])
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let page = t.get(&paths_of(&t, id).await).await;
+    let page = t.get(&story_path(&t, id).await).await;
     assert!(!page.body.contains("<script>alert(1)"));
     assert_eq!(json_ld(&page)["liveBlogUpdate"][0]["articleBody"], hostile);
-}
-
-async fn paths_of(t: &TestApp, id: i64) -> String {
-    let slug: String = sqlx::query_scalar(
-        "SELECT s.slug FROM articles a JOIN sections s ON s.id = a.section_id WHERE a.id = $1",
-    )
-    .bind(id)
-    .fetch_one(t.app.store().pool())
-    .await
-    .unwrap();
-    khobor::domain::urls::article(&slug, id)
 }
 
 #[tokio::test]

@@ -203,6 +203,8 @@ pub struct SearchIndex {
     /// Runs a reader's search over the index's segments on several threads at once, so
     /// that one query's latency is not the sum of every segment's.
     executor: tantivy::Executor,
+    /// Banglish patterns' matches in each segment's dictionary (see [`query::PatternTerms`]).
+    pattern_terms: query::PatternTerms,
 }
 
 /// The index writer's memory, shared by its threads: when it fills, a thread writes its
@@ -267,6 +269,7 @@ impl SearchIndex {
             dir: None,
             rebuilds: AtomicU64::new(0),
             executor: tantivy::Executor::multi_thread(search_threads(), "khobor-search-")?,
+            pattern_terms: query::PatternTerms::default(),
         })
     }
 
@@ -399,7 +402,13 @@ impl SearchIndex {
         let now = now - now.rem_euclid(86_400);
         let started = std::time::Instant::now();
         let searcher = self.reader.searcher();
-        let plan = query::plan(&searcher, &self.fields, &self.translit, &req.q);
+        let plan = query::plan(
+            &searcher,
+            &self.fields,
+            &self.translit,
+            &self.pattern_terms,
+            &req.q,
+        );
         let planned = started.elapsed();
         let Some(text_query) = plan.query(&self.fields) else {
             return Ok(SearchResults::empty(plan));

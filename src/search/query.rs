@@ -4,8 +4,10 @@
 //! transliteration and dictionary suggestions — ranked by document frequency and capped, and
 //! searched together with the Latin word itself.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
+use tantivy::index::SegmentId;
 use tantivy::query::{BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
@@ -136,6 +138,7 @@ pub fn plan(
     searcher: &Searcher,
     f: &Fields,
     translit: &bangla::banglish::Transliterator,
+    terms: &PatternTerms,
     q: &str,
 ) -> QueryPlan {
     let mut plan = QueryPlan::default();
@@ -160,7 +163,7 @@ pub fn plan(
             continue;
         }
         if bangla::banglish::is_latin_word(&t.text) {
-            let mut bengali = expand_banglish(searcher, f, translit, &t.text);
+            let mut bengali = expand_banglish(searcher, f, translit, terms, &t.text);
             // Romanised particles ("er", "o", "ki") expand to Bengali stop words: drop those,
             // and the word with them if nothing else is left to search.
             let had = bengali.len();
@@ -201,6 +204,7 @@ fn expand_banglish(
     searcher: &Searcher,
     f: &Fields,
     translit: &bangla::banglish::Transliterator,
+    terms: &PatternTerms,
     word: &str,
 ) -> Vec<String> {
     // Document frequency per stem, and the most used surface form of each stem.
@@ -218,7 +222,7 @@ fn expand_banglish(
         }
     };
     if let Some(pattern) = bangla::banglish::phonetic_regex(word) {
-        for (term, df) in regex_terms(searcher, f.body_exact, &pattern) {
+        for (term, df) in terms.matching(searcher, f.body_exact, &pattern) {
             add(term, df);
         }
     }
@@ -240,31 +244,107 @@ fn expand_banglish(
         .collect()
 }
 
-/// Terms of `field` matching `pattern` in the whole index, with their document frequency.
-fn regex_terms(searcher: &Searcher, field: Field, pattern: &str) -> Vec<(String, u64)> {
-    let Ok(regex) = tantivy_fst::Regex::new(pattern) else {
-        return Vec::new();
-    };
-    let mut found: HashMap<String, u64> = HashMap::new();
-    for segment in searcher.segment_readers() {
-        let Ok(inverted) = segment.inverted_index(field) else {
-            continue;
-        };
-        let Ok(mut stream) = inverted.terms().search(&regex).into_stream() else {
-            continue;
-        };
-        let mut n = 0;
-        while stream.advance() {
-            n += 1;
-            if n > MAX_REGEX_TERMS {
-                break;
-            }
-            if let Ok(term) = std::str::from_utf8(stream.key()) {
-                *found.entry(term.to_owned()).or_default() += u64::from(stream.value().doc_freq);
+/// Patterns whose matches are kept per segment before the cache is trimmed.
+const KEPT_PATTERNS: usize = 4_096;
+
+/// The dictionary terms a phonetic pattern matches, kept per segment. Running the pattern's
+/// automaton over a segment's whole term dictionary is most of a Banglish query's cost, and
+/// its answer cannot change: a segment is never written again (deletions leave its
+/// dictionary and document frequencies as they are until a merge replaces the segment,
+/// which brings a new id). So each (segment, pattern) is read once; a search after a publish
+/// reads only the new small segment, and a merge's new segment once.
+#[derive(Default)]
+pub struct PatternTerms {
+    kept: Mutex<KeptTerms>,
+}
+
+/// Per (segment, pattern): the matching terms and their document frequency there.
+type KeptTerms = HashMap<(SegmentId, String), Arc<Vec<(String, u64)>>>;
+
+impl PatternTerms {
+    /// Terms of `field` matching `pattern` in the whole index, with their document frequency
+    /// (summed over segments).
+    pub fn matching(&self, searcher: &Searcher, field: Field, pattern: &str) -> Vec<(String, u64)> {
+        let mut regex = None;
+        let mut found: HashMap<String, u64> = HashMap::new();
+        for segment in searcher.segment_readers() {
+            let key = (segment.segment_id(), pattern.to_owned());
+            let known = self.lock().get(&key).cloned();
+            let terms = match known {
+                Some(terms) => terms,
+                None => {
+                    // Compiled once, and only when some segment is not known yet.
+                    if regex.is_none() {
+                        let Ok(compiled) = tantivy_fst::Regex::new(pattern) else {
+                            return Vec::new();
+                        };
+                        regex = Some(compiled);
+                    }
+                    let Some(compiled) = &regex else {
+                        return Vec::new();
+                    };
+                    let terms = Arc::new(segment_terms(segment, field, compiled));
+                    self.keep(searcher, key, Arc::clone(&terms));
+                    terms
+                }
+            };
+            for (term, df) in terms.iter() {
+                *found.entry(term.clone()).or_default() += df;
             }
         }
+        found.into_iter().collect()
     }
-    found.into_iter().collect()
+
+    /// Patterns (counted per segment) held now.
+    pub fn held(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn keep(&self, searcher: &Searcher, key: (SegmentId, String), terms: Arc<Vec<(String, u64)>>) {
+        let mut kept = self.lock();
+        if kept.len() >= KEPT_PATTERNS {
+            // Segments merged away first; if the patterns themselves are that many, all.
+            let live: HashSet<SegmentId> = searcher
+                .segment_readers()
+                .iter()
+                .map(|s| s.segment_id())
+                .collect();
+            kept.retain(|(segment, _), _| live.contains(segment));
+            if kept.len() >= KEPT_PATTERNS {
+                kept.clear();
+            }
+        }
+        kept.insert(key, terms);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, KeptTerms> {
+        self.kept.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Terms of `field` in one segment matching `regex`, with their document frequency there
+/// (at most [`MAX_REGEX_TERMS`] of them, for a runaway pattern).
+fn segment_terms(
+    segment: &tantivy::SegmentReader,
+    field: Field,
+    regex: &tantivy_fst::Regex,
+) -> Vec<(String, u64)> {
+    let mut found = Vec::new();
+    let Ok(inverted) = segment.inverted_index(field) else {
+        return found;
+    };
+    let Ok(mut stream) = inverted.terms().search(regex).into_stream() else {
+        return found;
+    };
+    while stream.advance() {
+        if found.len() >= MAX_REGEX_TERMS {
+            break;
+        }
+        if let Ok(term) = std::str::from_utf8(stream.key()) {
+            found.push((term.to_owned(), u64::from(stream.value().doc_freq)));
+        }
+    }
+    found
 }
 
 /// For a query with no hits: the same query with each unknown Bengali word replaced by the
@@ -343,5 +423,69 @@ impl Automaton for Dfa<'_> {
 
     fn accept(&self, state: &u32, byte: u8) -> u32 {
         self.0.transition(*state, byte)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::{IndexDoc, Position, SearchIndex};
+
+    fn doc(id: i64, body: &'static str) -> IndexDoc<'static> {
+        IndexDoc {
+            id,
+            headline: "খবর",
+            summary: "",
+            body,
+            section_slug: "desh",
+            tags: Vec::new(),
+            authors: Vec::new(),
+            published_at: 1_700_000_000 + id,
+        }
+    }
+
+    fn df_of(found: &[(String, u64)], term: &str) -> u64 {
+        found
+            .iter()
+            .find(|(t, _)| t == term)
+            .map_or(0, |(_, df)| *df)
+    }
+
+    #[test]
+    fn a_patterns_kept_matches_count_every_segment_as_a_fresh_read_does() {
+        let index = SearchIndex::in_ram().unwrap();
+        let field = index.fields.body_exact;
+        let pattern = bangla::banglish::phonetic_regex("nirbachon").expect("a pattern");
+        index
+            .apply(
+                &[doc(1, "সিটি নির্বাচন আগামী মাসে"), doc(2, "ধান কাটা শুরু")],
+                &[],
+                &Position::unattached(1),
+            )
+            .unwrap();
+        let kept = PatternTerms::default();
+        let searcher = index.searcher();
+        let first = kept.matching(&searcher, field, &pattern);
+        assert_eq!(df_of(&first, "নির্বাচন"), 1, "{first:?}");
+        assert_eq!(kept.held(), searcher.segment_readers().len());
+
+        // A later commit is a new segment: its words count at once, the old segment's
+        // answer is the kept one.
+        index
+            .apply(
+                &[doc(3, "নির্বাচন কমিশনের বৈঠক"), doc(4, "নির্বাচনে ভোট")],
+                &[],
+                &Position::unattached(2),
+            )
+            .unwrap();
+        let searcher = index.searcher();
+        assert!(searcher.segment_readers().len() >= 2);
+        let mut again = kept.matching(&searcher, field, &pattern);
+        let mut fresh = PatternTerms::default().matching(&searcher, field, &pattern);
+        again.sort();
+        fresh.sort();
+        assert_eq!(again, fresh);
+        assert_eq!(df_of(&again, "নির্বাচন"), 2, "{again:?}");
+        assert_eq!(kept.held(), searcher.segment_readers().len());
     }
 }

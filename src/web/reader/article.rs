@@ -57,7 +57,7 @@ pub async fn article(
     }
     let id = parse_id(&id)?;
     let cache = state.cache();
-    let mut loaded: Option<Article> = None;
+    let mut loaded: Option<Loaded> = None;
     let story = cache
         .fragment(&format!("story:{id}"), || {
             story_fragment(&state, id, &mut loaded)
@@ -68,22 +68,30 @@ pub async fn article(
     if canonical != urls::article(&section, id) {
         return Ok(moved_permanently(&canonical));
     }
-    let latest = latest_fragment(&state, id).await?;
-    let related = cache
-        .fragment(&format!("related:{id}"), || {
-            related_fragment(&state, id, loaded.take())
-        })
-        .await?
-        .unwrap_or_default();
-    // The path is the story's canonical one: its section is the one in the path.
-    let section_id = state
-        .cache()
-        .sections(state.store())
-        .await?
-        .iter()
-        .find(|s| s.slug == section)
-        .map(|s| s.id);
-    let most_read = super::most_read::beside(&state, section_id).await?;
+    // The boxes beside the story, at once: each not in the cache is a read of its own (on
+    // PostgreSQL a round trip).
+    let related_key = format!("related:{id}");
+    let (latest, related, most_read) = tokio::try_join!(
+        latest_fragment(&state, id),
+        async {
+            Ok::<_, WebError>(
+                cache
+                    .fragment(&related_key, || related_fragment(&state, id, loaded.take()))
+                    .await?
+                    .unwrap_or_default(),
+            )
+        },
+        async {
+            // The path is the story's canonical one: its section is the one in the path.
+            let section_id = cache
+                .sections(state.store())
+                .await?
+                .iter()
+                .find(|s| s.slug == section)
+                .map(|s| s.id);
+            super::most_read::beside(&state, section_id).await
+        },
+    )?;
     let (html, tags) = story.compose(&[
         (LATEST_SLOT, &latest),
         (RELATED_SLOT, &related),
@@ -99,21 +107,33 @@ pub async fn article(
     Ok(response)
 }
 
+/// What rendering the story read that its related stories need: the story, and the related
+/// stories kept for it (read beside the story, so that a page rendered from scratch waits
+/// for one round of reads, not two).
+struct Loaded {
+    article: Article,
+    related: RelatedRead,
+}
+
+type RelatedRead = Result<Option<Vec<ArticleCard>>, crate::storage::StorageError>;
+
 /// The story's page with empty slots for the latest list and related stories.
 async fn story_fragment(
     state: &AppState,
     id: i64,
-    loaded: &mut Option<Article>,
+    loaded: &mut Option<Loaded>,
 ) -> Result<Option<Fragment>, WebError> {
     let now = now();
     let store = state.store();
-    // Independent reads, at once: on PostgreSQL each is a round trip.
-    let (article, corrections, live, places, cards) = tokio::try_join!(
+    // Independent reads, at once: on PostgreSQL each is a round trip. The related stories'
+    // failure is not the page's (they are left out), so their read's result is kept as is.
+    let (article, corrections, live, places, cards, related) = tokio::try_join!(
         async { Ok::<_, WebError>(store.published_article(id).await?) },
         async { Ok::<_, WebError>(store.corrections_of(id).await?) },
         super::live::view(state, id, now),
         async { Ok::<_, WebError>(store.article_places(id).await?) },
         async { Ok::<_, WebError>(store.cards_of(id).await?) },
+        async { Ok::<_, WebError>(store.related_cards(id).await) },
     )?;
     let Some(article) = article else {
         return Ok(None);
@@ -158,7 +178,7 @@ async fn story_fragment(
         )
         .await?;
     let canonical = Some(urls::article(&article.section.slug, id));
-    *loaded = Some(article);
+    *loaded = Some(Loaded { article, related });
     Ok(Some(Fragment {
         html,
         tags: vec![format!("article:{id}")],
@@ -216,23 +236,29 @@ fn list_fragment(
 async fn related_fragment(
     state: &AppState,
     id: i64,
-    loaded: Option<Article>,
+    loaded: Option<Loaded>,
 ) -> Result<Option<Fragment>, WebError> {
-    let article = match loaded {
-        Some(a) => a,
+    let (article, kept) = match loaded {
+        Some(l) => (l.article, Some(l.related)),
         None => match state.store().published_article(id).await? {
-            Some(a) => a,
+            Some(a) => (a, None),
             None => return Ok(None),
         },
     };
-    let related = related_cards(state, &article, now()).await;
+    let related = related_cards(state, &article, kept, now()).await;
     list_fragment(state, "related", related, vec![format!("article:{id}")])
 }
 
 /// Stories like this one: those the search indexer worked out when it indexed the story, or,
-/// for a story it has not reached yet, from the search index now.
-async fn related_cards(state: &AppState, article: &Article, now: i64) -> Vec<CardView> {
-    match related_stories(state, article).await {
+/// for a story it has not reached yet, from the search index now. `kept`: the kept ones if
+/// they were read already.
+async fn related_cards(
+    state: &AppState,
+    article: &Article,
+    kept: Option<RelatedRead>,
+    now: i64,
+) -> Vec<CardView> {
+    match related_stories(state, article, kept).await {
         Ok(cards) => cards
             .iter()
             .take(RELATED_SIZE)
@@ -249,8 +275,13 @@ async fn related_cards(state: &AppState, article: &Article, now: i64) -> Vec<Car
 async fn related_stories(
     state: &AppState,
     article: &Article,
+    kept: Option<RelatedRead>,
 ) -> Result<Vec<ArticleCard>, Box<dyn std::error::Error + Send + Sync>> {
-    if let Some(cards) = state.store().related_cards(article.id).await? {
+    let kept = match kept {
+        Some(read) => read?,
+        None => state.store().related_cards(article.id).await?,
+    };
+    if let Some(cards) = kept {
         return Ok(cards);
     }
     // Searched here rather than on the blocking pool, whose thread hand-offs cost more than

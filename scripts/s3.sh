@@ -5,7 +5,10 @@
 #   start  start it in the background (data under .tools/s3, or $KHOBOR_S3_DIR), wait until
 #          its S3 port answers, create the bucket, and write the settings the tests read to
 #          .tools/s3/env: KHOBOR_TEST_S3 (the endpoint), KHOBOR_TEST_S3_BUCKET,
-#          KHOBOR_TEST_S3_ACCESS_KEY, KHOBOR_TEST_S3_SECRET_KEY (source it)
+#          KHOBOR_TEST_S3_ACCESS_KEY, KHOBOR_TEST_S3_SECRET_KEY (source it). The same
+#          server answers HTTPS too, on KHOBOR_TEST_S3_HTTPS, with a certificate signed by a
+#          certificate authority made here for the run (KHOBOR_TEST_S3_CA, a PEM file):
+#          how a paper's own S3 service behind a company CA is reached.
 #   stop   stop the server this script started (by its pid) and remove its data
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -51,12 +54,24 @@ start)
 {"identities": [{"name": "khobor", "credentials": [{"accessKey": "$access_key", "secretKey": "$secret_key"}],
   "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
 EOF
+    # A certificate authority of this run's own and the server's certificate (for 127.0.0.1)
+    # signed by it: nothing else trusts it, so a client reaches the HTTPS port only if it is
+    # given the CA (AWS_CA_BUNDLE, [media] ca_bundle).
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 \
+        -subj "/CN=Khobor test CA" -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+        -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+        >"$dir/server.ext"
+    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+        -CAcreateserial -days 7 -extfile "$dir/server.ext" -out "$dir/server.pem" 2>/dev/null
     # Each port is taken (with its gRPC neighbour) just before use; a clash with another
     # program starting at the same moment shows up as a failed start below.
-    s3=$(free_port); master=$(free_port); volume=$(free_port); filer=$(free_port)
+    s3=$(free_port); s3_https=$(free_port); master=$(free_port); volume=$(free_port); filer=$(free_port)
     admin=$(free_port); debug=$(free_port); iceberg=$(free_port); lance=$(free_port)
     "$weed" mini -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
-        -s3.port="$s3" -master.port="$master" -volume.port="$volume" -filer.port="$filer" \
+        -s3.port="$s3" -s3.port.https="$s3_https" \
+        -s3.cert.file="$dir/server.pem" -s3.key.file="$dir/server.key" -master.port="$master" -volume.port="$volume" -filer.port="$filer" \
         -admin.port="$admin" -debug.port="$debug" \
         -s3.port.iceberg="$iceberg" -s3.port.lance="$lance" -webdav=false -admin.ui=false \
         -master.telemetry=false \
@@ -113,6 +128,8 @@ export KHOBOR_TEST_S3=$endpoint
 export KHOBOR_TEST_S3_BUCKET=$bucket
 export KHOBOR_TEST_S3_ACCESS_KEY=$access_key
 export KHOBOR_TEST_S3_SECRET_KEY=$secret_key
+export KHOBOR_TEST_S3_HTTPS=https://127.0.0.1:$s3_https
+export KHOBOR_TEST_S3_CA=$dir/ca.pem
 EOF
     echo "SeaweedFS S3 at $endpoint (bucket $bucket, pid $(cat "$dir/pid")); settings in $dir/env"
     ;;

@@ -10,8 +10,9 @@ set -euo pipefail
 # tests/it/nodes.rs; hb-shape (libharfbuzz-bin), HarfBuzz's own shaper, which the card tests
 # (crates/card/tests/shaping.rs) hold the photocards' Bengali shaping to.
 # Varnish with the xkey module (varnish-modules), the CDN in front of a node in
-# tests/it/cdn.rs, purged by Surrogate-Key.
-packages=(gcc chromium chromium-driver libimage-exiftool-perl postgresql-client nginx-light libharfbuzz-bin varnish varnish-modules)
+# tests/it/cdn.rs, purged by Surrogate-Key. openssl, which makes the certificates of the
+# test S3 server's HTTPS port (scripts/s3.sh).
+packages=(gcc chromium chromium-driver libimage-exiftool-perl postgresql-client nginx-light libharfbuzz-bin varnish varnish-modules openssl)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -52,6 +52,8 @@ pub struct AwsEnv {
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
     pub session_token: Option<String>,
+    /// `AWS_CA_BUNDLE`, checked.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for AwsEnv {
@@ -61,6 +63,7 @@ impl std::fmt::Debug for AwsEnv {
             .field("endpoint", &self.endpoint)
             .field("region", &self.region)
             .field("access_key_id", &self.access_key_id)
+            .field("ca_bundle", &self.ca_bundle)
             .finish_non_exhaustive()
     }
 }
@@ -301,6 +304,11 @@ pub struct Overrides {
         hide_env_values = true
     )]
     pub aws_secret_access_key: Option<String>,
+    /// PEM file of certificate authorities to trust for the S3 service besides the system's
+    /// (a service behind a private CA); the AWS tools' own variable [default: [media]
+    /// ca_bundle, else the system's authorities only]
+    #[arg(long = "s3-ca-bundle", env = "AWS_CA_BUNDLE", value_name = "PEM")]
+    pub aws_ca_bundle: Option<PathBuf>,
     /// Session token for temporary S3 credentials; from the environment only
     #[arg(
         long = "s3-session-token",
@@ -397,6 +405,10 @@ pub enum ConfigError {
     MediaBaseUrl(String),
     #[error("invalid [media] {0} {1:?}")]
     MediaValue(&'static str, String),
+    #[error(
+        "the S3 certificate bundle {0} (AWS_CA_BUNDLE or [media] ca_bundle) cannot be used: {1}"
+    )]
+    CaBundle(String, String),
     #[error("unknown [cdn] purger {0:?}: use \"varnish\", \"fastly\", \"cloudflare\" or \"none\"")]
     CdnPurger(String),
     #[error("[cdn] purger = \"{0}\" needs {1}")]
@@ -531,6 +543,11 @@ impl Config {
             access_key_id: given(&over.aws_access_key_id).map(|k| k.trim().to_owned()),
             secret_access_key: given(&over.aws_secret_access_key),
             session_token: given(&over.aws_session_token),
+            ca_bundle: over
+                .aws_ca_bundle
+                .as_deref()
+                .map(check_ca_bundle)
+                .transpose()?,
         };
         let cdn = CdnConfig::load(over, file.cdn)?;
         Ok(Config {
@@ -631,6 +648,9 @@ pub struct S3Config {
     pub access_key_id: String,
     pub secret_access_key: String,
     pub session_token: Option<String>,
+    /// Certificate authorities (a PEM file, checked at load) trusted for `endpoint` besides
+    /// the system's: a service on a private network whose certificate a company CA signed.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for S3Config {
@@ -660,6 +680,8 @@ pub struct FileMedia {
     pub prefix: Option<String>,
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
+    /// A PEM file of certificate authorities to trust for `endpoint` besides the system's.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 impl MediaConfig {
@@ -685,6 +707,7 @@ impl MediaConfig {
                     ("prefix", file.prefix.is_some()),
                     ("access_key_id", file.access_key_id.is_some()),
                     ("secret_access_key", file.secret_access_key.is_some()),
+                    ("ca_bundle", file.ca_bundle.is_some()),
                 ];
                 if let Some((key, _)) = s3_only.iter().find(|(_, given)| *given) {
                     return Err(ConfigError::MediaS3Only(key));
@@ -760,7 +783,15 @@ impl S3Config {
             .ok_or(ConfigError::MediaMissing(
                 "credentials: AWS_SECRET_ACCESS_KEY (or [media] secret_access_key)",
             ))?;
+        // Like the credentials, the environment's (AWS_CA_BUNDLE) wins over the file's.
+        let ca_bundle = over
+            .aws_ca_bundle
+            .as_deref()
+            .or(file.ca_bundle.as_deref())
+            .map(check_ca_bundle)
+            .transpose()?;
         Ok(S3Config {
+            ca_bundle,
             endpoint,
             bucket,
             region,
@@ -771,6 +802,39 @@ impl S3Config {
             session_token: over.aws_session_token.clone().filter(|t| !t.is_empty()),
         })
     }
+}
+
+/// Largest certificate bundle read: Debian's whole system bundle is about 200 KB.
+const MAX_CA_BUNDLE: u64 = 1024 * 1024;
+
+/// The certificate authorities in a PEM file, read and checked (at most [`MAX_CA_BUNDLE`]
+/// bytes, at least one certificate, every certificate whole): a wrong path or file is found
+/// at start, not by the first upload.
+pub fn read_ca_bundle(path: &Path) -> Result<Vec<object_store::Certificate>, ConfigError> {
+    let bad = |why: String| ConfigError::CaBundle(path.display().to_string(), why);
+    let size = std::fs::metadata(path)
+        .map_err(|e| bad(e.to_string()))?
+        .len();
+    if size > MAX_CA_BUNDLE {
+        return Err(bad(format!(
+            "{size} bytes, more than a certificate bundle's {MAX_CA_BUNDLE}"
+        )));
+    }
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    if !pem
+        .windows(b"-----BEGIN CERTIFICATE-----".len())
+        .any(|w| w == b"-----BEGIN CERTIFICATE-----")
+    {
+        return Err(bad(
+            "no PEM certificate (-----BEGIN CERTIFICATE-----) in it".to_owned(),
+        ));
+    }
+    object_store::Certificate::from_pem_bundle(&pem).map_err(|e| bad(e.to_string()))
+}
+
+fn check_ca_bundle(path: &Path) -> Result<PathBuf, ConfigError> {
+    read_ca_bundle(path)?;
+    Ok(path.to_path_buf())
 }
 
 /// An http(s) URL with a host, no query or fragment, without its trailing slash; a path
@@ -1238,6 +1302,20 @@ mod tests {
         ));
     }
 
+    /// A certificate authority's certificate (made for these tests, its key thrown away).
+    const TEST_CA: &str = "-----BEGIN CERTIFICATE-----
+MIIBlTCCATugAwIBAgIULXqMvQWe2F+U992NnImz0FYdWHMwCgYIKoZIzj0EAwIw
+IDEeMBwGA1UEAwwVS2hvYm9yIGNvbmZpZyB0ZXN0IENBMB4XDTI2MTIwNzA3MzIw
+NVoXDTM2MTIwNDA3MzIwNVowIDEeMBwGA1UEAwwVS2hvYm9yIGNvbmZpZyB0ZXN0
+IENBMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAElzlA9FhP20iI2NqFSQo9z/xu
+IKxPrg3lWFjWLtAlJBKEPWSnyIjRIkc3Re9Qek/Y2EPH/QiDbjTG//nXAWXZL6NT
+MFEwHQYDVR0OBBYEFGSoosq8CgK30oBtcyFfiam4yzC1MB8GA1UdIwQYMBaAFGSo
+osq8CgK30oBtcyFfiam4yzC1MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwID
+SAAwRQIgcYME5x+nsCR5UH8N57KuXFX+ad1HAmlZfzRmkRl290ACIQCUT3M2t6cy
+g6HBPWs7EKIVeOYddgSKct+vUjFNy41W6w==
+-----END CERTIFICATE-----
+";
+
     #[test]
     fn media_store_settings_are_checked_at_start() {
         let dir = std::env::temp_dir().join(format!("khobor-config-media-{}", std::process::id()));
@@ -1308,6 +1386,43 @@ mod tests {
             panic!("not s3");
         };
         assert_eq!(c.access_key_id, "AKIDEXAMPLE");
+
+        // A private CA for the service: a PEM file, checked at start; the environment's
+        // (AWS_CA_BUNDLE) wins over the file's.
+        let ca = dir.join("ca.pem");
+        std::fs::write(&ca, TEST_CA).unwrap();
+        let with_ca = format!("{s3}ca_bundle = {:?}\n", ca.display().to_string());
+        let MediaStoreConfig::S3(c) = load(&with_ca, &env).unwrap().media.store else {
+            panic!("not s3");
+        };
+        assert_eq!(c.ca_bundle.as_deref(), Some(ca.as_path()));
+        let not_pem = dir.join("not.pem");
+        std::fs::write(&not_pem, "hello").unwrap();
+        let env_ca = Overrides {
+            aws_ca_bundle: Some(not_pem.clone()),
+            ..env.clone()
+        };
+        let err = load(&with_ca, &env_ca).unwrap_err().to_string();
+        assert!(
+            err.contains(&not_pem.display().to_string()) && err.contains("no PEM certificate"),
+            "{err}"
+        );
+        let missing = format!("{s3}ca_bundle = \"/nonexistent/ca.pem\"\n");
+        let err = load(&missing, &env).unwrap_err().to_string();
+        assert!(
+            err.contains("the S3 certificate bundle /nonexistent/ca.pem"),
+            "{err}"
+        );
+        let err = load(
+            &format!("[media]\nca_bundle = {:?}\n", ca.display().to_string()),
+            &env,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("[media] ca_bundle is only for store = \"s3\""),
+            "{err}"
+        );
 
         for (text, expect) in [
             ("[media]\nstore = \"ftp\"\n", "unknown [media] store \"ftp\""),

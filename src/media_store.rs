@@ -61,6 +61,15 @@ pub enum MediaStoreError {
         at: String,
         source: object_store::Error,
     },
+    #[error(
+        "the media store at {at} cannot be reached: its TLS certificate is not signed by an \
+         authority Khobor trusts (for a service behind a private CA, give that CA's PEM file in \
+         AWS_CA_BUNDLE or [media] ca_bundle): {source}"
+    )]
+    Untrusted {
+        at: String,
+        source: object_store::Error,
+    },
     #[error("the media store at {at} failed: {source}")]
     Failed {
         at: String,
@@ -70,6 +79,8 @@ pub enum MediaStoreError {
     Directory { at: String, source: std::io::Error },
     #[error("the media store cannot be set up: {0}")]
     Setup(object_store::Error),
+    #[error("{0}")]
+    Certificates(String),
     #[error("{0:?} is not a media object name")]
     BadName(String),
 }
@@ -82,6 +93,19 @@ impl MediaStoreError {
 }
 
 type Result<T, E = MediaStoreError> = std::result::Result<T, E>;
+
+/// Whether a request failed because the service's TLS certificate was not trusted: rustls's
+/// "invalid peer certificate" somewhere down the error's chain of causes.
+fn refused_certificate(error: &object_store::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = cause {
+        if e.to_string().contains("invalid peer certificate") {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
 
 /// An object as listed: its name and size in bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,6 +168,24 @@ fn retry() -> object_store::RetryConfig {
 /// backups to `s3://` (`crate::backup`).
 pub fn s3_bucket(s3: &S3Config) -> Result<(Arc<dyn ObjectStore>, String)> {
     install_tls();
+    let mut client = object_store::ClientOptions::new()
+        .with_connect_timeout(Duration::from_secs(3))
+        .with_timeout(Duration::from_secs(30))
+        // Plain http only for an endpoint that says so (a test server on loopback).
+        .with_allow_http(
+            s3.endpoint
+                .as_deref()
+                .is_some_and(|e| e.starts_with("http://")),
+        );
+    // A private CA's certificates, trusted besides the system's (checked when the
+    // configuration was read; read again here, as the file may have been replaced since).
+    if let Some(path) = &s3.ca_bundle {
+        let certificates = crate::config::read_ca_bundle(path)
+            .map_err(|e| MediaStoreError::Certificates(e.to_string()))?;
+        for certificate in certificates {
+            client = client.with_root_certificate(certificate);
+        }
+    }
     let mut builder = object_store::aws::AmazonS3Builder::new()
         .with_bucket_name(&s3.bucket)
         .with_region(&s3.region)
@@ -151,17 +193,7 @@ pub fn s3_bucket(s3: &S3Config) -> Result<(Arc<dyn ObjectStore>, String)> {
         .with_access_key_id(&s3.access_key_id)
         .with_secret_access_key(&s3.secret_access_key)
         .with_retry(retry())
-        .with_client_options(
-            object_store::ClientOptions::new()
-                .with_connect_timeout(Duration::from_secs(3))
-                .with_timeout(Duration::from_secs(30))
-                // Plain http only for an endpoint that says so (a test server on loopback).
-                .with_allow_http(
-                    s3.endpoint
-                        .as_deref()
-                        .is_some_and(|e| e.starts_with("http://")),
-                ),
-        );
+        .with_client_options(client);
     if let Some(endpoint) = &s3.endpoint {
         builder = builder.with_endpoint(endpoint);
     }
@@ -250,6 +282,9 @@ impl MediaStore {
         match source {
             object_store::Error::PermissionDenied { .. }
             | object_store::Error::Unauthenticated { .. } => MediaStoreError::Denied { at, source },
+            _ if self.remote && refused_certificate(&source) => {
+                MediaStoreError::Untrusted { at, source }
+            }
             _ if self.remote => MediaStoreError::Unreachable { at, source },
             _ => MediaStoreError::Failed { at, source },
         }

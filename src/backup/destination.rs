@@ -296,6 +296,7 @@ fn s3_config(rest: &str, config: &Config) -> Result<S3Config, BackupError> {
             .access_key_id
             .clone()
             .ok_or_else(|| missing("AWS_ACCESS_KEY_ID"))?,
+        ca_bundle: aws.ca_bundle.clone(),
         secret_access_key: aws
             .secret_access_key
             .clone()

@@ -103,6 +103,9 @@ pub struct TestS3 {
     pub bucket: String,
     pub access_key: String,
     pub secret_key: String,
+    /// The same server's HTTPS endpoint and the PEM file of the CA that signed its
+    /// certificate (made by scripts/s3.sh for the run; trusted by nothing else).
+    pub https: Option<(String, std::path::PathBuf)>,
 }
 
 impl TestS3 {
@@ -121,6 +124,9 @@ impl TestS3 {
             bucket: var("KHOBOR_TEST_S3_BUCKET"),
             access_key: var("KHOBOR_TEST_S3_ACCESS_KEY"),
             secret_key: var("KHOBOR_TEST_S3_SECRET_KEY"),
+            https: std::env::var("KHOBOR_TEST_S3_HTTPS")
+                .ok()
+                .map(|e| (e, var("KHOBOR_TEST_S3_CA").into())),
         })
     }
 
@@ -132,6 +138,17 @@ impl TestS3 {
             "KHOBOR_TEST_S3 is not set: start SeaweedFS with `bash scripts/s3.sh start` and \
              source .tools/s3/env (scripts/test.sh does both)",
         )
+    }
+
+    /// The bucket over HTTPS (the endpoint and the CA to trust), under a prefix of its own.
+    #[track_caller]
+    pub fn https_config(&self) -> (S3Config, std::path::PathBuf) {
+        let (endpoint, ca) = self.https.clone().expect(
+            "KHOBOR_TEST_S3_HTTPS is not set: scripts/s3.sh start serves HTTPS too (source .tools/s3/env)",
+        );
+        let mut config = self.config();
+        config.endpoint = Some(endpoint);
+        (config, ca)
     }
 
     /// The bucket under a prefix no other test uses.
@@ -154,6 +171,7 @@ impl TestS3 {
             access_key_id: self.access_key.clone(),
             secret_access_key: self.secret_key.clone(),
             session_token: None,
+            ca_bundle: None,
         }
     }
 }

@@ -159,6 +159,7 @@ fn dead_endpoint() -> S3Config {
         access_key_id: "khobor".into(),
         secret_access_key: "khobor-secret".into(),
         session_token: None,
+        ca_bundle: None,
     }
 }
 
@@ -356,6 +357,52 @@ async fn s3_a_wrong_secret_key_is_refused_with_a_clear_error() {
     let up = editor.api_upload("chobi.jpg", &jpeg(400, 300)).await;
     assert_eq!(up.status, StatusCode::SERVICE_UNAVAILABLE, "{}", up.body);
     assert!(t.app.store().media_list(None, 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn s3_over_https_a_service_behind_the_papers_own_ca_is_trusted_when_given_that_ca() {
+    let s3 = TestS3::required();
+    let (mut config, ca) = s3.https_config();
+    let endpoint = config.endpoint.clone().unwrap();
+    assert!(endpoint.starts_with("https://"), "{endpoint}");
+
+    // Without the CA: the server's certificate is not trusted, and the message says what
+    // to do about it; nothing is stored or recorded.
+    let untrusted = MediaStore::s3(&config).unwrap();
+    let err = untrusted
+        .put_new("0123456789abcdef.jpg", Bytes::from_static(b"x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MediaStoreError::Untrusted { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!("the media store at {endpoint}/"))
+            && message.contains("AWS_CA_BUNDLE"),
+        "{message}"
+    );
+
+    // With it ([media] ca_bundle): uploads, variants and serving, all over HTTPS.
+    config.ca_bundle = Some(ca);
+    let t = TestApp::with_media(|_| MediaStoreConfig::S3(config)).await;
+    t.add_user("editor@khobor.test", "রফিক করিম", "আরকে", "editor")
+        .await;
+    let editor = t.login("editor@khobor.test").await;
+    let photo = jpeg(1200, 800);
+    let up = editor.api_upload("chobi.jpg", &photo).await;
+    assert_eq!(up.status, StatusCode::ACCEPTED, "{}", up.body);
+    let id = up.json()["media"]["id"].as_i64().unwrap();
+    assert_eq!(t.app.process_media().await.unwrap(), 1);
+    let names = object_names(&t, id).await;
+    assert!(names.len() >= 5, "the original and its variants: {names:?}");
+    let store = t.app.state.media_store();
+    for name in &names {
+        let (status, _, served) = t.raw(&format!("/media/{name}"), &[]).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        let stored = store.get(name).await.unwrap().expect("in the bucket");
+        assert_eq!(served, stored.to_vec(), "{name}");
+    }
+    let (_, _, original) = t.raw(&format!("/media/{}", names[0]), &[]).await;
+    assert_eq!(sha256(&original), recorded_sha256(&t, id).await);
 }
 
 #[tokio::test]

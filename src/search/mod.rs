@@ -611,3 +611,19 @@ fn recency_boost(age_seconds: i64) -> Score {
     let years = (age_seconds.max(0) as f32) / (365.0 * 86400.0);
     1.0 + 0.2 / (1.0 + 2.0 * years)
 }
+
+/// A story as the unit tests index it: in the `desh` section, published at a time that
+/// follows its id.
+#[cfg(test)]
+pub(crate) fn test_doc(id: i64, headline: &'static str, body: &'static str) -> IndexDoc<'static> {
+    IndexDoc {
+        id,
+        headline,
+        summary: "",
+        body,
+        section_slug: "desh",
+        tags: Vec::new(),
+        authors: Vec::new(),
+        published_at: 1_700_000_000 + id,
+    }
+}

@@ -432,16 +432,7 @@ mod tests {
     use crate::search::{IndexDoc, Position, SearchIndex};
 
     fn doc(id: i64, body: &'static str) -> IndexDoc<'static> {
-        IndexDoc {
-            id,
-            headline: "খবর",
-            summary: "",
-            body,
-            section_slug: "desh",
-            tags: Vec::new(),
-            authors: Vec::new(),
-            published_at: 1_700_000_000 + id,
-        }
+        crate::search::test_doc(id, "খবর", body)
     }
 
     fn df_of(found: &[(String, u64)], term: &str) -> u64 {

@@ -160,20 +160,8 @@ pub(crate) fn related(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::{IndexDoc, SearchIndex};
-
-    fn doc(id: i64, headline: &'static str, body: &'static str) -> IndexDoc<'static> {
-        IndexDoc {
-            id,
-            headline,
-            summary: "",
-            body,
-            section_slug: "desh",
-            tags: Vec::new(),
-            authors: Vec::new(),
-            published_at: 1_700_000_000 + id,
-        }
-    }
+    use crate::search::test_doc as doc;
+    use crate::search::SearchIndex;
 
     fn term(index: &SearchIndex, word: &str) -> Term {
         let mut analyzer = index.index.tokenizer_for_field(index.fields.body).unwrap();

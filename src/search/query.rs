@@ -246,6 +246,10 @@ fn expand_banglish(
 
 /// Patterns whose matches are kept per segment before the cache is trimmed.
 const KEPT_PATTERNS: usize = 4_096;
+/// Matching terms kept in all before the cache is trimmed (a few tens of bytes each, so about
+/// 10 MB): readers sending many broad Banglish words, each matching up to
+/// [`MAX_REGEX_TERMS`] terms in every segment, cannot make it grow past that.
+const KEPT_TERMS: usize = 200_000;
 
 /// The dictionary terms a phonetic pattern matches, kept per segment. Running the pattern's
 /// automaton over a segment's whole term dictionary is most of a Banglish query's cost, and
@@ -253,13 +257,30 @@ const KEPT_PATTERNS: usize = 4_096;
 /// dictionary and document frequencies as they are until a merge replaces the segment,
 /// which brings a new id). So each (segment, pattern) is read once; a search after a publish
 /// reads only the new small segment, and a merge's new segment once.
-#[derive(Default)]
 pub struct PatternTerms {
-    kept: Mutex<KeptTerms>,
+    kept: Mutex<Kept>,
+    /// At most this many (segment, pattern) entries ([`KEPT_PATTERNS`])…
+    most_patterns: usize,
+    /// …and this many terms in all ([`KEPT_TERMS`]).
+    most_terms: usize,
 }
 
-/// Per (segment, pattern): the matching terms and their document frequency there.
-type KeptTerms = HashMap<(SegmentId, String), Arc<Vec<(String, u64)>>>;
+impl Default for PatternTerms {
+    fn default() -> PatternTerms {
+        PatternTerms::with_budget(KEPT_PATTERNS, KEPT_TERMS)
+    }
+}
+
+/// Per (segment, pattern): the matching terms and their document frequency there; and how
+/// many terms that is in all.
+#[derive(Default)]
+struct Kept {
+    matches: HashMap<(SegmentId, String), Matches>,
+    terms: usize,
+}
+
+/// A pattern's terms in one segment, with their document frequency there.
+type Matches = Arc<Vec<(String, u64)>>;
 
 impl PatternTerms {
     /// Terms of `field` matching `pattern` in the whole index, with their document frequency
@@ -269,7 +290,7 @@ impl PatternTerms {
         let mut found: HashMap<String, u64> = HashMap::new();
         for segment in searcher.segment_readers() {
             let key = (segment.segment_id(), pattern.to_owned());
-            let known = self.lock().get(&key).cloned();
+            let known = self.lock().matches.get(&key).cloned();
             let terms = match known {
                 Some(terms) => terms,
                 None => {
@@ -297,27 +318,53 @@ impl PatternTerms {
 
     /// Patterns (counted per segment) held now.
     pub fn held(&self) -> usize {
-        self.lock().len()
+        self.lock().matches.len()
     }
 
-    fn keep(&self, searcher: &Searcher, key: (SegmentId, String), terms: Arc<Vec<(String, u64)>>) {
+    fn with_budget(most_patterns: usize, most_terms: usize) -> PatternTerms {
+        PatternTerms {
+            kept: Mutex::default(),
+            most_patterns,
+            most_terms,
+        }
+    }
+
+    /// Terms held now, over every entry.
+    #[cfg(test)]
+    fn terms_held(&self) -> usize {
+        self.lock().terms
+    }
+
+    fn keep(&self, searcher: &Searcher, key: (SegmentId, String), terms: Matches) {
+        if terms.len() > self.most_terms {
+            return;
+        }
         let mut kept = self.lock();
-        if kept.len() >= KEPT_PATTERNS {
-            // Segments merged away first; if the patterns themselves are that many, all.
+        let full = |k: &Kept| {
+            k.matches.len() >= self.most_patterns || k.terms + terms.len() > self.most_terms
+        };
+        if full(&kept) {
+            // Segments merged away first; if what the live ones hold is that much, all.
             let live: HashSet<SegmentId> = searcher
                 .segment_readers()
                 .iter()
                 .map(|s| s.segment_id())
                 .collect();
-            kept.retain(|(segment, _), _| live.contains(segment));
-            if kept.len() >= KEPT_PATTERNS {
-                kept.clear();
+            kept.matches
+                .retain(|(segment, _), _| live.contains(segment));
+            kept.terms = kept.matches.values().map(|t| t.len()).sum();
+            if full(&kept) {
+                kept.matches.clear();
+                kept.terms = 0;
             }
         }
-        kept.insert(key, terms);
+        kept.terms += terms.len();
+        if let Some(old) = kept.matches.insert(key, terms) {
+            kept.terms -= old.len();
+        }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, KeptTerms> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
         self.kept.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -478,5 +525,35 @@ mod tests {
         assert_eq!(again, fresh);
         assert_eq!(df_of(&again, "নির্বাচন"), 2, "{again:?}");
         assert_eq!(kept.held(), searcher.segment_readers().len());
+    }
+
+    #[test]
+    fn what_is_kept_stays_within_its_budget_and_answers_stay_whole() {
+        let index = SearchIndex::in_ram().unwrap();
+        let field = index.fields.body_exact;
+        let pattern = bangla::banglish::phonetic_regex("nirbachon").expect("a pattern");
+        for (seq, body) in [
+            (1, "সিটি নির্বাচন আগামী মাসে"),
+            (2, "নির্বাচন কমিশনের বৈঠক"),
+            (3, "উপজেলা নির্বাচন শেষ"),
+        ] {
+            index
+                .apply(&[doc(seq, body)], &[], &Position::unattached(seq))
+                .unwrap();
+        }
+        let searcher = index.searcher();
+        assert!(searcher.segment_readers().len() >= 3);
+        // Room for one term: each segment's match pushes the one before out.
+        let kept = PatternTerms::with_budget(KEPT_PATTERNS, 1);
+        for _ in 0..2 {
+            let found = kept.matching(&searcher, field, &pattern);
+            assert_eq!(df_of(&found, "নির্বাচন"), 3, "{found:?}");
+            assert!(kept.terms_held() <= 1, "{} terms held", kept.terms_held());
+        }
+        // Room for two entries of any size.
+        let kept = PatternTerms::with_budget(2, KEPT_TERMS);
+        let found = kept.matching(&searcher, field, &pattern);
+        assert_eq!(df_of(&found, "নির্বাচন"), 3, "{found:?}");
+        assert!(kept.held() <= 2, "{} entries held", kept.held());
     }
 }

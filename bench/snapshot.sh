@@ -65,8 +65,11 @@ ready() { # config file: starts a node with an empty index, prints seconds until
     started=$(now)
     "$bin" serve --addr "127.0.0.1:$port" --data "$data" --config "$1" >"$work/serve.log" 2>&1 &
     server=$!
+    # Polled until ready, with a deadline (a rebuild at a million stories takes ~15 minutes).
+    local deadline=$((SECONDS + 3600))
     until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")" = 200 ]; do
         kill -0 "$server" 2>/dev/null || { echo "the node stopped; its log:" >&2; tail -5 "$work/serve.log" >&2; exit 1; }
+        [ "$SECONDS" -lt "$deadline" ] || { echo "not ready within an hour; its log: $work/serve.log" >&2; exit 1; }
         sleep 0.1
     done
     echo "ready in $(python3 -c "print(f'{$(now) - $started:.1f}')") s"

@@ -44,14 +44,7 @@ async fn an_alert_shows_at_once_and_goes_when_taken_down_or_run_out() {
             &[("action", "publish")],
         )
         .await;
-    let slug: String = sqlx::query_scalar(
-        "SELECT s.slug FROM articles a JOIN sections s ON s.id = a.section_id WHERE a.id = $1",
-    )
-    .bind(id)
-    .fetch_one(t.app.store().pool())
-    .await
-    .unwrap();
-    let story = khobor::domain::urls::article(&slug, id);
+    let story = story_path(&t, id).await;
     // Both cached before the alert.
     for p in ["/", story.as_str()] {
         t.get(p).await;

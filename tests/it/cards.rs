@@ -18,24 +18,8 @@ const BODY: &str = "<p>বৈঠক শেষে একজন শিক্ষা
 
 /// A published story made through the admin API by `desk`; its id.
 async fn published_story(desk: &Desk<'_>, headline: &str) -> i64 {
-    let made = desk
-        .api(
-            "POST",
-            "/api/v1/admin/articles",
-            Some(json!({"headline": headline, "section": "national", "body_html": BODY})),
-        )
-        .await;
-    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
-    let id = made.json()["article"]["id"].as_i64().unwrap();
-    let moved = desk
-        .api(
-            "POST",
-            &format!("/api/v1/admin/articles/{id}/transitions"),
-            Some(json!({"action": "publish"})),
-        )
-        .await;
-    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
-    id
+    desk.api_publish(json!({"headline": headline, "section": "national", "body_html": BODY}))
+        .await
 }
 
 async fn make_card(desk: &Desk<'_>, id: i64, body: Value) -> Page {

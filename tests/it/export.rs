@@ -18,20 +18,7 @@ const TZ: chrono_tz::Tz = chrono_tz::Asia::Dhaka;
 
 /// A published story made through the admin API; its id.
 async fn publish(desk: &Desk<'_>, story: Value) -> i64 {
-    let made = desk
-        .api("POST", "/api/v1/admin/articles", Some(story))
-        .await;
-    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
-    let id = made.json()["article"]["id"].as_i64().unwrap();
-    let moved = desk
-        .api(
-            "POST",
-            &format!("/api/v1/admin/articles/{id}/transitions"),
-            Some(json!({"action": "publish"})),
-        )
-        .await;
-    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
-    id
+    desk.api_publish(story).await
 }
 
 /// The library image just uploaded by `desk`: its id and site path.

@@ -961,6 +961,24 @@ impl Desk<'_> {
             .await
     }
 
+    /// Creates `story` through the admin API and publishes it; returns its id.
+    pub async fn api_publish(&self, story: Value) -> i64 {
+        let made = self
+            .api("POST", "/api/v1/admin/articles", Some(story))
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+        let id = made.json()["article"]["id"].as_i64().unwrap();
+        let moved = self
+            .api(
+                "POST",
+                &format!("/api/v1/admin/articles/{id}/transitions"),
+                Some(json!({"action": "publish"})),
+            )
+            .await;
+        assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+        id
+    }
+
     /// Creates a story through the editor form; returns its id.
     pub async fn write_story(&self, headline: &str, body: &str, extra: &[(&str, &str)]) -> i64 {
         let mut fields = vec![("headline", headline), ("body", body), ("section_id", "1")];

@@ -28,14 +28,7 @@ async fn published(t: &TestApp, editor: &Desk<'_>, headline: &str) -> (i64, Stri
             &[("action", "publish")],
         )
         .await;
-    let slug: String = sqlx::query_scalar(
-        "SELECT s.slug FROM articles a JOIN sections s ON s.id = a.section_id WHERE a.id = $1",
-    )
-    .bind(id)
-    .fetch_one(t.app.store().pool())
-    .await
-    .unwrap();
-    (id, khobor::domain::urls::article(&slug, id))
+    (id, story_path(t, id).await)
 }
 
 async fn entry_count(t: &TestApp, id: i64) -> i64 {

@@ -288,7 +288,7 @@ impl App {
             ))
         });
         let limits = state.config().server;
-        let served = web::server::serve(listener, router, limits, shutdown).await;
+        let served = web::server::serve(listener, state.clone(), router, limits, shutdown).await;
         let _ = stop.send(true);
         let _ = indexer.await;
         let _ = scheduler.await;

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -95,6 +95,8 @@ pub struct Page {
     html: bool,
     /// The story the page is a reading of (see [`ViewOf`]).
     view_of: Option<ViewOf>,
+    /// The route that answered it, which requests served from the cache are counted under.
+    route: Option<MatchedPath>,
     etag: String,
     base: HeaderMap,
     identity: Representation,
@@ -170,7 +172,12 @@ fn brotli_compress(bytes: &[u8]) -> Bytes {
 }
 
 impl Page {
-    fn new(mut headers: HeaderMap, identity: Bytes, view_of: Option<ViewOf>) -> Page {
+    fn new(
+        mut headers: HeaderMap,
+        identity: Bytes,
+        view_of: Option<ViewOf>,
+        route: Option<MatchedPath>,
+    ) -> Page {
         let etag = headers
             .get(header::ETAG)
             .and_then(|v| v.to_str().ok())
@@ -195,6 +202,7 @@ impl Page {
         Page {
             html,
             view_of,
+            route,
             etag,
             base: headers,
             identity,
@@ -717,12 +725,36 @@ fn key_for(uri: &Uri) -> String {
     }
 }
 
-fn cacheable(request: &Request) -> bool {
+fn cacheable<B>(request: &axum::http::Request<B>) -> bool {
     matches!(*request.method(), Method::GET | Method::HEAD)
         && !PRIVATE_PREFIXES
             .iter()
             .any(|p| request.uri().path().starts_with(p))
         && !request.headers().contains_key(header::AUTHORIZATION)
+}
+
+/// A GET answered from memory, before the router and its layers are entered (`web::server`
+/// asks this first): the stored page as [`serve`] would answer it on a hit, with the route it
+/// was stored from. `None` whenever [`serve`] would do anything more than answer a hit: the
+/// cache off or behind the change feed, a request it does not cache, a page not stored.
+pub fn hit<B>(
+    state: &AppState,
+    request: &axum::http::Request<B>,
+) -> Option<(Response, Option<MatchedPath>)> {
+    let cache = state.cache();
+    if request.method() != Method::GET
+        || !cache.enabled()
+        || !cacheable(request)
+        || cache.behind(state.store())
+    {
+        return None;
+    }
+    let page = cache.page(&key_for(request.uri()))?;
+    cache.counters.page_hits.inc();
+    Some((
+        page.respond(request.headers(), cache, "hit"),
+        page.route.clone(),
+    ))
 }
 
 /// Middleware, outermost of the response-shaping layers: answers from the cache when it can,
@@ -758,6 +790,7 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     cache.counters.page_misses.inc();
     let generation = cache.generation.load(Ordering::Acquire);
     let conditions = request.headers().clone();
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
     if response.extensions().get::<Storable>().is_none() {
         return response;
@@ -776,7 +809,7 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         .map(|t| t.0.clone())
         .unwrap_or_default();
     let view_of = parts.extensions.get::<ViewOf>().copied();
-    let page = Arc::new(Page::new(parts.headers, bytes, view_of));
+    let page = Arc::new(Page::new(parts.headers, bytes, view_of, route));
     cache.store_page(key, Arc::clone(&page), &tags, generation);
     page.respond(&conditions, cache, "miss")
 }

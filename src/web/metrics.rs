@@ -235,7 +235,7 @@ impl Metrics {
         }
     }
 
-    fn observe(&self, route: &str, method: &Method, status: StatusCode, seconds: f64) {
+    pub(crate) fn observe(&self, route: &str, method: &Method, status: StatusCode, seconds: f64) {
         self.requests
             .get_or_create(&RequestLabels {
                 route: route.to_owned(),

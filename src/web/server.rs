@@ -2,6 +2,11 @@
 //! no single client may exceed (`[server]` in the config): a deadline for the request head, a
 //! pause limit inside bodies (in the router), an idle limit on the connection as a whole, and
 //! a cap on connections held at once.
+//!
+//! A GET the page cache can answer is answered here, before the router: no route matching and
+//! no middleware stack for the most common request of a breaking-news spike. It is counted and
+//! timed as the router's layers would (`metrics::track`, `most_read::count`), and answered
+//! with the very response `cache::serve` gives on a hit; anything else goes to the router.
 
 use std::future::Future;
 use std::io;
@@ -11,16 +16,27 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use axum::body::Body;
 use axum::extract::ConnectInfo;
+use axum::http::Request;
+use axum::response::Response;
+use axum::routing::future::RouteFuture;
 use axum::Router;
+use futures_util::future::Either;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
-use hyper_util::service::TowerToHyperService;
+use std::convert::Infallible;
+use std::future::Ready;
+use std::net::SocketAddr;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
-use tower::ServiceExt;
+use tower::Service;
 
+use super::metrics::UNMATCHED;
+use super::reader::most_read::Reader;
+use super::{cache, AppState};
 use crate::config::ServerConfig;
 
 /// What a client over the connection cap is told before the connection is closed.
@@ -33,6 +49,7 @@ Too many connections; try again shortly.\r\n";
 /// requests in flight finish.
 pub async fn serve(
     listener: TcpListener,
+    state: AppState,
     router: Router,
     limits: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -78,25 +95,15 @@ pub async fn serve(
             inner: stream,
             activity: Arc::clone(&activity),
         });
-        let service = router
-            .clone()
-            .map_request(move |mut req: axum::extract::Request<_>| {
-                req.extensions_mut().insert(ConnectInfo(remote));
-                req
-            });
+        let service = Front {
+            state: state.clone(),
+            router: router.clone(),
+            remote,
+        };
         let builder = Arc::clone(&builder);
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let conn = builder
-                .serve_connection(
-                    io,
-                    TowerToHyperService::new(service.map_request(
-                        |r: axum::extract::Request<hyper::body::Incoming>| {
-                            r.map(axum::body::Body::new)
-                        },
-                    )),
-                )
-                .into_owned();
+            let conn = builder.serve_connection(io, service).into_owned();
             tokio::select! {
                 result = watcher.watch(conn) => {
                     if let Err(e) = result {
@@ -113,6 +120,55 @@ pub async fn serve(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// One connection's service: cache hits answered at once, everything else by the router.
+#[derive(Clone)]
+struct Front {
+    state: AppState,
+    router: Router,
+    remote: SocketAddr,
+}
+
+impl hyper::service::Service<Request<Incoming>> for Front {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<Ready<Result<Response, Infallible>>, RouteFuture<Infallible>>;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        if let Some(response) = from_cache(&self.state, &request, self.remote) {
+            return Either::Left(std::future::ready(Ok(response)));
+        }
+        let mut request = request.map(Body::new);
+        request.extensions_mut().insert(ConnectInfo(self.remote));
+        Either::Right(self.router.clone().call(request))
+    }
+}
+
+/// A cache hit, counted for the most-read lists and in the metrics as the router would.
+fn from_cache(
+    state: &AppState,
+    request: &Request<Incoming>,
+    remote: SocketAddr,
+) -> Option<Response> {
+    let started = Instant::now();
+    let (response, route) = cache::hit(state, request)?;
+    if let Some(reader) = Reader::of(
+        state,
+        request.method(),
+        request.uri(),
+        request.headers(),
+        Some(remote),
+    ) {
+        reader.count(state, &response);
+    }
+    state.metrics().observe(
+        route.as_ref().map_or(UNMATCHED, |r| r.as_str()),
+        request.method(),
+        response.status(),
+        started.elapsed().as_secs_f64(),
+    );
+    Some(response)
 }
 
 async fn refuse(mut stream: TcpStream) {

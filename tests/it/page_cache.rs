@@ -383,3 +383,143 @@ async fn another_processs_writes_reach_the_cache_through_the_change_feed() {
     stop.send(true).unwrap();
     follower.await.unwrap();
 }
+
+/// The requests counted in the metrics under `route` with `status`, from `/metrics`' text.
+fn requests_counted(metrics: &str, route: &str, status: &str) -> f64 {
+    metrics
+        .lines()
+        .filter(|l| {
+            l.starts_with("khobor_http_requests_total{")
+                && l.contains(&format!("route=\"{route}\""))
+                && l.contains("method=\"GET\"")
+                && l.contains(&format!("status=\"{status}\""))
+        })
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+        .sum()
+}
+
+/// `khobor serve` answers cache hits before the router is entered: over a real connection a
+/// hit is the router's hit byte for byte and header for header, answers conditional requests
+/// and compressed forms, counts its reader for the most-read lists, is counted in the metrics
+/// under its route, and a change is still seen on the very next request.
+#[tokio::test]
+async fn a_hit_over_a_connection_is_the_routers_hit_counted_and_timed_alike() {
+    const CHROME: &str = "Mozilla/5.0 (Linux; Android 13; SM-A145F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
+    const FIREFOX: &str =
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+    let t = TestApp::new().await;
+    t.import(&stories("খেলা", 0, 2)).await;
+    let story = t.path_of("story-0000").await;
+    let id: i64 = story.rsplit('/').next().unwrap().parse().unwrap();
+    // The reference: the router's own miss and hit, in-process.
+    assert_eq!(x_cache(&t.get(&story).await), "miss");
+    let routed = t.get(&story).await;
+    assert_eq!(x_cache(&routed), "hit");
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(khobor::web::server::serve(
+        listener,
+        t.app.state.clone(),
+        t.app.router.clone(),
+        t.app.state.config().server,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let client = reqwest::Client::new();
+    let get = |headers: Vec<(&'static str, String)>| {
+        let mut req = client.get(format!("{base}{story}"));
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        req.send()
+    };
+
+    let served = get(vec![("user-agent", CHROME.into())]).await.unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    let headers = served.headers().clone();
+    assert_eq!(served.text().await.unwrap(), routed.body);
+    for (name, value) in &routed.headers {
+        assert_eq!(headers.get(name), Some(value), "{name}");
+    }
+    for name in headers.keys() {
+        assert!(
+            routed.headers.contains_key(name)
+                || ["date", "content-length"].contains(&name.as_str()),
+            "{name} is added only over a connection"
+        );
+    }
+
+    // A second browser on the same address, a revalidation, a compressed copy, a crawler.
+    let etag = routed.headers[header::ETAG].to_str().unwrap().to_owned();
+    let again = get(vec![
+        ("user-agent", FIREFOX.into()),
+        ("if-none-match", etag.clone()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(again.headers()["x-cache"], "hit");
+    assert_eq!(again.headers()[header::ETAG], etag.as_str());
+    assert!(again.bytes().await.unwrap().is_empty());
+    let packed = get(vec![("accept-encoding", "gzip".into())]).await.unwrap();
+    assert_eq!(packed.headers()[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(packed.headers()["x-cache"], "hit");
+    let mut unzipped = String::new();
+    flate2::read::GzDecoder::new(&packed.bytes().await.unwrap()[..])
+        .read_to_string(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, routed.body);
+    let crawler = get(vec![(
+        "user-agent",
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)".into(),
+    )])
+    .await
+    .unwrap();
+    assert_eq!(crawler.status(), StatusCode::OK);
+
+    // Two readers counted (the in-process requests, with no address and no browser, are not).
+    assert_eq!(t.app.count_views_now().await.unwrap(), 2);
+    let views: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(views), 0) AS BIGINT) FROM article_views WHERE article_id = $1",
+    )
+    .bind(id)
+    .fetch_one(t.app.store().pool())
+    .await
+    .unwrap();
+    assert_eq!(views, 2);
+
+    // Every request under the story route's template: two in-process, four over the connection
+    // (one of them answered 304).
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        requests_counted(&metrics, "/{section}/{id}", "200"),
+        5.0,
+        "{metrics}"
+    );
+    assert_eq!(
+        requests_counted(&metrics, "/{section}/{id}", "304"),
+        1.0,
+        "{metrics}"
+    );
+
+    // A change made in this process is seen on the very next request, not the cached page.
+    let mut changed = stories("খেলা", 0, 1);
+    changed[0]["title"] = json!("পরীক্ষার খবর, হালনাগাদ");
+    t.import(&changed).await;
+    let next = get(vec![]).await.unwrap();
+    assert_eq!(next.headers()["x-cache"], "miss");
+    assert!(next.text().await.unwrap().contains("পরীক্ষার খবর, হালনাগাদ"));
+
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}

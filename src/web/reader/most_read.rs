@@ -51,40 +51,70 @@ fn story_shaped(path: &str) -> bool {
     }
 }
 
+/// Who asked for a story page, when the request is one to count: a browser's GET of a
+/// story-shaped path, views being counted at all.
+pub struct Reader {
+    address: String,
+    user_agent: String,
+}
+
+impl Reader {
+    /// The reader behind a request for `uri`, or `None` when the request is not counted.
+    pub fn of(
+        state: &AppState,
+        method: &Method,
+        uri: &axum::http::Uri,
+        headers: &axum::http::HeaderMap,
+        peer: Option<SocketAddr>,
+    ) -> Option<Reader> {
+        if !state.views().enabled() || method != Method::GET || !story_shaped(uri.path()) {
+            return None;
+        }
+        let user_agent = headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok());
+        let reader = crate::domain::views::is_reader(
+            user_agent,
+            headers
+                .get("sec-purpose")
+                .or_else(|| headers.get("purpose"))
+                .and_then(|v| v.to_str().ok()),
+        );
+        reader.then(|| Reader {
+            address: client_address(peer, headers, &state.config().auth.trusted_proxies),
+            user_agent: user_agent.unwrap_or("").to_owned(),
+        })
+    }
+
+    /// Counts the view when `response` is a story page shown (fresh, or still valid: 304).
+    pub fn count(self, state: &AppState, response: &Response) {
+        if let Some(ViewOf(id)) = response.extensions().get::<ViewOf>() {
+            if matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED) {
+                state
+                    .views()
+                    .record(*id, &self.address, &self.user_agent, now());
+            }
+        }
+    }
+}
+
 /// Middleware: counts a reader's request for a story page (see the module's comment).
 pub async fn count(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if !state.views().enabled()
-        || request.method() != Method::GET
-        || !story_shaped(request.uri().path())
-    {
-        return next.run(request).await;
-    }
-    let headers = request.headers();
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
-    let reader = crate::domain::views::is_reader(
-        user_agent,
-        headers
-            .get("sec-purpose")
-            .or_else(|| headers.get("purpose"))
-            .and_then(|v| v.to_str().ok()),
-    );
-    if !reader {
-        return next.run(request).await;
-    }
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    let address = client_address(peer, headers, &state.config().auth.trusted_proxies);
-    let user_agent = user_agent.unwrap_or("").to_owned();
+    let Some(reader) = Reader::of(
+        &state,
+        request.method(),
+        request.uri(),
+        request.headers(),
+        peer,
+    ) else {
+        return next.run(request).await;
+    };
     let response = next.run(request).await;
-    if let Some(ViewOf(id)) = response.extensions().get::<ViewOf>() {
-        if matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED) {
-            state.views().record(*id, &address, &user_agent, now());
-        }
-    }
+    reader.count(&state, &response);
     response
 }
 

@@ -135,6 +135,34 @@ pub struct Article {
     pub created_at: i64,
 }
 
+/// Characters of a story's text that decide its related stories: news is written with the
+/// essentials first.
+pub const LEAD_CHARS: usize = 600;
+
+/// What decides a story's related stories: its headline and the opening [`LEAD_CHARS`]
+/// characters of its text.
+#[derive(Debug, Clone)]
+pub struct StoryLead {
+    pub id: i64,
+    pub headline: String,
+    pub lead: String,
+}
+
+impl StoryLead {
+    /// The lead of `article`.
+    pub fn of(article: &Article) -> StoryLead {
+        let lead = match article.body_text.char_indices().nth(LEAD_CHARS) {
+            Some((at, _)) => &article.body_text[..at],
+            None => &article.body_text,
+        };
+        StoryLead {
+            id: article.id,
+            headline: article.headline.clone(),
+            lead: lead.to_owned(),
+        }
+    }
+}
+
 /// What a list shows of a story: enough for a headline, thumbnail and date.
 #[derive(Debug, Clone, Serialize)]
 pub struct ArticleCard {

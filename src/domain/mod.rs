@@ -17,7 +17,7 @@ pub mod views;
 pub mod webhook;
 pub mod wire;
 
-pub use article::{Article, ArticleCard, Author, Section, Status, Tag};
+pub use article::{Article, ArticleCard, Author, Section, Status, StoryLead, Tag};
 pub use newsroom::{Action, Role, Transition};
 
 /// The years a stored time may fall in. Dates outside them are refused on the way in: a year

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::domain::Article;
+use crate::domain::{Article, StoryLead};
 use crate::search::{self, IndexDoc, Position, Recorded, SearchError, SearchIndex};
 use crate::storage::articles::Filter;
 use crate::storage::changes::Change;
@@ -285,7 +285,8 @@ pub async fn catch_up_until(
         let related = tokio::task::spawn_blocking(move || {
             let docs: Vec<IndexDoc<'_>> = articles.iter().map(IndexDoc::from).collect();
             index.apply(&docs, &deletes, &position)?;
-            index.related_lists(&articles)
+            let leads: Vec<StoryLead> = articles.iter().map(StoryLead::of).collect();
+            index.related_lists(&leads)
         })
         .await??;
         store.set_related(&related).await?;
@@ -387,7 +388,7 @@ pub async fn rebuild_beside(
             source,
         })?;
     }
-    let index = Arc::new(SearchIndex::open(&staging, translit)?);
+    let index = Arc::new(SearchIndex::open_for_rebuild(&staging, translit)?);
     let result = rebuild(store, &index, progress, stopped).await;
     // Every task holding a clone has finished: this is the last one.
     let finished = match Arc::try_unwrap(index) {
@@ -406,6 +407,9 @@ pub async fn rebuild_beside(
     }
 }
 
+/// Each story's id with its related stories' ids, best first.
+type RelatedLists = Vec<(i64, Vec<i64>)>;
+
 /// Works out and stores the related stories of every published story (after a rebuild, so that
 /// no story page has to search for them when first shown). Returns how many stories.
 pub async fn relate_all(
@@ -414,16 +418,36 @@ pub async fn relate_all(
     progress: impl Fn(usize),
     stopped: &(dyn Fn() -> bool + Sync),
 ) -> Result<usize, IndexerError> {
-    each_published(store, progress, stopped, |articles| {
-        let idx = Arc::clone(index);
-        async move {
-            let related =
-                tokio::task::spawn_blocking(move || idx.related_lists(&articles)).await??;
-            store.set_related(&related).await?;
-            Ok(())
+    // A batch is worked out on every core while the next one is read from the store and the
+    // one before is written to it; each reads only the stories' headlines and leads.
+    let mut after = 0;
+    let mut done = 0;
+    let mut working: Option<tokio::task::JoinHandle<search::Result<RelatedLists>>> = None;
+    loop {
+        if stopped() {
+            return Err(IndexerError::Interrupted);
         }
-    })
-    .await
+        let ids = store.published_ids_after(after, REBUILD_BATCH).await?;
+        let next = match ids.last() {
+            Some(&last) => {
+                after = last;
+                Some(store.published_leads(&ids).await?)
+            }
+            None => None,
+        };
+        if let Some(batch) = working.take() {
+            let related = batch.await??;
+            store.set_related(&related).await?;
+            done += related.len();
+            progress(done);
+        }
+        let Some(leads) = next else { break };
+        let idx = Arc::clone(index);
+        working = Some(tokio::task::spawn_blocking(move || {
+            idx.related_lists(&leads)
+        }));
+    }
+    Ok(done)
 }
 
 /// Hands every published story to `f`, [`REBUILD_BATCH`] at a time in id order, reporting how

@@ -25,7 +25,7 @@ use tantivy::{
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Article;
+use crate::domain::{Article, StoryLead};
 
 pub use query::{Expansion, SearchRequest, SearchResults};
 
@@ -211,6 +211,11 @@ pub struct SearchIndex {
 /// documents out as a segment (committed or not), so this bounds the writer's heap.
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
+/// The writer's memory when `khobor reindex` builds a whole index beside the live one: larger
+/// segments are fewer to merge while indexing, and fewer to look each term up in when every
+/// story's related stories are worked out afterwards.
+const REBUILD_WRITER_MEMORY: usize = 512 * 1024 * 1024;
+
 /// Threads that analyse and index documents: every core up to four (each needs tantivy's
 /// minimum of 15 MB of [`WRITER_MEMORY`]). A rebuild is bound by the Bengali analysis, so it
 /// scales with them; following the feed adds a few stories at a time and hardly notices.
@@ -231,6 +236,22 @@ impl SearchIndex {
     /// Opens the index in `dir`, creating it if there is none, and registers the analyzers.
     /// What a rebuild cut short left beside it (see [`swap_in`]) is cleared away first.
     pub fn open(dir: &Path, translit: bangla::banglish::Transliterator) -> Result<SearchIndex> {
+        SearchIndex::open_with(dir, translit, WRITER_MEMORY)
+    }
+
+    /// Opens a new index for a whole rebuild (see [`REBUILD_WRITER_MEMORY`]).
+    pub fn open_for_rebuild(
+        dir: &Path,
+        translit: bangla::banglish::Transliterator,
+    ) -> Result<SearchIndex> {
+        SearchIndex::open_with(dir, translit, REBUILD_WRITER_MEMORY)
+    }
+
+    fn open_with(
+        dir: &Path,
+        translit: bangla::banglish::Transliterator,
+        writer_memory: usize,
+    ) -> Result<SearchIndex> {
         recover(dir)?;
         std::fs::create_dir_all(dir).map_err(|source| SearchError::Dir {
             path: dir.display().to_string(),
@@ -240,7 +261,7 @@ impl SearchIndex {
         let mmap = tantivy::directory::MmapDirectory::open(dir)
             .map_err(|e| SearchError::Corrupt(e.to_string()))?;
         let index = Index::open_or_create(mmap, schema)?;
-        let mut opened = SearchIndex::from_index(index, translit)?;
+        let mut opened = SearchIndex::from_index(index, translit, writer_memory)?;
         opened.dir = Some(dir.to_path_buf());
         Ok(opened)
     }
@@ -248,13 +269,21 @@ impl SearchIndex {
     /// An index in memory (evaluation and tests).
     pub fn in_ram() -> Result<SearchIndex> {
         let (schema, _) = schema();
-        SearchIndex::from_index(Index::create_in_ram(schema), Default::default())
+        SearchIndex::from_index(
+            Index::create_in_ram(schema),
+            Default::default(),
+            WRITER_MEMORY,
+        )
     }
 
-    fn from_index(index: Index, translit: bangla::banglish::Transliterator) -> Result<SearchIndex> {
+    fn from_index(
+        index: Index,
+        translit: bangla::banglish::Transliterator,
+        writer_memory: usize,
+    ) -> Result<SearchIndex> {
         analyzer::register(&index);
         let (_, fields) = schema();
-        let writer = index.writer_with_num_threads(writer_threads(), WRITER_MEMORY)?;
+        let writer = index.writer_with_num_threads(writer_threads(), writer_memory)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -490,23 +519,23 @@ impl SearchIndex {
         Ok(out)
     }
 
-    /// The related stories kept for each of `articles` ([`RELATED_KEPT`] each, best first),
+    /// The related stories kept for each of `stories` ([`RELATED_KEPT`] each, best first),
     /// worked out on as many threads as the machine has cores.
-    pub fn related_lists(&self, articles: &[Article]) -> Result<Vec<(i64, Vec<i64>)>> {
+    pub fn related_lists(&self, stories: &[StoryLead]) -> Result<Vec<(i64, Vec<i64>)>> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = articles.len().div_ceil(threads).max(1);
+        let chunk = stories.len().div_ceil(threads).max(1);
         std::thread::scope(|scope| {
-            let workers: Vec<_> = articles
+            let workers: Vec<_> = stories
                 .chunks(chunk)
                 .map(|part| {
                     scope.spawn(move || {
                         part.iter()
-                            .map(|a| Ok((a.id, self.related(a, RELATED_KEPT)?)))
+                            .map(|s| Ok((s.id, self.related_to(s, RELATED_KEPT)?)))
                             .collect::<Result<Vec<_>>>()
                     })
                 })
                 .collect();
-            let mut out = Vec::with_capacity(articles.len());
+            let mut out = Vec::with_capacity(stories.len());
             for w in workers {
                 out.extend(w.join().expect("related-stories worker panicked")?);
             }
@@ -516,20 +545,25 @@ impl SearchIndex {
 
     /// Stories like `article` (its headline and lead), itself excluded.
     pub fn related(&self, article: &Article, n: usize) -> Result<Vec<i64>> {
+        self.related_to(&StoryLead::of(article), n)
+    }
+
+    /// Stories like `story`, itself excluded.
+    pub fn related_to(&self, story: &StoryLead, n: usize) -> Result<Vec<i64>> {
         let searcher = self.reader.searcher();
         let top = related::related(
             &self.index,
             &searcher,
             &self.fields,
             &self.doc_freqs,
-            article,
+            story,
             n,
         )?;
         Ok(self
             .ids(&searcher, top.into_iter())?
             .into_iter()
             .map(|(id, _)| id)
-            .filter(|id| *id != article.id)
+            .filter(|id| *id != story.id)
             .take(n)
             .collect())
     }

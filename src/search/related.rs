@@ -16,11 +16,8 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Score, Searcher, Term};
 
 use super::{Fields, Result};
-use crate::domain::Article;
+use crate::domain::StoryLead;
 
-/// Characters of a story's body that decide its related stories: news is written with the
-/// essentials first.
-const LEAD_CHARS: usize = 600;
 /// The most terms a related-stories query asks for: the most telling words of the lead. Each
 /// more term is another long posting list to walk in a large archive.
 const QUERY_TERMS: usize = 12;
@@ -89,29 +86,21 @@ fn idf(doc_freq: u64, doc_count: u64) -> Score {
     (1.0 + x).ln()
 }
 
-/// The opening of a story's text.
-fn lead(text: &str) -> &str {
-    match text.char_indices().nth(LEAD_CHARS) {
-        Some((at, _)) => &text[..at],
-        None => text,
-    }
-}
-
-/// Up to `n` + 1 stories like `article` (its headline and lead), best first; the story itself
+/// Up to `n` + 1 stories like `story` (its headline and lead), best first; the story itself
 /// is usually among them, for the caller to leave out.
 pub(crate) fn related(
     index: &tantivy::Index,
     searcher: &Searcher,
     fields: &Fields,
     freqs: &DocFreqs,
-    article: &Article,
+    story: &StoryLead,
     n: usize,
 ) -> Result<Vec<(Score, tantivy::DocAddress)>> {
     // How often each word occurs in the headline and the lead.
     let mut tf: HashMap<Term, u32> = HashMap::new();
     for (field, text) in [
-        (fields.headline, article.headline.as_str()),
-        (fields.body, lead(&article.body_text)),
+        (fields.headline, story.headline.as_str()),
+        (fields.body, story.lead.as_str()),
     ] {
         let mut analyzer = index.tokenizer_for_field(field)?;
         analyzer.token_stream(text).process(&mut |t| {
@@ -160,6 +149,7 @@ pub(crate) fn related(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Article;
     use crate::search::test_doc as doc;
     use crate::search::SearchIndex;
 

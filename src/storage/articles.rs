@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::domain::{Article, ArticleCard, Author, Section, Status, Tag};
+use crate::domain::article::LEAD_CHARS;
+use crate::domain::{Article, ArticleCard, Author, Section, Status, StoryLead, Tag};
 
 use super::read::{self, Row};
 use super::{changes, now, taxonomy, Result, Store, Tx};
@@ -414,6 +415,37 @@ impl Store {
 
     /// Stores the related stories worked out for each story (replacing earlier ones), in one
     /// transaction. Derived data: no change-feed entry.
+    /// The headline and lead of each published story of `ids` (in their order), all that
+    /// working out related stories reads: not a whole story each.
+    pub async fn published_leads(&self, ids: &[i64]) -> Result<Vec<StoryLead>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // `+a.status` keeps SQLite on the ids (see `published_articles`); PostgreSQL has no
+        // unary plus for text and needs no such hint.
+        let status = if self.readers.is_some() {
+            "+a.status"
+        } else {
+            "a.status"
+        };
+        let sql = read::numbered(&format!(
+            "SELECT a.id, a.headline, substr(b.body_text, 1, {LEAD_CHARS}) FROM articles a \
+             JOIN article_bodies b ON b.article_id = a.id \
+             WHERE {status} = 'published' AND a.id IN ({})",
+            read::placeholders(ids.len())
+        ));
+        fn lead<R: Row>(r: &R) -> Result<StoryLead, R::Error> {
+            Ok(StoryLead {
+                id: r.col(0)?,
+                headline: r.col(1)?,
+                lead: r.col(2)?,
+            })
+        }
+        let leads = self.read_all(&sql, ids, |r| lead(r), lead).await?;
+        let mut by_id: HashMap<i64, StoryLead> = leads.into_iter().map(|l| (l.id, l)).collect();
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
     pub async fn set_related(&self, lists: &[(i64, Vec<i64>)]) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let t = now();

@@ -1088,6 +1088,50 @@ async fn reindex_works_out_related_stories_for_every_story() {
 }
 
 #[tokio::test]
+async fn a_reindex_reads_each_storys_lead_from_the_store_as_the_story_page_cuts_it() {
+    // Longer than a lead: a run of Bengali words (three bytes a letter) well past 600 letters.
+    let long = "পদ্মা সেতুর টোলপ্লাজায় ঈদের আগে গাড়ির সারি। ".repeat(30);
+    let mut all = padma_and_others();
+    all.push(story(
+        "padma-long",
+        "পদ্মা সেতুতে ঈদের ভিড়",
+        &long,
+        "জাতীয়",
+        "2025-06-05T10:00:00+06:00",
+    ));
+    let t = paper(&all).await;
+    let mut ids = Vec::new();
+    for s in &all {
+        ids.push(id_of(&t, s["id"].as_str().unwrap()).await);
+    }
+    let store = t.app.store();
+    let leads = store.published_leads(&ids).await.unwrap();
+    let stories = store.published_articles(&ids).await.unwrap();
+    assert_eq!(leads.len(), all.len());
+    for (lead, story) in leads.iter().zip(&stories) {
+        let cut = khobor::domain::StoryLead::of(story);
+        assert_eq!(
+            (lead.id, &lead.headline, &lead.lead),
+            (cut.id, &cut.headline, &cut.lead)
+        );
+    }
+    let long = leads.last().unwrap();
+    assert_eq!(
+        long.lead.chars().count(),
+        khobor::domain::article::LEAD_CHARS
+    );
+    assert!(stories.last().unwrap().body_text.starts_with(&long.lead));
+    // Read from the store or cut from the whole story, the related stories are the same.
+    let search = t.app.state.search();
+    for (lead, story) in leads.iter().zip(&stories) {
+        assert_eq!(
+            search.related_to(lead, 8).unwrap(),
+            search.related(story, 8).unwrap()
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_running_server_indexes_new_and_unpublished_stories_by_itself() {
     let dir = tempfile::tempdir().unwrap();
     let over = Overrides {

@@ -50,10 +50,12 @@ def get(url):
         return r.read()
 
 
-def wrk(url, conc, script=None, env=None):
+def wrk(url, conc, script=None, env=None, headers=None):
     """Runs wrk; returns (requests/s, p50 ms, p99 ms, errors)."""
     threads = min(2, conc)
     args = ["wrk", f"-t{threads}", f"-c{conc}", f"-d{DURATION}s", "--latency"]
+    for name, value in (headers or {}).items():
+        args += ["-H", f"{name}: {value}"]
     if script:
         args += ["-s", script]
     out = subprocess.run(args + [url], capture_output=True, text=True, check=True,
@@ -86,14 +88,18 @@ def rss(pid):
             f"mapped files {kb.get('RssFile', 0) / 1024:.0f} MiB)")
 
 
-def nginx_serving(body, root):
+def nginx_serving(body, root, gzipped=None):
+    """nginx serving `body` as a static file; with `gzipped`, those bytes (`gzip_static`) to
+    clients that accept gzip."""
     os.makedirs(os.path.join(root, "www"), exist_ok=True)
     os.makedirs(os.path.join(root, "tmp"), exist_ok=True)
-    with open(os.path.join(root, "www", "article.html"), "wb") as f:
-        f.write(body)
+    files = {"article.html": body, **({"article.html.gz": gzipped} if gzipped else {})}
+    for name, content in files.items():
+        with open(os.path.join(root, "www", name), "wb") as f:
+            f.write(content)
+        os.chmod(os.path.join(root, "www", name), 0o644)
     for d in (root, os.path.join(root, "www")):
         os.chmod(d, 0o755)
-    os.chmod(os.path.join(root, "www", "article.html"), 0o644)
     import socket
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -102,7 +108,7 @@ def nginx_serving(body, root):
     t = os.path.join(root, "tmp")
     conf = f"""worker_processes auto; pid {root}/nginx.pid; error_log {root}/error.log; daemon off;
 events {{ worker_connections 1024; }}
-http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
+http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; {"gzip_static on;" if gzipped else ""}
   client_body_temp_path {t}; proxy_temp_path {t}; fastcgi_temp_path {t}; uwsgi_temp_path {t}; scgi_temp_path {t};
   types {{ text/html html; }}
   server {{ listen 127.0.0.1:{port}; root {root}/www; }} }}

@@ -717,6 +717,9 @@ async fn import_lines(
         }
         if at_end {
             write_batch(store, &mut ready, &mut report).await?;
+            if report.inserted > 0 {
+                store.refresh_statistics().await?;
+            }
             report.elapsed = started.elapsed();
             return match read_error {
                 Some(e) => Err(e),

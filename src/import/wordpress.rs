@@ -816,6 +816,9 @@ pub async fn import_wordpress_reader(
     attachment_redirects(store, &attachment_pages, &post_paths, &mut report).await?;
     label_redirects(store, &channel, options.bijoy, &mut report).await?;
     featured_images(store, attachments, &thumbnails, &mut images, &mut report).await?;
+    if report.inserted > 0 {
+        store.refresh_statistics().await?;
+    }
     report.elapsed = started.elapsed();
     Ok(report)
 }

@@ -86,7 +86,7 @@ impl Store {
             progress(done);
         }
         // Fresh statistics, so the planner knows how large the tables have become.
-        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        self.refresh_statistics().await?;
         Ok(done)
     }
 }

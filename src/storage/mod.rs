@@ -348,6 +348,24 @@ impl Store {
         self.writes.load(Ordering::Acquire)
     }
 
+    /// Brings the query planner's statistics up to date after a bulk load (an import, an
+    /// archive): without them SQLite guesses, and may walk a whole index where a few lookups by
+    /// id would do. SQLite samples each index (`analysis_limit`), so this takes milliseconds
+    /// at any size; PostgreSQL samples by itself.
+    pub async fn refresh_statistics(&self) -> Result<()> {
+        if self.readers.is_some() {
+            // The limit is the connection's own setting: both on one connection.
+            let mut conn = self.pool.acquire().await?;
+            sqlx::query("PRAGMA analysis_limit = 1000")
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("ANALYZE").execute(&mut *conn).await?;
+        } else {
+            sqlx::query("ANALYZE").execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     /// Closes the store; on SQLite, first folding the WAL back into the database file (best
     /// effort: a busy or read-only store keeps it), so that a copy of `khobor.db` taken while
     /// Khobor is stopped is the whole store.

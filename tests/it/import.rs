@@ -873,3 +873,30 @@ async fn a_file_of_several_batches_is_imported_line_by_line_as_one() {
 async fn a_file_of_several_batches_is_imported_line_by_line_as_one_on_postgres() {
     several_batches(TestApp::on_postgres().await).await;
 }
+
+/// After an import the query planner knows how large the tables have become: without
+/// statistics SQLite may walk an index over every published story to find a few by id.
+#[tokio::test]
+async fn an_import_leaves_the_planner_fresh_statistics() {
+    let t = TestApp::new().await;
+    t.import(&stories("জাতীয়", 0, 30)).await;
+    let pool = t.app.store().pool();
+    let analysed: bool = if t.db.is_some() {
+        sqlx::query_scalar(
+            "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'articles'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    } else {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'articles'")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+            > 0
+    };
+    assert!(
+        analysed,
+        "no statistics for the articles table after an import"
+    );
+}

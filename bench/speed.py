@@ -105,7 +105,7 @@ def new_story_every_request(base, data, work, label):
         for sid, slug in db.execute(
                 "SELECT a.id, s.slug FROM articles a JOIN sections s ON s.id = a.section_id "
                 "WHERE a.status = 'published' ORDER BY a.published_at DESC LIMIT 200000"):
-            f.write(f"/{slug}/{sid}\n")
+            f.write(urllib.parse.quote(f"/{slug}/{sid}") + "\n")
     r = spike.wrk(base, 16, ROTATE, {"PATHS": file})
     note(f"story page not rendered yet, a new story every request, c16 ({label})",
          f"{r[0]:,.0f} req/s, p99 {r[2]:.1f} ms, {r[3]} errors",

@@ -58,8 +58,11 @@ def wrk(url, conc, script=None, env=None, headers=None):
         args += ["-H", f"{name}: {value}"]
     if script:
         args += ["-s", script]
-    out = subprocess.run(args + [url], capture_output=True, text=True, check=True,
-                         env=dict(os.environ, THREADS=str(threads), **(env or {}))).stdout
+    done = subprocess.run(args + [url], capture_output=True, text=True,
+                          env=dict(os.environ, THREADS=str(threads), **(env or {})))
+    if done.returncode != 0:
+        sys.exit(f"wrk failed on {url}: {done.stderr.strip() or done.stdout.strip()}")
+    out = done.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
     def ms(p):
@@ -177,7 +180,7 @@ def main():
                 for sid, slug in db.execute(
                         "SELECT a.id, s.slug FROM articles a JOIN sections s ON s.id = a.section_id "
                         "WHERE a.status = 'published' ORDER BY a.published_at LIMIT 200000"):
-                    f.write(f"/{slug}/{sid}\n")
+                    f.write(urllib.parse.quote(f"/{slug}/{sid}") + "\n")
             for conc in (16, 64):
                 row("article, a new story every request", conc,
                     wrk(base, conc, os.path.join(ROOT, "bench", "rotate.lua"), {"PATHS": paths}))

@@ -91,6 +91,16 @@ def rss(pid):
             f"mapped files {kb.get('RssFile', 0) / 1024:.0f} MiB)")
 
 
+def story_paths(db, file, order):
+    """Writes the paths of up to 200,000 published stories (by time, `order` ASC or DESC) to
+    `file`, one a line, percent-encoded (wrk sends the path as it is given)."""
+    with open(file, "w") as f:
+        for sid, slug in db.execute(
+                "SELECT a.id, s.slug FROM articles a JOIN sections s ON s.id = a.section_id "
+                f"WHERE a.status = 'published' ORDER BY a.published_at {order} LIMIT 200000"):
+            f.write(urllib.parse.quote(f"/{slug}/{sid}") + "\n")
+
+
 def nginx_serving(body, root, gzipped=None):
     """nginx serving `body` as a static file; with `gzipped`, those bytes (`gzip_static`) to
     clients that accept gzip."""
@@ -176,11 +186,7 @@ def main():
 
         if stories >= 20000:
             paths = os.path.join(work, "paths.txt")
-            with open(paths, "w") as f:
-                for sid, slug in db.execute(
-                        "SELECT a.id, s.slug FROM articles a JOIN sections s ON s.id = a.section_id "
-                        "WHERE a.status = 'published' ORDER BY a.published_at LIMIT 200000"):
-                    f.write(urllib.parse.quote(f"/{slug}/{sid}") + "\n")
+            story_paths(db, paths, "ASC")
             for conc in (16, 64):
                 row("article, a new story every request", conc,
                     wrk(base, conc, os.path.join(ROOT, "bench", "rotate.lua"), {"PATHS": paths}))

@@ -999,6 +999,17 @@ impl Desk<'_> {
     }
 }
 
+/// The views the store holds for story `id`, over every hour.
+pub async fn views_of(app: &App, id: i64) -> i64 {
+    sqlx::query_scalar::<_, i64>(
+        "SELECT CAST(COALESCE(SUM(views), 0) AS BIGINT) FROM article_views WHERE article_id = $1",
+    )
+    .bind(id)
+    .fetch_one(app.store().pool())
+    .await
+    .unwrap()
+}
+
 /// Story `id`'s public path, `/{section}/{id}`, as its section is now.
 pub async fn story_path(t: &TestApp, id: i64) -> String {
     let slug: String = sqlx::query_scalar(

@@ -63,17 +63,6 @@ async fn read(app: &App, path: &str, ip: &str, user_agent: &str) -> Page {
     page
 }
 
-/// The views the store holds for story `id`, over every hour.
-async fn views_of(app: &App, id: i64) -> i64 {
-    sqlx::query_scalar::<_, i64>(
-        "SELECT CAST(COALESCE(SUM(views), 0) AS BIGINT) FROM article_views WHERE article_id = $1",
-    )
-    .bind(id)
-    .fetch_one(app.store().pool())
-    .await
-    .unwrap()
-}
-
 /// The headlines a most-read list shows, in order.
 fn listed(html: &str, list_start: &str) -> Vec<String> {
     let start = html.find(list_start).expect("the list is on the page");

@@ -482,14 +482,7 @@ async fn a_hit_over_a_connection_is_the_routers_hit_counted_and_timed_alike() {
 
     // Two readers counted (the in-process requests, with no address and no browser, are not).
     assert_eq!(t.app.count_views_now().await.unwrap(), 2);
-    let views: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(views), 0) AS BIGINT) FROM article_views WHERE article_id = $1",
-    )
-    .bind(id)
-    .fetch_one(t.app.store().pool())
-    .await
-    .unwrap();
-    assert_eq!(views, 2);
+    assert_eq!(views_of(&t.app, id).await, 2);
 
     // Every request under the story route's template: two in-process, four over the connection
     // (one of them answered 304).

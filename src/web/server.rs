@@ -8,8 +8,10 @@
 //! timed as the router's layers would (`metrics::track`, `most_read::count`), and answered
 //! with the very response `cache::serve` gives on a hit; anything else goes to the router.
 
-use std::future::Future;
+use std::convert::Infallible;
+use std::future::{Future, Ready};
 use std::io;
+use std::net::SocketAddr;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -26,9 +28,6 @@ use futures_util::future::Either;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
-use std::convert::Infallible;
-use std::future::Ready;
-use std::net::SocketAddr;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;

@@ -555,8 +555,13 @@ impl Cache {
         Ok(Some(fragment))
     }
 
+    /// The page stored under `key`, counted as a hit when there is one.
     fn page(&self, key: &str) -> Option<Arc<Page>> {
-        lock(&self.pages).get(key, Instant::now())
+        let page = lock(&self.pages).get(key, Instant::now());
+        if page.is_some() {
+            self.counters.page_hits.inc();
+        }
+        page
     }
 
     fn store_page(&self, key: String, page: Arc<Page>, tags: &[String], generation: u64) {
@@ -750,7 +755,6 @@ pub fn hit<B>(
         return None;
     }
     let page = cache.page(&key_for(request.uri()))?;
-    cache.counters.page_hits.inc();
     Some((
         page.respond(request.headers(), cache, "hit"),
         page.route.clone(),
@@ -772,7 +776,6 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     }
     let key = key_for(request.uri());
     if let Some(page) = cache.page(&key) {
-        cache.counters.page_hits.inc();
         return page.respond(request.headers(), cache, "hit");
     }
     let _flight = match cache.join_flight(&key) {
@@ -781,7 +784,6 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
             // Returns when the first request's render ends (its sender is dropped).
             let _ = rx.changed().await;
             if let Some(page) = cache.page(&key) {
-                cache.counters.page_hits.inc();
                 return page.respond(request.headers(), cache, "hit");
             }
             None

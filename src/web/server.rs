@@ -152,13 +152,7 @@ fn from_cache(
 ) -> Option<Response> {
     let started = Instant::now();
     let (response, route) = cache::hit(state, request)?;
-    if let Some(reader) = Reader::of(
-        state,
-        request.method(),
-        request.uri(),
-        request.headers(),
-        Some(remote),
-    ) {
+    if let Some(reader) = Reader::of(state, request, Some(remote)) {
         reader.count(state, &response);
     }
     state.metrics().observe(

@@ -59,17 +59,19 @@ pub struct Reader {
 }
 
 impl Reader {
-    /// The reader behind a request for `uri`, or `None` when the request is not counted.
-    pub fn of(
+    /// The reader behind `request` from `peer`, or `None` when the request is not counted.
+    pub fn of<B>(
         state: &AppState,
-        method: &Method,
-        uri: &axum::http::Uri,
-        headers: &axum::http::HeaderMap,
+        request: &axum::http::Request<B>,
         peer: Option<SocketAddr>,
     ) -> Option<Reader> {
-        if !state.views().enabled() || method != Method::GET || !story_shaped(uri.path()) {
+        if !state.views().enabled()
+            || request.method() != Method::GET
+            || !story_shaped(request.uri().path())
+        {
             return None;
         }
+        let headers = request.headers();
         let user_agent = headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok());
@@ -104,13 +106,7 @@ pub async fn count(State(state): State<AppState>, request: Request, next: Next) 
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    let Some(reader) = Reader::of(
-        &state,
-        request.method(),
-        request.uri(),
-        request.headers(),
-        peer,
-    ) else {
+    let Some(reader) = Reader::of(&state, &request, peer) else {
         return next.run(request).await;
     };
     let response = next.run(request).await;

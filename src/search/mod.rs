@@ -133,29 +133,27 @@ pub struct Fields {
     pub published: Field,
 }
 
+/// The index's schema. Text fields keep each term's frequency but not its positions: no query
+/// reads positions (search and related stories score single terms, snippets are cut from the
+/// stored text), and writing them was about a third of the postings written while indexing.
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text = |tokenizer: &str, positions: bool| {
-        let opt = if positions {
-            IndexRecordOption::WithFreqsAndPositions
-        } else {
-            IndexRecordOption::WithFreqs
-        };
+    let text = |tokenizer: &str| {
         TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(tokenizer)
-                .set_index_option(opt),
+                .set_index_option(IndexRecordOption::WithFreqs),
         )
     };
     let fields = Fields {
         id: b.add_i64_field("id", INDEXED | STORED | FAST),
-        headline: b.add_text_field("headline", text(analyzer::STEM, true)),
-        headline_exact: b.add_text_field("headline_exact", text(analyzer::EXACT, true)),
-        summary: b.add_text_field("summary", text(analyzer::STEM, true)),
-        body: b.add_text_field("body", text(analyzer::STEM, true)),
-        body_exact: b.add_text_field("body_exact", text(analyzer::EXACT, true)),
-        tags: b.add_text_field("tags", text(analyzer::STEM, false)),
-        author: b.add_text_field("author", text(analyzer::STEM, false)),
+        headline: b.add_text_field("headline", text(analyzer::STEM)),
+        headline_exact: b.add_text_field("headline_exact", text(analyzer::EXACT)),
+        summary: b.add_text_field("summary", text(analyzer::STEM)),
+        body: b.add_text_field("body", text(analyzer::STEM)),
+        body_exact: b.add_text_field("body_exact", text(analyzer::EXACT)),
+        tags: b.add_text_field("tags", text(analyzer::STEM)),
+        author: b.add_text_field("author", text(analyzer::STEM)),
         section: b.add_text_field("section", STRING),
         published: b.add_i64_field("published", INDEXED | FAST),
     };
@@ -257,10 +255,21 @@ impl SearchIndex {
             path: dir.display().to_string(),
             source,
         })?;
-        let (schema, _) = schema();
-        let mmap = tantivy::directory::MmapDirectory::open(dir)
-            .map_err(|e| SearchError::Corrupt(e.to_string()))?;
-        let index = Index::open_or_create(mmap, schema)?;
+        let index = match open_or_create(dir)? {
+            Some(index) => index,
+            None => {
+                // An index written with another schema (by an earlier version of Khobor) is
+                // derived data that this version cannot search: it is replaced by an empty
+                // one, which records no feed position, so the indexer rebuilds it from the
+                // store before it answers searches.
+                tracing::warn!(dir = %dir.display(), "the search index has an earlier schema; it will be rebuilt from the store");
+                std::fs::remove_dir_all(dir).map_err(dir_error(dir))?;
+                std::fs::create_dir_all(dir).map_err(dir_error(dir))?;
+                open_or_create(dir)?.ok_or_else(|| {
+                    SearchError::Corrupt("a new index does not have its own schema".into())
+                })?
+            }
+        };
         let mut opened = SearchIndex::from_index(index, translit, writer_memory)?;
         opened.dir = Some(dir.to_path_buf());
         Ok(opened)
@@ -566,6 +575,19 @@ impl SearchIndex {
             .filter(|id| *id != story.id)
             .take(n)
             .collect())
+    }
+}
+
+/// The index in `dir`, created with [`schema`] if there is none; `None` if the one there has
+/// another schema.
+fn open_or_create(dir: &Path) -> Result<Option<Index>> {
+    let (schema, _) = schema();
+    let mmap = tantivy::directory::MmapDirectory::open(dir)
+        .map_err(|e| SearchError::Corrupt(e.to_string()))?;
+    match Index::open_or_create(mmap, schema) {
+        Ok(index) => Ok(Some(index)),
+        Err(tantivy::TantivyError::SchemaError(_)) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -1328,6 +1328,64 @@ async fn after_a_restart_the_index_catches_up_from_its_last_sequence_and_matches
 }
 
 #[tokio::test]
+async fn an_index_of_an_earlier_schema_is_rebuilt_from_the_store_not_refused() {
+    let t = paper(&port_and_jute()).await;
+    let closed = t.close().await;
+
+    // An index as an earlier version wrote it: positions kept in its text fields, claiming to
+    // be in step with the store, and holding a story the store does not have.
+    let dir = closed.data().join("search");
+    let payload = tantivy::Index::open_in_dir(&dir)
+        .unwrap()
+        .load_metas()
+        .unwrap()
+        .payload;
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut b = tantivy::schema::Schema::builder();
+    let id = b.add_i64_field("id", tantivy::schema::INDEXED | tantivy::schema::STORED);
+    let mut text = None;
+    for name in [
+        "headline",
+        "headline_exact",
+        "summary",
+        "body",
+        "body_exact",
+        "tags",
+        "author",
+    ] {
+        let field = b.add_text_field(name, tantivy::schema::TEXT);
+        text.get_or_insert(field);
+    }
+    b.add_text_field("section", tantivy::schema::STRING);
+    b.add_i64_field("published", tantivy::schema::INDEXED);
+    let old = tantivy::Index::create_in_dir(&dir, b.build()).unwrap();
+    let mut writer: tantivy::IndexWriter = old.writer(15_000_000).unwrap();
+    let mut ghost = tantivy::TantivyDocument::default();
+    ghost.add_i64(id, 999);
+    ghost.add_text(text.unwrap(), "বাতিল গল্প");
+    writer.add_document(ghost).unwrap();
+    let mut commit = writer.prepare_commit().unwrap();
+    commit.set_payload(&payload.expect("the index records its position"));
+    commit.commit().unwrap();
+    drop(writer);
+    drop(old);
+
+    // The server starts over it, and the indexer rebuilds it from the store.
+    let t = TestApp::reopen(closed).await;
+    assert_eq!(
+        t.app.state.search().num_docs(),
+        0,
+        "nothing of the old index"
+    );
+    t.app.sync_search().await.expect("index rebuilds");
+    assert_eq!(t.app.state.search().num_docs(), 2);
+    assert_eq!(hit_ids(&search(&t, "পাটকল", "").await), ["jute-mills"]);
+    assert_eq!(hit_ids(&search(&t, "কনটেইনার", "").await), ["port-jam"]);
+    assert!(hit_ids(&search(&t, "বাতিল", "").await).is_empty());
+}
+
+#[tokio::test]
 async fn aliases_from_the_config_file_expand_banglish_names() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("khobor.toml");

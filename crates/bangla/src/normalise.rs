@@ -96,7 +96,7 @@ fn normalise_for_search_slow(text: &str) -> String {
 /// clean text. Only lower-case ASCII and Bengali characters qualify; no invisibles or
 /// joiners, no nukta or au length mark (they may need composing), no ে + া or অ + া,
 /// and every run of Bengali marks already in step-3 order.
-fn is_search_normal(text: &str) -> bool {
+pub(crate) fn is_search_normal(text: &str) -> bool {
     let mut prev: Option<char> = None;
     for c in text.chars() {
         let ok = match c {
@@ -121,7 +121,7 @@ fn is_search_normal(text: &str) -> bool {
 }
 
 /// Bengali digit → ASCII digit; every other character unchanged.
-fn fold_digit(c: char) -> char {
+pub(crate) fn fold_digit(c: char) -> char {
     match c {
         '\u{09E6}'..='\u{09EF}' => char::from(b'0' + (c as u32 - 0x09E6) as u8),
         _ => c,

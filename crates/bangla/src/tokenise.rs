@@ -48,7 +48,9 @@
 //! Transparent characters at the end of a run are only included when they change the
 //! token text (the ZWJ of a word-final ত্‍).
 
-use crate::normalise::{is_bengali_mark, is_ignorable, normalise_for_search};
+use crate::normalise::{
+    fold_digit, is_bengali_mark, is_ignorable, is_search_normal, normalise_for_search,
+};
 use unicode_normalization::char::is_combining_mark;
 
 /// One word of the input.
@@ -173,10 +175,14 @@ pub fn tokenise(text: &str) -> Vec<Token> {
 /// They are removed after normalising, so that the text is the same as for the
 /// normalised input.
 fn token_text(surface: &str) -> String {
-    normalise_for_search(surface)
-        .chars()
-        .filter(|c| !matches!(c, '\'' | '\u{02BC}' | ','))
-        .collect()
+    let kept = |c: &char| !matches!(c, '\'' | '\u{02BC}' | ',');
+    if is_search_normal(surface) {
+        // Nearly every word: one pass, one allocation.
+        let mut out = String::with_capacity(surface.len());
+        out.extend(surface.chars().map(fold_digit).filter(kept));
+        return out;
+    }
+    normalise_for_search(surface).chars().filter(kept).collect()
 }
 
 /// Whether the punctuation at `j` joins the two parts of a word of class `run`.

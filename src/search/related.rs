@@ -7,13 +7,16 @@
 //! News words repeat from story to story, so the frequencies are kept (for one searcher
 //! generation: a commit clears them, so they always agree with the segments being searched).
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::Mutex;
 
-use tantivy::collector::TopDocs;
-use tantivy::query::{Bm25StatisticsProvider, BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{
+    Bm25StatisticsProvider, BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery,
+    Weight,
+};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{Score, Searcher, Term};
+use tantivy::{DocAddress, Score, Searcher, Term};
 
 use super::{Fields, Result};
 use crate::domain::StoryLead;
@@ -139,11 +142,66 @@ pub(crate) fn related(
         })
         .collect();
     let query = BooleanQuery::new(should);
-    Ok(searcher.search_with_statistics_provider(
-        &query,
-        &TopDocs::with_limit(n + 1).order_by_score(),
-        &Stats { searcher, freqs },
-    )?)
+    let stats = Stats { searcher, freqs };
+    let weight = query.weight(EnableScoring::enabled_from_statistics_provider(
+        &stats, searcher,
+    ))?;
+    top_k(searcher, weight.as_ref(), n + 1)
+}
+
+/// One of the best documents so far. Ordered by score, and among equal scores the earlier
+/// document first, as tantivy's own top-documents collector orders them.
+#[derive(Clone, Copy, PartialEq)]
+struct Hit(Score, DocAddress);
+
+impl Eq for Hit {}
+
+impl Ord for Hit {
+    fn cmp(&self, other: &Hit) -> std::cmp::Ordering {
+        self.0
+            .total_cmp(&other.0)
+            .then_with(|| other.1.cmp(&self.1))
+    }
+}
+
+impl PartialOrd for Hit {
+    fn partial_cmp(&self, other: &Hit) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The `k` best documents for `weight`, best first. Tantivy's collector looks for the best
+/// documents of each segment from nothing; here the segments are searched one after another
+/// and each starts from the score the best `k` so far must be beaten by, so that block-max
+/// WAND skips in every later segment what could not enter the list anyway.
+fn top_k(searcher: &Searcher, weight: &dyn Weight, k: usize) -> Result<Vec<(Score, DocAddress)>> {
+    let mut best: BinaryHeap<Reverse<Hit>> = BinaryHeap::with_capacity(k + 1);
+    if k == 0 {
+        return Ok(Vec::new());
+    }
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let alive = reader.alive_bitset();
+        let threshold = |best: &BinaryHeap<Reverse<Hit>>| match best.peek() {
+            Some(Reverse(Hit(score, _))) if best.len() == k => *score,
+            _ => Score::MIN,
+        };
+        let start = threshold(&best);
+        weight.for_each_pruning(start, reader, &mut |doc, score| {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                best.push(Reverse(Hit(score, DocAddress::new(ord as u32, doc))));
+                if best.len() > k {
+                    best.pop();
+                }
+            }
+            threshold(&best)
+        })?;
+    }
+    let mut out: Vec<Hit> = best.into_iter().map(|Reverse(hit)| hit).collect();
+    out.sort_by(|a, b| b.cmp(a));
+    Ok(out
+        .into_iter()
+        .map(|Hit(score, doc)| (score, doc))
+        .collect())
 }
 
 #[cfg(test)]

@@ -39,18 +39,6 @@ impl BengaliTokenizer {
     pub fn stemming() -> BengaliTokenizer {
         BengaliTokenizer { stem: true }
     }
-
-    /// The analysed terms of `text`, as this analyzer indexes them.
-    pub fn terms(&self, text: &str) -> Vec<(String, usize, usize)> {
-        let mut tokenizer = *self;
-        let mut stream = tokenizer.token_stream(text);
-        let mut out = Vec::new();
-        while stream.advance() {
-            let t = stream.token();
-            out.push((t.text.clone(), t.offset_from, t.offset_to));
-        }
-        out
-    }
 }
 
 /// The words of one text: their search forms one after another in `forms`, each with its
@@ -230,6 +218,20 @@ mod tests {
     fn stop_words_leave_the_stemmed_field_only() {
         assert_eq!(texts(BengaliTokenizer::exact(), "এবং ঢাকা").len(), 2);
         assert_eq!(texts(BengaliTokenizer::stemming(), "এবং ঢাকা").len(), 1);
+    }
+
+    impl BengaliTokenizer {
+        /// The analysed terms of `text` with their offsets, as this analyzer indexes them.
+        fn terms(&self, text: &str) -> Vec<(String, usize, usize)> {
+            let mut tokenizer = *self;
+            let mut stream = tokenizer.token_stream(text);
+            let mut out = Vec::new();
+            while stream.advance() {
+                let t = stream.token();
+                out.push((t.text.clone(), t.offset_from, t.offset_to));
+            }
+            out
+        }
     }
 
     #[test]

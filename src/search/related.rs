@@ -175,16 +175,17 @@ impl PartialOrd for Hit {
 /// and each starts from the score the best `k` so far must be beaten by, so that block-max
 /// WAND skips in every later segment what could not enter the list anyway.
 fn top_k(searcher: &Searcher, weight: &dyn Weight, k: usize) -> Result<Vec<(Score, DocAddress)>> {
-    let mut best: BinaryHeap<Reverse<Hit>> = BinaryHeap::with_capacity(k + 1);
     if k == 0 {
         return Ok(Vec::new());
     }
+    let mut best: BinaryHeap<Reverse<Hit>> = BinaryHeap::with_capacity(k + 1);
+    // The score a document must beat to enter: the k-th best's once there are k.
+    let threshold = |best: &BinaryHeap<Reverse<Hit>>| match best.peek() {
+        Some(Reverse(Hit(score, _))) if best.len() == k => *score,
+        _ => Score::MIN,
+    };
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let alive = reader.alive_bitset();
-        let threshold = |best: &BinaryHeap<Reverse<Hit>>| match best.peek() {
-            Some(Reverse(Hit(score, _))) if best.len() == k => *score,
-            _ => Score::MIN,
-        };
         let start = threshold(&best);
         weight.for_each_pruning(start, reader, &mut |doc, score| {
             if alive.is_none_or(|a| a.is_alive(doc)) {

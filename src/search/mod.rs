@@ -195,6 +195,7 @@ pub struct SearchIndex {
     writer: Mutex<IndexWriter>,
     fields: Fields,
     doc_freqs: related::DocFreqs,
+    id_columns: IdColumns,
     /// The directory the index lives in (`None` in memory).
     dir: Option<PathBuf>,
     /// Rebuilds from the store started on this index since it was opened.
@@ -305,6 +306,7 @@ impl SearchIndex {
             writer: Mutex::new(writer),
             fields,
             doc_freqs: related::DocFreqs::default(),
+            id_columns: IdColumns::default(),
             dir: None,
             rebuilds: AtomicU64::new(0),
             executor: tantivy::Executor::multi_thread(search_threads(), "khobor-search-")?,
@@ -515,14 +517,13 @@ impl SearchIndex {
         searcher: &tantivy::Searcher,
         docs: impl Iterator<Item = (Score, DocAddress)>,
     ) -> Result<Vec<(i64, Score)>> {
+        let columns = self.id_columns.of(searcher)?;
         let mut out = Vec::new();
         for (score, addr) in docs {
             // From the id's fast column: no stored document to decompress.
-            let id = searcher
-                .segment_reader(addr.segment_ord)
-                .fast_fields()
-                .i64("id")?
-                .first(addr.doc_id)
+            let id = columns
+                .get(addr.segment_ord as usize)
+                .and_then(|c| c.first(addr.doc_id))
                 .ok_or_else(|| SearchError::Corrupt("document without id".into()))?;
             out.push((id, score));
         }
@@ -576,6 +577,28 @@ impl SearchIndex {
             .filter(|id| *id != story.id)
             .take(n)
             .collect())
+    }
+}
+
+/// Each segment's id column, for one searcher generation. Opening a column reads its block
+/// index, which cost more than looking the id up when it was done for every hit (nine for
+/// every story's related list).
+#[derive(Default)]
+struct IdColumns(Mutex<(u64, Vec<tantivy::columnar::Column<i64>>)>);
+
+impl IdColumns {
+    fn of(&self, searcher: &tantivy::Searcher) -> Result<Vec<tantivy::columnar::Column<i64>>> {
+        let generation = searcher.generation().generation_id();
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.0 != generation || kept.1.len() != searcher.segment_readers().len() {
+            let columns = searcher
+                .segment_readers()
+                .iter()
+                .map(|r| r.fast_fields().i64("id"))
+                .collect::<tantivy::Result<Vec<_>>>()?;
+            *kept = (generation, columns);
+        }
+        Ok(kept.1.clone())
     }
 }
 
@@ -683,4 +706,61 @@ pub(crate) fn test_doc(id: i64, headline: &'static str, body: &'static str) -> I
         authors: Vec::new(),
         published_at: 1_700_000_000 + id,
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ids of every live document `searcher` sees, in document order.
+    fn all_ids(index: &SearchIndex, searcher: &tantivy::Searcher) -> Vec<i64> {
+        let addrs = searcher
+            .segment_readers()
+            .iter()
+            .enumerate()
+            .flat_map(|(ord, r)| {
+                r.doc_ids_alive()
+                    .map(move |doc| (0.0, DocAddress::new(ord as u32, doc)))
+            })
+            .collect::<Vec<_>>();
+        let mut ids: Vec<i64> = index
+            .ids(searcher, addrs.into_iter())
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    #[test]
+    fn ids_are_read_from_the_segments_of_the_searcher_asked() {
+        let index = SearchIndex::in_ram().unwrap();
+        index
+            .apply(
+                &[doc(1, "পদ্মা সেতু", "টোল"), doc(2, "যমুনা সেতু", "টোল")],
+                &[],
+                &Position::unattached(1),
+            )
+            .unwrap();
+        let before = index.searcher();
+        assert_eq!(all_ids(&index, &before), [1, 2]);
+        // A commit that removes story 1, replaces story 2 and adds story 3: the first segment
+        // is gone and the new one holds 3 and 2, in that order, in another generation.
+        index
+            .apply(
+                &[doc(3, "মেঘনা সেতু", "টোল"), doc(2, "যমুনা সেতু", "নতুন টোল")],
+                &[1],
+                &Position::unattached(2),
+            )
+            .unwrap();
+        let after = index.searcher();
+        assert_eq!(after.segment_readers().len(), 1);
+        assert_eq!(all_ids(&index, &after), [2, 3]);
+        // The searcher taken before the commit still reads its own segments' ids.
+        assert_eq!(all_ids(&index, &before), [1, 2]);
+        assert_eq!(all_ids(&index, &after), [2, 3]);
+    }
+
+    use test_doc as doc;
 }

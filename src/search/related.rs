@@ -8,7 +8,7 @@
 //! generation: a commit clears them, so they always agree with the segments being searched).
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::sync::Mutex;
 
 use tantivy::query::{
@@ -32,10 +32,12 @@ const MIN_DOC_FREQ: u64 = 2;
 /// Frequencies kept at most (about 80 bytes each); the map starts again when full.
 const MAX_KEPT: usize = 100_000;
 
+type Map<K, V> = std::collections::HashMap<K, V, rustc_hash::FxBuildHasher>;
+
 /// Document frequencies of terms for one searcher generation.
 #[derive(Default)]
 pub(crate) struct DocFreqs {
-    kept: Mutex<(u64, HashMap<Term, u64>)>,
+    kept: Mutex<(u64, Map<Term, u64>)>,
 }
 
 impl DocFreqs {
@@ -44,7 +46,7 @@ impl DocFreqs {
         let generation = searcher.generation().generation_id();
         let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
         if kept.0 != generation || kept.1.len() + terms.len() > MAX_KEPT {
-            *kept = (generation, HashMap::new());
+            *kept = (generation, Map::default());
         }
         terms
             .iter()
@@ -60,10 +62,13 @@ impl DocFreqs {
     }
 }
 
-/// BM25 statistics from the searcher, with document frequencies from [`DocFreqs`].
+/// BM25 statistics from the searcher, with the document frequencies of the query's terms as
+/// they were looked up to choose them (and from [`DocFreqs`] for any other): scoring does not
+/// take the lock the threads working out related lists share.
 struct Stats<'a> {
     searcher: &'a Searcher,
     freqs: &'a DocFreqs,
+    chosen: &'a [(Term, u64)],
 }
 
 impl Bm25StatisticsProvider for Stats<'_> {
@@ -76,6 +81,9 @@ impl Bm25StatisticsProvider for Stats<'_> {
     }
 
     fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        if let Some((_, df)) = self.chosen.iter().find(|(t, _)| t == term) {
+            return Ok(*df);
+        }
         self.freqs
             .get_all(self.searcher, std::slice::from_ref(term))
             .map(|v| v[0])
@@ -100,7 +108,7 @@ pub(crate) fn related(
     n: usize,
 ) -> Result<Vec<(Score, tantivy::DocAddress)>> {
     // How often each word occurs in the headline and the lead.
-    let mut tf: HashMap<Term, u32> = HashMap::new();
+    let mut tf: Map<Term, u32> = Map::default();
     for (field, text) in [
         (fields.headline, story.headline.as_str()),
         (fields.body, story.lead.as_str()),
@@ -114,11 +122,11 @@ pub(crate) fn related(
     let dfs = freqs.get_all(searcher, &terms)?;
     let docs = searcher.num_docs();
     let max_df = (docs / COMMON).max(10);
-    let mut scored: Vec<(Score, Term)> = terms
+    let mut scored: Vec<(Score, Term, u64)> = terms
         .into_iter()
         .zip(dfs)
         .filter(|(_, df)| (MIN_DOC_FREQ..=max_df).contains(df))
-        .map(|(term, df)| (tf[&term] as Score * idf(df, docs), term))
+        .map(|(term, df)| (tf[&term] as Score * idf(df, docs), term, df))
         .collect();
     // Best first; equal scores in term order, so that a story's related list is the same
     // every time it is worked out.
@@ -127,13 +135,14 @@ pub(crate) fn related(
     let Some(best) = scored.first().map(|s| s.0) else {
         return Ok(Vec::new());
     };
+    let chosen: Vec<(Term, u64)> = scored.iter().map(|(_, t, df)| (t.clone(), *df)).collect();
     // A plain union of boosted term queries that read frequencies: tantivy answers its top
     // documents with block-max WAND, skipping most of the long posting lists of a large archive
     // (a required clause or an exclusion around it would turn that off). The story itself,
     // which matches best, is left out afterwards.
     let should: Vec<(Occur, Box<dyn Query>)> = scored
         .into_iter()
-        .map(|(score, term)| {
+        .map(|(score, term, _)| {
             let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
             (
                 Occur::Should,
@@ -142,7 +151,11 @@ pub(crate) fn related(
         })
         .collect();
     let query = BooleanQuery::new(should);
-    let stats = Stats { searcher, freqs };
+    let stats = Stats {
+        searcher,
+        freqs,
+        chosen: &chosen,
+    };
     let weight = query.weight(EnableScoring::enabled_from_statistics_provider(
         &stats, searcher,
     ))?;

@@ -55,6 +55,13 @@ enum Command {
         /// Queries: TSV with the columns id, kind, query, note
         queries: PathBuf,
     },
+    /// Measure related stories on a corpus: how many of each story's most similar stories
+    /// (over their whole text, worked out for every pair) its related list finds, on a fresh
+    /// in-memory index
+    EvalRelated {
+        /// Stories in the import format (JSON Lines, plain or gzip)
+        corpus: PathBuf,
+    },
     /// Build a large archive for load tests: import a corpus, then copy its stories under new
     /// ids, dated over the past years and dealt round the sections (then run `reindex` to make
     /// them searchable)
@@ -441,6 +448,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "converted {} of {} lines from Bijoy",
                 done.converted, done.lines
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::EvalRelated { corpus } => {
+            let docs = read_eval_corpus(&corpus)?;
+            let started = std::time::Instant::now();
+            let scores = khobor::search::eval::eval_related(&docs)?;
+            println!(
+                "{} stories, {:.1} s",
+                docs.len(),
+                started.elapsed().as_secs_f64()
+            );
+            print!("{}", khobor::search::eval::related_report(&scores));
             Ok(ExitCode::SUCCESS)
         }
         Command::EvalSearch { corpus, queries } => {

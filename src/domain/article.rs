@@ -151,15 +151,19 @@ pub struct StoryLead {
 impl StoryLead {
     /// The lead of `article`.
     pub fn of(article: &Article) -> StoryLead {
-        let lead = match article.body_text.char_indices().nth(LEAD_CHARS) {
-            Some((at, _)) => &article.body_text[..at],
-            None => &article.body_text,
-        };
         StoryLead {
             id: article.id,
             headline: article.headline.clone(),
-            lead: lead.to_owned(),
+            lead: lead_of(&article.body_text).to_owned(),
         }
+    }
+}
+
+/// The opening [`LEAD_CHARS`] characters of `text` (all of it if shorter).
+pub fn lead_of(text: &str) -> &str {
+    match text.char_indices().nth(LEAD_CHARS) {
+        Some((at, _)) => &text[..at],
+        None => text,
     }
 }
 

@@ -745,17 +745,17 @@ mod tests {
             .unwrap();
         let before = index.searcher();
         assert_eq!(all_ids(&index, &before), [1, 2]);
-        // A commit that removes story 1, replaces story 2 and adds story 3: the first segment
-        // is gone and the new one holds 3 and 2, in that order, in another generation.
+        // A commit that empties the index and adds stories 3 and 2: only new segments, in
+        // another generation, so a column kept from one searcher gives the other wrong ids.
+        index.clear().unwrap();
         index
             .apply(
                 &[doc(3, "মেঘনা সেতু", "টোল"), doc(2, "যমুনা সেতু", "নতুন টোল")],
-                &[1],
+                &[],
                 &Position::unattached(2),
             )
             .unwrap();
         let after = index.searcher();
-        assert_eq!(after.segment_readers().len(), 1);
         assert_eq!(all_ids(&index, &after), [2, 3]);
         // The searcher taken before the commit still reads its own segments' ids.
         assert_eq!(all_ids(&index, &before), [1, 2]);

@@ -2,6 +2,7 @@
 //! measures known-item queries (`id, kind, query, note` TSV) with MRR@10 and recall@10, overall
 //! and per kind — for Khobor's analyzer and, on the same data in the same run, for two
 //! baselines: tantivy's default analyzer, and UAX #29 words without normalisation or stemming.
+//! Related stories are measured against every pair of stories' whole-text similarity.
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -313,8 +314,8 @@ pub struct RelatedScores {
 /// Khobor's related stories measured against the ideal: for every story, the
 /// [`RELATED_KEPT`] others with the most similar whole text (cosine of tf-idf vectors of
 /// stemmed words, worked out for every pair). Khobor's query is only the most telling words
-/// of the headline and lead, so that a million stories' lists can be worked out in minutes;
-/// this says how close that comes, and measures any other way of choosing them.
+/// of the headline and lead, one short query per story; this says how close that comes, and
+/// measures any other way of choosing them.
 pub fn eval_related(docs: &[EvalDoc]) -> Result<RelatedScores, EvalError> {
     let index = index_of(docs)?;
     let vectors = tfidf_vectors(&index, docs)?;

@@ -710,9 +710,10 @@ pub(crate) fn test_doc(id: i64, headline: &'static str, body: &'static str) -> I
 
 #[cfg(test)]
 mod tests {
+    use super::test_doc as doc;
     use super::*;
 
-    /// The ids of every live document `searcher` sees, in document order.
+    /// The ids of every live document `searcher` sees, smallest first.
     fn all_ids(index: &SearchIndex, searcher: &tantivy::Searcher) -> Vec<i64> {
         let addrs = searcher
             .segment_readers()
@@ -761,6 +762,4 @@ mod tests {
         assert_eq!(all_ids(&index, &before), [1, 2]);
         assert_eq!(all_ids(&index, &after), [2, 3]);
     }
-
-    use test_doc as doc;
 }

@@ -15,7 +15,6 @@
 //! worked out: splitting and stemming were most of the time a rebuild spent analysing.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
@@ -77,7 +76,7 @@ impl Words {
 
 /// Stems already worked out on this thread (`None` for a stop word): news words repeat from
 /// story to story, and the stemmer's suffix rules are the analysis's largest cost.
-type Stems = HashMap<Box<str>, Option<Box<str>>, rustc_hash::FxBuildHasher>;
+type Stems = rustc_hash::FxHashMap<Box<str>, Option<Box<str>>>;
 
 /// Stems kept per thread at most (about 100 bytes each, so about 20 MB); the map starts again
 /// when full.

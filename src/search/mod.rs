@@ -584,21 +584,24 @@ impl SearchIndex {
 /// index, which cost more than looking the id up when it was done for every hit (nine for
 /// every story's related list).
 #[derive(Default)]
-struct IdColumns(Mutex<(u64, Vec<tantivy::columnar::Column<i64>>)>);
+struct IdColumns(Mutex<Option<(u64, Vec<tantivy::columnar::Column<i64>>)>>);
 
 impl IdColumns {
     fn of(&self, searcher: &tantivy::Searcher) -> Result<Vec<tantivy::columnar::Column<i64>>> {
         let generation = searcher.generation().generation_id();
         let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if kept.0 != generation || kept.1.len() != searcher.segment_readers().len() {
-            let columns = searcher
-                .segment_readers()
-                .iter()
-                .map(|r| r.fast_fields().i64("id"))
-                .collect::<tantivy::Result<Vec<_>>>()?;
-            *kept = (generation, columns);
+        match &*kept {
+            Some((g, columns)) if *g == generation => Ok(columns.clone()),
+            _ => {
+                let columns = searcher
+                    .segment_readers()
+                    .iter()
+                    .map(|r| r.fast_fields().i64("id"))
+                    .collect::<tantivy::Result<Vec<_>>>()?;
+                *kept = Some((generation, columns.clone()));
+                Ok(columns)
+            }
         }
-        Ok(kept.1.clone())
     }
 }
 

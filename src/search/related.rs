@@ -11,6 +11,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Mutex;
 
+use rustc_hash::FxHashMap;
+
 use tantivy::query::{
     Bm25StatisticsProvider, BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery,
     Weight,
@@ -32,12 +34,10 @@ const MIN_DOC_FREQ: u64 = 2;
 /// Frequencies kept at most (about 80 bytes each); the map starts again when full.
 const MAX_KEPT: usize = 100_000;
 
-type Map<K, V> = std::collections::HashMap<K, V, rustc_hash::FxBuildHasher>;
-
 /// Document frequencies of terms for one searcher generation.
 #[derive(Default)]
 pub(crate) struct DocFreqs {
-    kept: Mutex<(u64, Map<Term, u64>)>,
+    kept: Mutex<(u64, FxHashMap<Term, u64>)>,
 }
 
 impl DocFreqs {
@@ -46,7 +46,7 @@ impl DocFreqs {
         let generation = searcher.generation().generation_id();
         let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
         if kept.0 != generation || kept.1.len() + terms.len() > MAX_KEPT {
-            *kept = (generation, Map::default());
+            *kept = (generation, FxHashMap::default());
         }
         terms
             .iter()
@@ -63,11 +63,10 @@ impl DocFreqs {
 }
 
 /// BM25 statistics from the searcher, with the document frequencies of the query's terms as
-/// they were looked up to choose them (and from [`DocFreqs`] for any other): scoring does not
-/// take the lock the threads working out related lists share.
+/// they were looked up (from [`DocFreqs`]) to choose them: scoring does not take the lock the
+/// threads working out related lists share.
 struct Stats<'a> {
     searcher: &'a Searcher,
-    freqs: &'a DocFreqs,
     chosen: &'a [(Term, u64)],
 }
 
@@ -81,13 +80,10 @@ impl Bm25StatisticsProvider for Stats<'_> {
     }
 
     fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
-        if let Some((_, df)) = self.chosen.iter().find(|(t, _)| t == term) {
-            return Ok(*df);
+        match self.chosen.iter().find(|(t, _)| t == term) {
+            Some((_, df)) => Ok(*df),
+            None => self.searcher.doc_freq(term),
         }
-        self.freqs
-            .get_all(self.searcher, std::slice::from_ref(term))
-            .map(|v| v[0])
-            .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))
     }
 }
 
@@ -108,7 +104,7 @@ pub(crate) fn related(
     n: usize,
 ) -> Result<Vec<(Score, tantivy::DocAddress)>> {
     // How often each word occurs in the headline and the lead.
-    let mut tf: Map<Term, u32> = Map::default();
+    let mut tf: FxHashMap<Term, u32> = FxHashMap::default();
     for (field, text) in [
         (fields.headline, story.headline.as_str()),
         (fields.body, story.lead.as_str()),
@@ -153,7 +149,6 @@ pub(crate) fn related(
     let query = BooleanQuery::new(should);
     let stats = Stats {
         searcher,
-        freqs,
         chosen: &chosen,
     };
     let weight = query.weight(EnableScoring::enabled_from_statistics_provider(

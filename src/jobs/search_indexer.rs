@@ -390,7 +390,8 @@ pub async fn rebuild_beside(
     }
     let index = Arc::new(SearchIndex::open_for_rebuild(&staging, translit)?);
     let result = rebuild(store, &index, progress, stopped).await;
-    // Every task holding a clone has finished: this is the last one.
+    // Every task holding a clone has finished: this is the last one. It merges what was
+    // committed, which is nothing when the rebuild was stopped (it commits once, at the end).
     let finished = match Arc::try_unwrap(index) {
         Ok(index) => index.finish(),
         Err(_) => Err(SearchError::Corrupt("index still in use".into())),

@@ -436,7 +436,7 @@ impl SearchIndex {
     /// One segment because every story's related stories are worked out next, one query each:
     /// with the eight segments a million stories are written in, each query looked every term
     /// up eight times and started block-max WAND eight times. Merging them took 16 s, and the
-    /// related stories then took 257 s instead of 357 s (bench/README.md).
+    /// related stories then took 316 s instead of 386 s (bench/README.md).
     pub fn finish(self) -> Result<()> {
         let mut writer = self.writer.into_inner().unwrap_or_else(|p| p.into_inner());
         let segments = self.index.searchable_segment_ids()?;

@@ -392,11 +392,15 @@ pub async fn rebuild_beside(
     let result = rebuild(store, &index, progress, stopped).await;
     // Every task holding a clone has finished: this is the last one. It merges what was
     // committed, which is nothing when the rebuild was stopped (it commits once, at the end).
-    let finished = match Arc::try_unwrap(index) {
-        Ok(index) => index.finish(),
-        Err(_) => Err(SearchError::Corrupt("index still in use".into())),
+    // It waits for the merge (16 s at a million stories) off the async workers.
+    let finished: Result<(), IndexerError> = match Arc::try_unwrap(index) {
+        Ok(index) => tokio::task::spawn_blocking(move || index.finish())
+            .await
+            .map_err(IndexerError::from)
+            .and_then(|r| Ok(r?)),
+        Err(_) => Err(SearchError::Corrupt("index still in use".into()).into()),
     };
-    match result.and_then(|done| Ok(finished.map(|()| done)?)) {
+    match result.and_then(|done| finished.map(|()| done)) {
         Ok(done) => {
             search::swap_in(&staging, live)?;
             Ok(done)

@@ -36,13 +36,27 @@ function childEnv() {
 
 /** Runs `khobor ARGS` to completion with `input` on stdin; rejects with its output on failure. */
 export async function runKhobor(args, input = '') {
-  const child = spawn(khoborBin(), args, { env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  // No input, no pipe: a command that never reads stdin can exit before an empty write is
+  // flushed, and the EPIPE that follows was raised after the test as an uncaught error.
+  const child = spawn(khoborBin(), args, {
+    env: childEnv(),
+    stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d) => (out += d));
-  child.stdin.end(input);
+  let unread = null;
+  if (input) {
+    // A command that exits without reading its input fails on its own; its exit status and
+    // output say why, not the broken pipe.
+    child.stdin.on('error', (e) => (unread = e));
+    child.stdin.end(input);
+  }
   const [code, signal] = await once(child, 'exit');
-  if (code !== 0) throw new Error(`khobor ${args.join(' ')} exited with ${code ?? signal}:\n${out}`);
+  if (code !== 0) {
+    const pipe = unread ? ` (its input was not read: ${unread.code})` : '';
+    throw new Error(`khobor ${args.join(' ')} exited with ${code ?? signal}${pipe}:\n${out}`);
+  }
   return out;
 }
 

@@ -194,7 +194,7 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
-    doc_freqs: related::DocFreqs,
+    term_stats: related::TermStats,
     id_columns: IdColumns,
     /// The directory the index lives in (`None` in memory).
     dir: Option<PathBuf>,
@@ -311,7 +311,7 @@ impl SearchIndex {
             reader,
             writer: Mutex::new(writer),
             fields,
-            doc_freqs: related::DocFreqs::default(),
+            term_stats: related::TermStats::default(),
             id_columns: IdColumns::default(),
             dir: None,
             rebuilds: AtomicU64::new(0),
@@ -435,8 +435,9 @@ impl SearchIndex {
     ///
     /// One segment because every story's related stories are worked out next, one query each:
     /// with the eight segments a million stories are written in, each query looked every term
-    /// up eight times and started block-max WAND eight times. Merging them took 16 s, and the
-    /// related stories then took 316 s instead of 386 s (bench/README.md).
+    /// up eight times and started its search eight times. Merging them took 16 s, and the
+    /// related stories (then on tantivy's block-max WAND) took 316 s instead of 386 s
+    /// (bench/README.md).
     pub fn finish(self) -> Result<()> {
         let mut writer = self.writer.into_inner().unwrap_or_else(|p| p.into_inner());
         let segments = self.index.searchable_segment_ids()?;
@@ -582,7 +583,7 @@ impl SearchIndex {
             &self.index,
             &searcher,
             &self.fields,
-            &self.doc_freqs,
+            &self.term_stats,
             story,
             n,
         )?;

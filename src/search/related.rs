@@ -397,6 +397,46 @@ mod tests {
         assert_eq!(freqs.get_all(&searcher, &[padma]).unwrap(), [3]);
     }
 
+    #[test]
+    fn kept_best_scores_follow_every_commit() {
+        let index = SearchIndex::in_ram().unwrap();
+        index
+            .apply(
+                &[
+                    doc(1, "পদ্মা সেতু", "পদ্মা সেতুতে টোল আদায়"),
+                    doc(2, "যমুনা নদী", "যমুনা নদীতে ফেরি চলাচল"),
+                ],
+                &[],
+                &crate::search::Position::unattached(1),
+            )
+            .unwrap();
+        let padma = term(&index, "পদ্মা");
+        let weight = Bm25Weight::for_one_term_without_explain(2, 3, 4.0);
+        let stats = TermStats::default();
+        let before = stats
+            .best_score(&index.searcher(), &padma, &weight)
+            .unwrap();
+        assert!(before > 0.0);
+
+        // A story that says পদ্মা again and again scores higher than any before it.
+        index
+            .apply(
+                &[doc(3, "পদ্মা", "পদ্মা পদ্মা পদ্মা পদ্মা পদ্মা পদ্মা")],
+                &[],
+                &crate::search::Position::unattached(2),
+            )
+            .unwrap();
+        let searcher = index.searcher();
+        let after = stats.best_score(&searcher, &padma, &weight).unwrap();
+        assert!(after > before, "{after} after the commit, {before} before");
+        assert_eq!(
+            after,
+            TermStats::default()
+                .best_score(&searcher, &padma, &weight)
+                .unwrap()
+        );
+    }
+
     /// Stories of words drawn from a small vocabulary, some repeated: terms shared by a few
     /// stories each, in different numbers and with different weights.
     fn varied_stories(count: i64) -> Vec<(i64, String, String)> {

@@ -462,6 +462,29 @@ fn one_side_too_long_is_refused_even_with_few_pixels() {
     ));
 }
 
+/// Found by the image_intake fuzz target: a 35-byte GIF whose logical screen is 2049 × 1793
+/// around a single 1 × 1 frame. It is measured by its screen, which decoding fills, so the
+/// pixel limit refuses it before any of that work.
+#[test]
+fn a_tiny_gif_is_measured_by_its_whole_screen() {
+    let gif: &[u8] = &[
+        71, 73, 70, 56, 57, 97, 1, 8, 1, 7, 128, 0, 0, 0, 0, 0, 255, 255, 0, 44, 0, 0, 0, 0, 1, 0,
+        1, 0, 0, 2, 2, 68, 1, 0, 59,
+    ];
+    let tight = Limits {
+        max_pixels: 2049 * 1793 - 1,
+        ..Limits::default()
+    };
+    match ingest(gif, &tight) {
+        Err(MediaError::TooManyPixels {
+            width: 2049,
+            height: 1793,
+            ..
+        }) => {}
+        other => panic!("expected TooManyPixels for 2049 x 1793, got {other:?}"),
+    }
+}
+
 #[test]
 fn truncated_image_is_corrupt() {
     let bytes = png(64, 64);

@@ -125,11 +125,11 @@ pub(crate) fn related(
     index: &tantivy::Index,
     searcher: &Searcher,
     fields: &Fields,
-    freqs: &TermStats,
+    stats: &TermStats,
     story: &StoryLead,
     n: usize,
 ) -> Result<Vec<(Score, tantivy::DocAddress)>> {
-    let query = query_for(index, searcher, fields, freqs, story)?;
+    let query = query_for(index, searcher, fields, stats, story)?;
     top_k(searcher, &query, n + 1)
 }
 
@@ -138,7 +138,7 @@ fn query_for(
     index: &tantivy::Index,
     searcher: &Searcher,
     fields: &Fields,
-    freqs: &TermStats,
+    stats: &TermStats,
     story: &StoryLead,
 ) -> Result<Vec<QueryTerm>> {
     // How often each word occurs in the headline and the lead.
@@ -153,7 +153,7 @@ fn query_for(
         });
     }
     let terms: Vec<Term> = tf.keys().cloned().collect();
-    let dfs = freqs.get_all(searcher, &terms)?;
+    let dfs = stats.get_all(searcher, &terms)?;
     let docs = searcher.num_docs();
     let max_df = (docs / COMMON).max(10);
     let mut scored: Vec<(Score, Term, u64)> = terms
@@ -183,7 +183,7 @@ fn query_for(
         );
         let boost = score / top;
         // A little above the kept best, so that rounding in a boosted score cannot exceed it.
-        let best = freqs.best_score(searcher, &term, &unit)? * boost * (1.0 + 1e-5);
+        let best = stats.best_score(searcher, &term, &unit)? * boost * (1.0 + 1e-5);
         query.push(QueryTerm {
             weight: unit.boost_by(boost),
             term,
@@ -282,10 +282,10 @@ fn top_k(searcher: &Searcher, query: &[QueryTerm], k: usize) -> Result<Vec<(Scor
             up_to[i + 1] = up_to[i] + c.term.best;
         }
         // Terms before `first` cannot bring a document in on their own.
-        let essential =
+        let first_essential =
             |threshold: Score| up_to[1..].iter().take_while(|&&u| u <= threshold).count();
         let mut t = threshold(&best);
-        let mut first = essential(t);
+        let mut first = first_essential(t);
         let alive = reader.alive_bitset();
         while first < cursors.len() {
             let doc = cursors[first..]
@@ -321,7 +321,7 @@ fn top_k(searcher: &Searcher, query: &[QueryTerm], k: usize) -> Result<Vec<(Scor
                     best.pop();
                 }
                 t = threshold(&best);
-                first = essential(t);
+                first = first_essential(t);
             }
         }
     }
